@@ -1,0 +1,61 @@
+//! Exit codes: the one contract between recpipe and the scripts and
+//! schedulers that run it. Every command ends with exactly one of these.
+
+/// How a recpipe command ended. The numeric values are a user contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// Everything asked for is done (or there was nothing to do).
+    Success = 0,
+    /// recpipe itself failed: an I/O error, a bug, a refused operation.
+    Error = 1,
+    /// The command line or a file it names was not usable as given.
+    Usage = 2,
+    /// Something waits: a recording still being written, or a login that
+    /// needs a person at a terminal.
+    Waiting = 3,
+    /// Something is broken and needs a person; it was left untouched.
+    Broken = 4,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The more serious of two outcomes (broken > waiting > success).
+    /// `Error` and `Usage` are never combined this way; they end a command.
+    pub fn worst(self, other: ExitStatus) -> ExitStatus {
+        self.max(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        assert_eq!(ExitStatus::Success.code(), 0);
+        assert_eq!(ExitStatus::Error.code(), 1);
+        assert_eq!(ExitStatus::Usage.code(), 2);
+        assert_eq!(ExitStatus::Waiting.code(), 3);
+        assert_eq!(ExitStatus::Broken.code(), 4);
+    }
+
+    #[test]
+    fn broken_outranks_waiting_outranks_success() {
+        assert_eq!(
+            ExitStatus::Success.worst(ExitStatus::Waiting),
+            ExitStatus::Waiting
+        );
+        assert_eq!(
+            ExitStatus::Broken.worst(ExitStatus::Waiting),
+            ExitStatus::Broken
+        );
+        assert_eq!(
+            ExitStatus::Waiting.worst(ExitStatus::Broken),
+            ExitStatus::Broken
+        );
+    }
+}
