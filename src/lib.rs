@@ -5,4 +5,15 @@
 //! only parses arguments, prints what the library returns and exits with the
 //! code the library chose. The library never prints and never exits.
 
+pub mod config;
+pub mod destination;
+pub mod discover;
+pub mod duration;
 pub mod exit;
+pub mod fsutil;
+pub mod journal;
+pub mod media;
+pub mod pipeline;
+pub mod redact;
+pub mod seal;
+pub mod shred;

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: `recpipe run` on a long recording (720p video with
+# mixed audio, mixed audio, two participants) into a loopback OpenSSH sshd,
+# against the floor a person scripting it by hand would hit in the same
+# run: OpenSSH `sftp` putting the same output bytes and getting them back.
+#
+# Prints recpipe's wall time, the floor's, their ratio (goal <= 1.3) and
+# recpipe's peak memory (goal <= 100 MB whatever the recording's length).
+#
+# Usage: benches/e2e-vs-sftp.sh [MINUTES]   (default 60)
+# Needs ffmpeg, openssh-server, openssh-client, python3 (Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes="${1:-60}"
+secs=$((minutes * 60))
+root="$(pwd)"
+work="$(mktemp -d)"
+sshd_pid=""
+cleanup() { [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/recpipe"
+case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
+
+echo "making a ${minutes}-minute recording (720p) ..." >&2
+rec="$work/zoom/2026-11-20 14.03.11 Bench"
+mkdir -p "$rec/Audio Record"
+aac=(-c:a aac -b:a 48k -ar 32000 -ac 1)
+ffmpeg -v error -f lavfi -i "sine=frequency=300:sample_rate=32000:duration=$secs" "${aac[@]}" "$rec/audio1.m4a"
+ffmpeg -v error -f lavfi -i "sine=frequency=440:sample_rate=32000:duration=$secs" "${aac[@]}" "$rec/Audio Record/audioA11.m4a"
+ffmpeg -v error -f lavfi -i "sine=frequency=550:sample_rate=32000:duration=$secs" "${aac[@]}" "$rec/Audio Record/audioB21.m4a"
+ffmpeg -v error -f lavfi -i "testsrc2=size=1280x720:rate=15:duration=$secs" -i "$rec/audio1.m4a" \
+    -c:v libx264 -preset ultrafast -b:v 600k -g 150 -pix_fmt yuv420p -c:a copy "$rec/video1.mp4"
+echo "+00:10:00 - +00:10:30" > "$rec/recpipe-marks.txt"
+touch -d '10 minutes ago' "$rec"/* "$rec/Audio Record"/* "$rec/Audio Record" "$rec"
+du -sh "$rec" >&2
+
+# A loopback sshd with its own keys.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
+cp "$work/client_key.pub" "$work/authorized_keys"
+mkdir -p "$work/remote"
+cat > "$work/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PidFile $work/sshd.pid
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+Subsystem sftp internal-sftp
+CFG
+/usr/sbin/sshd -D -f "$work/sshd_config" -E "$work/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" > "$work/known_hosts"
+
+"$bin" keygen -o "$work/project.identity" > /dev/null 2>&1
+recipient=$("$bin" keygen -y "$work/project.identity")
+cat > "$work/pipeline.toml" <<TOML
+name = "bench"
+classification = "red"
+[source]
+dir = "zoom"
+settle = "1s"
+[redact]
+pad = "1s"
+[keep]
+tracks = ["video", "participant-audio", "mixed-audio"]
+audio_format = "wav"
+[seal]
+recipients = ["$recipient"]
+[destination]
+kind = "sftp"
+host = "127.0.0.1"
+port = $port
+user = "$(id -un)"
+path = "$work/remote/up"
+known_hosts = "$work/known_hosts"
+identity_file = "$work/client_key"
+verify = "readback"
+[cleanup]
+interim = "delete"
+TOML
+
+measure() { # wall seconds and peak RSS (KiB) of a command
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.monotonic()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.monotonic() - t
+if r.returncode != 0:
+    sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
+print(f"{wall:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+}
+
+sync
+read -r rp_wall rp_rss < <(measure "$bin" run --pipeline "$work/pipeline.toml" --state-dir "$work/state")
+
+# The floor: the very bytes recpipe delivered, put and got back by OpenSSH sftp.
+mkdir -p "$work/floor-src" "$work/remote/floor" "$work/floor-back"
+cp "$work/remote/up"/* "$work/floor-src/"
+{
+    echo "cd $work/remote/floor"
+    for f in "$work/floor-src"/*; do echo "put \"$f\""; done
+    for f in "$work/floor-src"/*; do echo "get \"$(basename "$f")\" \"$work/floor-back/\""; done
+} > "$work/batch"
+sync
+read -r fl_wall _ < <(measure sftp -q -b "$work/batch" -i "$work/client_key" -o UserKnownHostsFile="$work/known_hosts" -P "$port" "$(id -un)@127.0.0.1")
+bytes=$(du -cb "$work/floor-src"/* | tail -1 | cut -f1)
+
+echo "recording: ${minutes} min; delivered $((bytes / 1048576)) MiB sealed in $(ls "$work/floor-src" | wc -l) files"
+echo "recpipe run (check, redact, seal, upload, read back, delete): ${rp_wall} s, peak memory $((rp_rss / 1024)) MiB"
+echo "floor (OpenSSH sftp put + get of the same bytes):            ${fl_wall} s"
+awk -v a="$rp_wall" -v b="$fl_wall" 'BEGIN { printf "ratio recpipe / floor: %.2f (goal <= 1.3)\n", a / b }'

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# recpipe's SFTP upload and read-back against OpenSSH's sftp client, same
+# loopback sshd, same file, same run (benches/upload.rs does the timing,
+# both tools included), then the ratios the issue asks for:
+#   upload:    OpenSSH `sftp put` time / recpipe upload time    (goal >= 0.9)
+#   read-back: OpenSSH `sftp get` time / recpipe verify time    (goal >= 0.9)
+# A ratio above 1 means recpipe was faster.
+#
+# Usage: benches/upload-vs-sftp.sh [MiB]   (default 1024, i.e. 1 GiB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mib="${1:-1024}"
+target="${CARGO_TARGET_DIR:-target}"
+
+RECPIPE_BENCH_MIB="$mib" cargo bench --bench upload | tee "$target/upload-bench.log"
+
+mean_ns() { # criterion's mean point estimate, in ns
+    sed -E 's/.*"mean":\{[^}]*\},"point_estimate":([0-9.e+]+).*/\1/' \
+        "$target/criterion/upload/$1/new/estimates.json"
+}
+ratio() { awk -v a="$(mean_ns "$1")" -v b="$(mean_ns "$2")" 'BEGIN { printf "%.2f", a / b }'; }
+mibps() { awk -v ns="$(mean_ns "$1")" -v m="$mib" 'BEGIN { printf "%.0f MiB/s", m / (ns / 1e9) }'; }
+
+echo
+echo "file: $mib MiB, loopback sshd (connect + login included for both tools)"
+printf '  recpipe upload        %s\n' "$(mibps recpipe_put)"
+printf '  OpenSSH sftp put      %s\n' "$(mibps openssh_sftp_put)"
+printf '  recpipe read-back     %s\n' "$(mibps recpipe_readback_verify)"
+printf '  OpenSSH sftp get      %s\n' "$(mibps openssh_sftp_get)"
+echo "upload ratio (recpipe / OpenSSH throughput):    $(ratio openssh_sftp_put recpipe_put)"
+echo "read-back ratio (recpipe / OpenSSH throughput): $(ratio openssh_sftp_get recpipe_readback_verify)"
+echo "the same, paired round by round (robust to a machine whose load changes):"
+grep '^paired:' "$target/upload-bench.log" | sed 's/^paired: /  /'

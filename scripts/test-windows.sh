@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The Windows build and its test suite, on Linux, under Wine.
+#
+# Installs what it needs when it is missing (the MinGW-w64 cross compiler,
+# Wine, the Rust standard library for x86_64-pc-windows-gnu), builds the
+# Windows target with warnings as errors, then runs every test of
+# the Windows target under Wine: `cargo test --target x86_64-pc-windows-gnu`
+# starts each test executable through windows/wine-runner.sh
+# (.cargo/config.toml), which builds windows/bcryptprimitives.dll and places
+# it beside the executables.
+#
+# Tests that need ffmpeg/ffprobe read their results from RECPIPE_TOOL_CACHE
+# (tests/common/tools.rs), which the Linux run fills: scripts/test.sh runs
+# the Linux tests with it first. Run alone, this script first runs the Linux
+# tests to fill a fresh cache. Arguments go to both `cargo test` runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=x86_64-pc-windows-gnu
+
+need=()
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+command -v wine >/dev/null 2>&1 || need+=(wine wine64)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "scripts/test-windows.sh: installing ${need[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${need[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+
+if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
+    RECPIPE_TOOL_CACHE=$(mktemp -d -t recpipe-tools.XXXXXX)
+    export RECPIPE_TOOL_CACHE
+    trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
+    echo "scripts/test-windows.sh: running the Linux tests to fill $RECPIPE_TOOL_CACHE" >&2
+    cargo test --locked "$@"
+fi
+
+# Benchmarks are Linux-only (they race OpenSSH, age and ffmpeg); not built here.
+# Warnings in the Windows build are errors. This is rustc's own lints, not a
+# separate clippy pass: a second full check of the Windows build would add
+# about ten minutes to CI, and clippy's lints are the same on both targets
+# (scripts/test.sh runs clippy on the Linux build). Dependencies are not
+# affected: cargo caps their lints.
+RUSTFLAGS="${RUSTFLAGS:-} -D warnings" cargo test --target "$target" --locked "$@"

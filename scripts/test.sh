@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine with only Rust installed.
+#
+# Installs what the tests need when it is missing (ffmpeg/ffprobe as the
+# media oracle, OpenSSH's sshd for the SFTP tests, the OpenSSL headers that
+# libssh2 builds against), then runs the same checks CI runs: formatting,
+# clippy with warnings as errors, and every test; then the same for the
+# Windows build, whose tests run under Wine (scripts/test-windows.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ffmpeg  >/dev/null 2>&1 || need+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+[ -x /usr/sbin/sshd ]             || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v sftp >/dev/null 2>&1   || need+=(openssh-client)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+# The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
+if [ "$(id -u)" -eq 0 ]; then
+    ls /lib/*/security/pam_google_authenticator.so /usr/lib/*/security/pam_google_authenticator.so \
+        >/dev/null 2>&1 || need+=(libpam-google-authenticator)
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+    echo "scripts/test.sh: installing ${need[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
+fi
+
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+# ffmpeg/ffprobe results are kept for the Windows run below, which cannot
+# start the Linux tools under Wine (tests/common/tools.rs).
+if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
+    RECPIPE_TOOL_CACHE=$(mktemp -d -t recpipe-tools.XXXXXX)
+    export RECPIPE_TOOL_CACHE
+    trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
+fi
+cargo test --locked "$@"
+
+# The Windows build and every Windows test, under Wine.
+scripts/test-windows.sh "$@"

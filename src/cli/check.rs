@@ -1,0 +1,159 @@
+//! `recpipe check [--json] PATH...`: the completeness report for every
+//! recording at the given paths, and the exit status it implies.
+
+use super::{fail, pipeline_file::config_error};
+use recpipe::config::Pipeline;
+use recpipe::discover::{CheckOptions, RecordingReport, Verdict, check_recording, find_recordings};
+use recpipe::duration::HumanDuration;
+use recpipe::exit::ExitStatus;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULT_SETTLE: Duration = Duration::from_secs(30);
+const DEFAULT_MARKS: &str = "recpipe-marks.txt";
+
+pub fn run(
+    paths: &[PathBuf],
+    json: bool,
+    pipeline: Option<&Path>,
+    settle: Option<HumanDuration>,
+) -> ExitStatus {
+    let (mut settle_from_file, mut marks) = (DEFAULT_SETTLE, DEFAULT_MARKS.to_string());
+    if let Some(file) = pipeline {
+        match Pipeline::load(file) {
+            Ok(p) => {
+                settle_from_file = p.source.settle.0;
+                marks = p.redact.marks;
+            }
+            Err(e) => return config_error(&e),
+        }
+    }
+    let opts = CheckOptions::new(settle.map_or(settle_from_file, |s| s.0), &marks);
+
+    let mut reports = Vec::new();
+    for path in paths {
+        let dirs = match find_recordings(path) {
+            Ok(d) => d,
+            Err(e) => {
+                return fail(
+                    e,
+                    "Give a recording folder or a folder that holds recordings.",
+                    ExitStatus::Usage,
+                );
+            }
+        };
+        if dirs.is_empty() {
+            return fail(
+                format!("{}: no Zoom recording here", path.display()),
+                "A recording folder is named like '2026-11-20 14.03.11 Interview' and holds Zoom's video*.mp4 or audio*.m4a files; give such a folder or the folder that holds them.",
+                ExitStatus::Usage,
+            );
+        }
+        for dir in dirs {
+            match check_recording(&dir, &opts) {
+                Ok(r) => reports.push(r),
+                Err(e) => return fail(e, "Check that the folder is readable.", ExitStatus::Error),
+            }
+        }
+    }
+
+    let status = reports.iter().fold(ExitStatus::Success, |s, r| {
+        s.worst(match r.verdict {
+            Verdict::Complete => ExitStatus::Success,
+            Verdict::InProgress => ExitStatus::Waiting,
+            Verdict::Broken => ExitStatus::Broken,
+        })
+    });
+    if json {
+        let doc = serde_json::json!({
+            "recordings": reports,
+            "exit": status.code(),
+        });
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return fail(e, "", ExitStatus::Error),
+        }
+    } else {
+        for r in &reports {
+            print_report(r);
+        }
+        print_summary(&reports);
+    }
+    status
+}
+
+fn print_report(r: &RecordingReport) {
+    println!("{}: {}", r.dir.display(), r.verdict);
+    if r.name.is_none() {
+        println!("  (the folder name is not in Zoom's form, so its start time is unknown)");
+    }
+    let width = r
+        .files
+        .iter()
+        .map(|f| f.path.to_string_lossy().chars().count())
+        .max()
+        .unwrap_or(0);
+    for f in &r.files {
+        let path = f.path.to_string_lossy();
+        let pad = width - path.chars().count();
+        let mut line = format!(
+            "  {path}{:pad$}  {:<28} {:>10}",
+            "",
+            f.role.describe(),
+            human_size(f.size)
+        );
+        if let Some(d) = f.duration {
+            line.push_str(&format!("  {}", clock(d)));
+        }
+        if !f.codecs.is_empty() {
+            line.push_str(&format!("  {}", f.codecs.join(", ")));
+        }
+        println!("{}", line.trim_end());
+    }
+    for reason in &r.reasons {
+        let tag = match reason.verdict {
+            Verdict::Broken => "broken",
+            _ => "waits",
+        };
+        println!("  {tag}: {}", reason.text);
+    }
+}
+
+fn print_summary(reports: &[RecordingReport]) {
+    let count = |v| reports.iter().filter(|r| r.verdict == v).count();
+    println!(
+        "{} recording(s): {} complete, {} in progress, {} broken.",
+        reports.len(),
+        count(Verdict::Complete),
+        count(Verdict::InProgress),
+        count(Verdict::Broken)
+    );
+    if count(Verdict::Broken) > 0 {
+        println!("Broken recordings are never processed automatically; look at each reason above.");
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// `h:mm:ss` or `m:ss`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}

@@ -1,0 +1,213 @@
+//! `recpipe plan`, `recpipe preview` and `recpipe mark`: look before
+//! anything leaves the PC, and take marks while the meeting runs.
+
+use super::{fail, pipeline_file::config_error, run::parse_start};
+use clap::Args as ClapArgs;
+use recpipe::config::Pipeline;
+use recpipe::exit::ExitStatus;
+use recpipe::journal::StateDir;
+use recpipe::pipeline::preview::{PreviewError, plan_recording, preview};
+use recpipe::redact::pending::{self, Recorded};
+use std::path::{Path, PathBuf};
+
+#[derive(ClapArgs, Debug)]
+pub struct PlanArgs {
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pipeline: PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// The recording's start time for wall-clock marks: "YYYY-MM-DD HH:MM:SS".
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+    /// The recording folder.
+    recording: PathBuf,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct PreviewArgs {
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pipeline: PathBuf,
+    /// A new or empty folder for the plaintext outputs (red data!).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+    /// The recording folder.
+    recording: PathBuf,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct MarkArgs {
+    /// A note kept with the mark (it goes only into the sealed manifest).
+    #[arg(long)]
+    note: Option<String>,
+    /// Start (HH:MM or HH:MM:SS today); without it: now, or the end of the open mark.
+    from: Option<String>,
+    /// End (HH:MM or HH:MM:SS).
+    to: Option<String>,
+    /// The state folder (default: the per-user one, or $RECPIPE_STATE_DIR).
+    #[arg(long, value_name = "DIR", env = "RECPIPE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+fn load(
+    file: &Path,
+    start: Option<&str>,
+) -> Result<(Pipeline, Option<time::PrimitiveDateTime>), ExitStatus> {
+    let p = Pipeline::load(file).map_err(|e| config_error(&e))?;
+    let start = start.map(parse_start).transpose().map_err(|()| {
+        fail(
+            "--start must look like \"2026-11-20 14:03:11\"",
+            "",
+            ExitStatus::Usage,
+        )
+    })?;
+    Ok((p, start))
+}
+
+fn preview_error(e: PreviewError) -> ExitStatus {
+    match e {
+        PreviewError::Refused { .. } => fail(e, "", ExitStatus::Usage),
+        PreviewError::Marks(_) => fail(
+            e,
+            "Fix the marks file; nothing was written.",
+            ExitStatus::Broken,
+        ),
+        PreviewError::Plan(ref p) => {
+            let status = if matches!(p, recpipe::redact::plan::PlanError::Read { .. }) {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Broken
+            };
+            fail(e, "Nothing was written.", status)
+        }
+        other => fail(other, "", ExitStatus::Error),
+    }
+}
+
+pub fn plan(args: &PlanArgs) -> ExitStatus {
+    let (pipeline, start) = match load(&args.pipeline, args.start.as_deref()) {
+        Ok(v) => v,
+        Err(s) => return s,
+    };
+    let (plan, _) = match plan_recording(&pipeline, &args.recording, start) {
+        Ok(p) => p,
+        Err(e) => return preview_error(e),
+    };
+    if args.json {
+        return match serde_json::to_string_pretty(&plan) {
+            Ok(t) => {
+                println!("{t}");
+                ExitStatus::Success
+            }
+            Err(e) => fail(e, "", ExitStatus::Error),
+        };
+    }
+    println!("{}: {}", args.recording.display(), plan.report.verdict);
+    match &plan.start {
+        Some(s) => println!(
+            "  start: {s} (from {}); wall-clock marks are offsets from it",
+            plan.start_from
+        ),
+        None => println!("  start: unknown (give --start for wall-clock marks)"),
+    }
+    for m in &plan.marks {
+        println!("  mark {m}");
+    }
+    for (a, b) in &plan.ranges {
+        println!("  range to redact (padded, merged): {a:.2} s – {b:.2} s");
+    }
+    for f in &plan.files {
+        let rel = f.path.strip_prefix(&args.recording).unwrap_or(&f.path);
+        let fate = match &f.fate {
+            recpipe::redact::plan::Fate::Video => {
+                "kept as MP4 (remuxed, cut at keyframes)".to_string()
+            }
+            recpipe::redact::plan::Fate::Audio { format } => {
+                format!("converted to {}", format!("{format:?}").to_uppercase())
+            }
+            recpipe::redact::plan::Fate::Copy => "copied".to_string(),
+            recpipe::redact::plan::Fate::Drop { why } => format!("dropped ({why})"),
+        };
+        println!("  {}: {fate}", rel.display());
+        for r in &f.removed {
+            println!(
+                "      removes {:.2} s – {:.2} s",
+                r.start.as_secs_f64(),
+                r.end.as_secs_f64()
+            );
+        }
+        if let (Some(d), Some(b)) = (f.duration, f.bytes) {
+            println!("      {:.1} s, {} bytes before sealing", d.as_secs_f64(), b);
+        }
+    }
+    println!("  total before sealing: {} bytes", plan.total_bytes);
+    ExitStatus::Success
+}
+
+pub fn preview_cmd(args: &PreviewArgs) -> ExitStatus {
+    let (pipeline, start) = match load(&args.pipeline, args.start.as_deref()) {
+        Ok(v) => v,
+        Err(s) => return s,
+    };
+    match preview(&pipeline, &args.recording, start, &args.out) {
+        Ok(files) => {
+            for f in &files {
+                println!("{}", f.display());
+            }
+            eprintln!(
+                "recpipe: {} holds unsealed interview data (red data). Listen, then delete it.",
+                args.out.display()
+            );
+            ExitStatus::Success
+        }
+        Err(e) => preview_error(e),
+    }
+}
+
+pub fn mark(args: &MarkArgs) -> ExitStatus {
+    let root = match &args.state_dir {
+        Some(d) => d.clone(),
+        None => match StateDir::default_location() {
+            Ok(d) => d,
+            Err(e) => return fail(e, "", ExitStatus::Error),
+        },
+    };
+    let state = match StateDir::open(&root) {
+        Ok(s) => s,
+        Err(e) => return fail(e, "", ExitStatus::Error),
+    };
+    let now = match time::OffsetDateTime::now_local() {
+        Ok(t) => time::PrimitiveDateTime::new(t.date(), t.time()),
+        Err(_) => {
+            return fail(
+                "cannot tell the local time zone, so the mark's time would be wrong",
+                "Give the times explicitly: recpipe mark 14:32 14:33",
+                ExitStatus::Error,
+            );
+        }
+    };
+    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
+    let show = |t: time::PrimitiveDateTime| t.format(&fmt).unwrap_or_default();
+    match pending::record(
+        &state.pending_marks(),
+        now,
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.note.as_deref(),
+    ) {
+        Ok(Recorded::Opened(t)) => {
+            println!(
+                "mark opened at {}; run `recpipe mark` again to close it",
+                show(t)
+            );
+            ExitStatus::Success
+        }
+        Ok(Recorded::Closed(a, b)) => {
+            println!("marked {} – {}", show(a), show(b));
+            ExitStatus::Success
+        }
+        Err(e) => fail(e, "", ExitStatus::Usage),
+    }
+}

@@ -1,0 +1,232 @@
+//! `recpipe keygen`, `recpipe seal` and `recpipe decrypt`: argument
+//! handling and messages around [`recpipe::seal`]. Passphrases are only
+//! ever read from the terminal, without echo, never from arguments.
+
+use clap::Args;
+use recpipe::exit::ExitStatus;
+use recpipe::seal::file::{
+    FileError, decrypted_name, read_identity_file, read_recipients_file, seal_file, sealed_name,
+    write_identity_file,
+};
+use recpipe::seal::{Identity, KeyError, OpenError, Passphrase, Recipient, Unlock};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write the identity to this file (created readable only by you; never
+    /// overwritten). Without it, the identity is printed.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "recipient_of"
+    )]
+    output: Option<PathBuf>,
+    /// Print the recipient (public key) of an existing identity file.
+    #[arg(short = 'y', value_name = "IDENTITY_FILE")]
+    recipient_of: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    /// A recipient (`recpipe1…`) to seal to; repeat for several.
+    #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]
+    recipients: Vec<String>,
+    /// A file of recipients, one a line (`#` starts a comment); repeatable.
+    #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
+    recipients_files: Vec<PathBuf>,
+    /// Where to write the sealed file (default: FILE.sealed). Never overwritten.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// The file to seal.
+    file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct DecryptArgs {
+    /// An identity file; repeat for several.
+    #[arg(
+        short = 'i',
+        long = "identity",
+        value_name = "IDENTITY_FILE",
+        required_unless_present = "passphrase"
+    )]
+    identities: Vec<PathBuf>,
+    /// Ask for the passphrase on the terminal (it is never taken from arguments).
+    #[arg(long, conflicts_with = "identities")]
+    passphrase: bool,
+    /// Folder for the decrypted files (default: beside each sealed file).
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Sealed files; `name.sealed` decrypts to `name`.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+pub fn keygen(args: KeygenArgs) -> ExitStatus {
+    if let Some(path) = args.recipient_of {
+        return match read_identity_file(&path) {
+            Ok(ids) => {
+                for id in ids {
+                    println!("{}", id.recipient());
+                }
+                ExitStatus::Success
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let id = match Identity::generate() {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    match args.output {
+        Some(path) => match write_identity_file(&path, &id) {
+            Ok(()) => {
+                eprintln!(
+                    "Wrote the identity to {}. Keep it secret; give others the recipient:",
+                    path.display()
+                );
+                println!("{}", id.recipient());
+                ExitStatus::Success
+            }
+            Err(e) => fail(&e),
+        },
+        None => {
+            println!("# recipient: {}", id.recipient());
+            println!("{}", *id.to_secret_text());
+            eprintln!("Recipient: {}", id.recipient());
+            ExitStatus::Success
+        }
+    }
+}
+
+pub fn seal(args: SealArgs) -> ExitStatus {
+    let mut recipients = Vec::new();
+    for text in &args.recipients {
+        match text.parse::<Recipient>() {
+            Ok(r) => recipients.push(r),
+            Err(e) => {
+                // Never echo what may be a secret key.
+                let shown = match e {
+                    KeyError::IdentityGivenAsRecipient => "…".to_string(),
+                    _ => shorten(text),
+                };
+                eprintln!("error: -r {shown}: {e}");
+                return ExitStatus::Usage;
+            }
+        }
+    }
+    for path in &args.recipients_files {
+        match read_recipients_file(path) {
+            Ok(list) => recipients.extend(list),
+            Err(e) => return fail(&e),
+        }
+    }
+    if recipients.is_empty() {
+        eprintln!("error: nothing to seal to: give -r RECIPIENT or -R RECIPIENTS_FILE");
+        return ExitStatus::Usage;
+    }
+    let output = args.output.unwrap_or_else(|| sealed_name(&args.file));
+    match seal_file(&args.file, &output, &recipients) {
+        Ok(summary) => {
+            println!(
+                "{}\tsha256:{}\tplaintext-sha256:{}",
+                output.display(),
+                summary.sealed_sha256,
+                summary.plaintext_sha256
+            );
+            ExitStatus::Success
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+pub fn decrypt(args: DecryptArgs) -> ExitStatus {
+    let passphrase;
+    let mut identities = Vec::new();
+    let unlock = if args.passphrase {
+        if !std::io::stdin().is_terminal() {
+            eprintln!("error: --passphrase asks on the terminal, and there is none here");
+            eprintln!("  run recpipe decrypt --passphrase in a terminal");
+            return ExitStatus::Usage;
+        }
+        passphrase = match rpassword::prompt_password("Passphrase: ") {
+            Ok(p) if !p.is_empty() => Passphrase::new(p),
+            Ok(_) => {
+                eprintln!("error: the passphrase is empty");
+                return ExitStatus::Usage;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read a passphrase from the terminal: {e}");
+                eprintln!("  run recpipe decrypt --passphrase in a terminal");
+                return ExitStatus::Usage;
+            }
+        };
+        Unlock::Passphrase(&passphrase)
+    } else {
+        for path in &args.identities {
+            match read_identity_file(path) {
+                Ok(ids) => identities.extend(ids),
+                Err(e) => return fail(&e),
+            }
+        }
+        Unlock::Identities(&identities)
+    };
+    let mut status = ExitStatus::Success;
+    for file in &args.files {
+        let output = decrypted_name(file, args.dir.as_deref());
+        match recpipe::seal::file::decrypt_file(file, &output, unlock) {
+            Ok(_) => println!("{}", output.display()),
+            Err(e) => {
+                let s = fail(&e);
+                if s != ExitStatus::Broken {
+                    return s;
+                }
+                status = ExitStatus::Broken;
+            }
+        }
+    }
+    status
+}
+
+/// Prints the error with what to do next and chooses the exit status.
+fn fail(e: &FileError) -> ExitStatus {
+    eprintln!("error: {e}");
+    let (hint, status) = match e {
+        FileError::Exists { .. } => (None, ExitStatus::Usage),
+        FileError::Key { .. } | FileError::Empty { .. } => (None, ExitStatus::Usage),
+        FileError::Open { source, .. } if source.is_corrupt() => (
+            Some("nothing was written; get a fresh copy of the sealed file"),
+            ExitStatus::Broken,
+        ),
+        FileError::Open {
+            source: OpenError::Io(_),
+            ..
+        } => (Some("nothing was written"), ExitStatus::Error),
+        FileError::Open { .. } => (
+            Some("nothing was written; check the identity file or passphrase"),
+            ExitStatus::Usage,
+        ),
+        FileError::Read { .. } | FileError::Write { .. } | FileError::Seal { .. } => {
+            (None, ExitStatus::Error)
+        }
+    };
+    if let Some(hint) = hint {
+        eprintln!("  {hint}");
+    }
+    status
+}
+
+/// A recipient shortened for messages.
+fn shorten(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 24 {
+        text.to_string()
+    } else {
+        format!("{}…", chars[..20].iter().collect::<String>())
+    }
+}

@@ -1,0 +1,283 @@
+//! Pipeline files (`pipelines/*.toml`): one file describes one pipeline.
+//!
+//! Loading is where the command line ends and a validated configuration
+//! begins: [`Pipeline::load`] either returns a pipeline every later stage can
+//! trust, or a [`ConfigError`] naming the file, line and key. Unknown keys and
+//! bad values are refused; the classification's policy (red and yellow data
+//! must be sealed and sent somewhere, and the interim copy must not be kept)
+//! is enforced here, once, so no later stage has to re-check it.
+//!
+//! Relative paths in a pipeline file are taken relative to the folder that
+//! holds the file; `~` means the user's home folder.
+
+mod describe;
+mod raw;
+
+pub use describe::describe;
+
+use crate::duration::HumanDuration;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The recipient of the demo identity in `sample-data/demo-identity.txt`,
+/// whose secret key is public. The shipped templates name it so they load;
+/// `recpipe run` refuses to seal yellow or red data to it.
+pub const DEMO_RECIPIENT: &str =
+    "recpipe188ja6x8khpnkg3a3nme2wm7ha3ezcrwgr3cm4szv9pzzs3mtgskq2rqglh";
+
+/// How sensitive the recordings are, in the universities' terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Classification {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Classification {
+    /// Yellow and red data must be sealed, sent to a destination and not kept.
+    pub fn is_protected(self) -> bool {
+        matches!(self, Classification::Yellow | Classification::Red)
+    }
+}
+
+impl fmt::Display for Classification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Classification::Green => "green",
+            Classification::Yellow => "yellow",
+            Classification::Red => "red",
+        })
+    }
+}
+
+/// What happens to the time inside a redacted range of audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedactMode {
+    /// Replaced by digital silence; the timeline is unchanged.
+    Silence,
+    /// Removed; later audio moves up.
+    Cut,
+}
+
+/// A kind of track a recording can hold; `[keep] tracks` lists the wanted ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrackKind {
+    Video,
+    MixedAudio,
+    ParticipantAudio,
+    Chat,
+    Captions,
+}
+
+impl fmt::Display for TrackKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrackKind::Video => "video",
+            TrackKind::MixedAudio => "mixed-audio",
+            TrackKind::ParticipantAudio => "participant-audio",
+            TrackKind::Chat => "chat",
+            TrackKind::Captions => "captions",
+        })
+    }
+}
+
+/// The container audio outputs are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioFormat {
+    /// 16-bit PCM WAV, decoded.
+    Wav,
+    /// The original AAC frames, remuxed without re-encoding.
+    M4a,
+}
+
+/// How an upload is checked before the interim copy may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyMode {
+    /// Read the remote file back and compare SHA-256.
+    Readback,
+    /// Compare sizes only.
+    Size,
+}
+
+/// What happens to the interim recording after the outputs are safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InterimAction {
+    /// Overwrite once with random bytes, then delete.
+    Shred,
+    /// Delete without overwriting.
+    Delete,
+    /// Leave the interim copy (green data only).
+    Keep,
+}
+
+/// When the interim copy may be cleaned up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CleanupAfter {
+    /// Only after every output is verified at the destination (the default).
+    Verified,
+    /// As soon as every output is sealed, staged and checked to open.
+    Sealed,
+}
+
+/// `[source]`: where Zoom writes recordings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub dir: PathBuf,
+    pub settle: HumanDuration,
+}
+
+/// `[redact]`: where marks are found and what is done with marked ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redact {
+    pub marks: String,
+    pub mode: RedactMode,
+    pub pad: HumanDuration,
+}
+
+/// `[keep]`: which tracks leave the PC, and in which audio format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keep {
+    pub tracks: Vec<TrackKind>,
+    pub audio_format: AudioFormat,
+    pub allow_chat: bool,
+}
+
+impl Keep {
+    pub fn keeps(&self, kind: TrackKind) -> bool {
+        self.tracks.contains(&kind)
+    }
+}
+
+/// `[seal]`: the recipients every output is encrypted to. Each entry is the
+/// recipient text as written, already checked at load time to parse as a
+/// [`crate::seal::Recipient`]; `recipients_file` was read and checked at
+/// load time too (the sealing stage reads it again when it runs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seal {
+    pub recipients: Vec<String>,
+    pub recipients_file: Option<PathBuf>,
+}
+
+/// `[destination]`: where sealed outputs go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    Sftp {
+        host: String,
+        port: u16,
+        user: String,
+        path: String,
+        known_hosts: PathBuf,
+        identity_file: Option<PathBuf>,
+        verify: VerifyMode,
+    },
+    Dir {
+        path: PathBuf,
+        verify: VerifyMode,
+    },
+}
+
+impl Destination {
+    pub fn verify(&self) -> VerifyMode {
+        match self {
+            Destination::Sftp { verify, .. } | Destination::Dir { verify, .. } => *verify,
+        }
+    }
+}
+
+/// `[cleanup]`: what happens to the interim copy, and when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cleanup {
+    pub interim: InterimAction,
+    pub after: CleanupAfter,
+}
+
+/// A validated pipeline: every policy of its classification holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    pub name: String,
+    pub classification: Classification,
+    pub source: Source,
+    pub redact: Redact,
+    pub keep: Keep,
+    pub seal: Option<Seal>,
+    pub destination: Option<Destination>,
+    pub cleanup: Cleanup,
+}
+
+/// Why a pipeline file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read pipeline file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {}{message}", path.display(), key.as_deref().map(|k| format!("key '{k}': ")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        /// 1-based line of the offending key or value.
+        line: usize,
+        /// The dotted key concerned, e.g. `cleanup.interim`, when known.
+        key: Option<String>,
+        message: String,
+    },
+}
+
+impl Pipeline {
+    /// Reads, parses and validates a pipeline file.
+    pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses and validates pipeline text; `path` is used for messages and
+    /// to resolve relative paths.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
+        raw::parse(text, path)
+    }
+}
+
+/// The folder Zoom records into by default: `~/Documents/Zoom`
+/// (`%USERPROFILE%\Documents\Zoom` on Windows).
+pub fn default_zoom_dir() -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|u| u.document_dir().map(|d| d.join("Zoom")))
+        .or_else(|| home_dir().map(|h| h.join("Documents").join("Zoom")))
+        .unwrap_or_else(|| PathBuf::from("Zoom"))
+}
+
+fn home_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf())
+}
+
+/// Expands a leading `~` and makes a relative path relative to `base`.
+pub fn resolve_path(text: &str, base: &Path) -> PathBuf {
+    let expanded = if text == "~" {
+        home_dir().unwrap_or_else(|| PathBuf::from("~"))
+    } else if let Some(rest) = text.strip_prefix("~/").or_else(|| text.strip_prefix("~\\")) {
+        match home_dir() {
+            Some(h) => h.join(rest),
+            None => PathBuf::from(text),
+        }
+    } else {
+        PathBuf::from(text)
+    };
+    if expanded.is_absolute() {
+        expanded
+    } else {
+        base.join(expanded)
+    }
+}

@@ -1,0 +1,431 @@
+//! The pipeline file as written (serde structs that refuse unknown keys),
+//! and its conversion into a validated [`Pipeline`]. Every error carries the
+//! line and dotted key it concerns.
+
+use super::*;
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPipeline {
+    name: Spanned<String>,
+    classification: Spanned<Classification>,
+    source: Option<RawSource>,
+    redact: Option<RawRedact>,
+    keep: Spanned<RawKeep>,
+    seal: Option<Spanned<RawSeal>>,
+    destination: Option<Spanned<RawDestination>>,
+    cleanup: Option<RawCleanup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    dir: Option<String>,
+    settle: Option<HumanDuration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedact {
+    marks: Option<Spanned<String>>,
+    mode: Option<RedactMode>,
+    pad: Option<HumanDuration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeep {
+    tracks: Spanned<Vec<TrackKind>>,
+    audio_format: Option<AudioFormat>,
+    allow_chat: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeal {
+    recipients: Option<Vec<Spanned<String>>>,
+    recipients_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum DestKind {
+    Sftp,
+    Dir,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDestination {
+    kind: Spanned<DestKind>,
+    host: Option<Spanned<String>>,
+    port: Option<Spanned<u16>>,
+    user: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    known_hosts: Option<Spanned<String>>,
+    identity_file: Option<Spanned<String>>,
+    verify: Option<VerifyMode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCleanup {
+    interim: Option<Spanned<InterimAction>>,
+    after: Option<Spanned<CleanupAfter>>,
+}
+
+/// Turns a byte offset into a 1-based line, and finds the dotted key that
+/// stands on that line (the nearest `[table]` header above plus the key
+/// before `=`).
+struct Locator<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Locator<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn key_at(&self, line: usize) -> Option<String> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let this = lines.get(line.checked_sub(1)?)?.trim();
+        let table = lines[..line - 1]
+            .iter()
+            .rev()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with('[') && !l.starts_with("[["))
+            .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        if this.starts_with('[') {
+            return Some(
+                this.trim_matches(|c| c == '[' || c == ']')
+                    .trim()
+                    .to_string(),
+            );
+        }
+        let key = this.split('=').next()?.trim().trim_matches('"');
+        if key.is_empty() || key.starts_with('#') {
+            return table;
+        }
+        Some(match table {
+            Some(t) => format!("{t}.{key}"),
+            None => key.to_string(),
+        })
+    }
+
+    /// An error at `offset` (or at the top of the file when unknown).
+    fn error(&self, offset: Option<usize>, message: impl Into<String>) -> ConfigError {
+        let line = offset.map(|o| self.line_of(o)).unwrap_or(1);
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            key: offset.and_then(|_| self.key_at(line)),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        self.error(Some(spanned.span().start), message)
+    }
+
+    /// An error about a whole table that is missing: no line to point at,
+    /// but the key is known.
+    fn missing(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: 1,
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
+    let loc = Locator { text, path };
+    let raw: RawPipeline = toml::from_str(text)
+        .map_err(|e| loc.error(e.span().map(|s| s.start), e.message().trim().to_string()))?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+
+    let name = raw.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        return Err(loc.at(&raw.name, "the pipeline needs a name"));
+    }
+    let classification = *raw.classification.get_ref();
+
+    let source = match raw.source {
+        Some(s) => Source {
+            dir: s
+                .dir
+                .map(|d| resolve_path(&d, base))
+                .unwrap_or_else(default_zoom_dir),
+            settle: s.settle.unwrap_or(DEFAULT_SETTLE),
+        },
+        None => Source {
+            dir: default_zoom_dir(),
+            settle: DEFAULT_SETTLE,
+        },
+    };
+
+    let redact = match raw.redact {
+        Some(r) => {
+            let marks = match r.marks {
+                Some(m) => {
+                    let v = m.get_ref();
+                    if v.is_empty() || v.contains(['/', '\\']) {
+                        return Err(loc.at(
+                            &m,
+                            "the marks file is a plain file name looked for inside each recording folder",
+                        ));
+                    }
+                    v.clone()
+                }
+                None => DEFAULT_MARKS.to_string(),
+            };
+            Redact {
+                marks,
+                mode: r.mode.unwrap_or(RedactMode::Silence),
+                pad: r.pad.unwrap_or_default(),
+            }
+        }
+        None => Redact {
+            marks: DEFAULT_MARKS.to_string(),
+            mode: RedactMode::Silence,
+            pad: HumanDuration::default(),
+        },
+    };
+
+    let keep = keep(&loc, raw.keep, classification)?;
+    let seal = raw.seal.map(|s| seal(&loc, s, base)).transpose()?;
+    let destination = raw
+        .destination
+        .map(|d| destination(&loc, d, base))
+        .transpose()?;
+
+    let cleanup = raw.cleanup.unwrap_or(RawCleanup {
+        interim: None,
+        after: None,
+    });
+    let interim = cleanup
+        .interim
+        .as_ref()
+        .map(|i| *i.get_ref())
+        .unwrap_or(InterimAction::Shred);
+    let after = cleanup
+        .after
+        .as_ref()
+        .map(|a| *a.get_ref())
+        .unwrap_or(CleanupAfter::Verified);
+
+    if classification.is_protected() {
+        let protect = |what: &str| {
+            format!(
+                "{classification} data {what}; set classification = \"green\" only if the recordings hold no personal data"
+            )
+        };
+        match &seal {
+            None => {
+                return Err(loc.missing(
+                    "seal",
+                    protect("must be sealed: add a [seal] table with at least one recipient"),
+                ));
+            }
+            Some(s) if s.recipients.is_empty() && s.recipients_file.is_none() => {
+                return Err(loc.missing(
+                    "seal.recipients",
+                    protect("must be sealed to at least one recipient"),
+                ));
+            }
+            Some(_) => {}
+        }
+        if destination.is_none() {
+            return Err(loc.missing(
+                "destination",
+                protect("must go to final storage: add a [destination] table"),
+            ));
+        }
+        if let Some(at) = cleanup
+            .interim
+            .as_ref()
+            .filter(|i| *i.get_ref() == InterimAction::Keep)
+        {
+            return Err(loc.at(
+                at,
+                protect(
+                    "must not be kept in the interim folder: use interim = \"shred\" or \"delete\"",
+                ),
+            ));
+        }
+    }
+    if let Some(at) = cleanup
+        .after
+        .as_ref()
+        .filter(|a| *a.get_ref() == CleanupAfter::Sealed)
+    {
+        if interim == InterimAction::Keep {
+            return Err(loc.at(
+                at,
+                "after = \"sealed\" only makes sense when the interim copy is removed (interim = \"shred\" or \"delete\")",
+            ));
+        }
+        if seal.is_none() {
+            return Err(loc.at(at, "after = \"sealed\" needs a [seal] table"));
+        }
+    }
+
+    Ok(Pipeline {
+        file: path.to_path_buf(),
+        name,
+        classification,
+        source,
+        redact,
+        keep,
+        seal,
+        destination,
+        cleanup: Cleanup { interim, after },
+    })
+}
+
+const DEFAULT_MARKS: &str = "recpipe-marks.txt";
+const DEFAULT_SETTLE: HumanDuration = HumanDuration(std::time::Duration::from_secs(30));
+
+fn keep(
+    loc: &Locator<'_>,
+    raw: Spanned<RawKeep>,
+    classification: Classification,
+) -> Result<Keep, ConfigError> {
+    let raw_keep = raw.into_inner();
+    let tracks = raw_keep.tracks.get_ref();
+    if tracks.is_empty() {
+        return Err(loc.at(&raw_keep.tracks, "keep at least one track"));
+    }
+    let mut seen = Vec::new();
+    for t in tracks {
+        if seen.contains(t) {
+            return Err(loc.at(&raw_keep.tracks, format!("'{t}' is listed twice")));
+        }
+        seen.push(*t);
+    }
+    let allow_chat = raw_keep.allow_chat.unwrap_or(false);
+    if classification == Classification::Red && seen.contains(&TrackKind::Chat) && !allow_chat {
+        return Err(loc.at(
+            &raw_keep.tracks,
+            "red pipelines do not keep the chat (chat files must not be spread); remove \"chat\" or add allow_chat = true to [keep] if the project's data management plan allows it",
+        ));
+    }
+    Ok(Keep {
+        tracks: seen,
+        audio_format: raw_keep.audio_format.unwrap_or(AudioFormat::Wav),
+        allow_chat,
+    })
+}
+
+fn seal(loc: &Locator<'_>, raw: Spanned<RawSeal>, base: &Path) -> Result<Seal, ConfigError> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let mut recipients = Vec::new();
+    for r in raw.recipients.unwrap_or_default() {
+        let text = r.get_ref().trim();
+        if text.is_empty() {
+            return Err(loc.at(&r, "a recipient is empty"));
+        }
+        if let Err(e) = text.parse::<crate::seal::Recipient>() {
+            return Err(loc.at(&r, format!("not a recipient: {e}")));
+        }
+        recipients.push(text.to_string());
+    }
+    let recipients_file = match raw.recipients_file {
+        Some(f) => {
+            let path = resolve_path(f.get_ref(), base);
+            crate::seal::file::read_recipients_file(&path)
+                .map_err(|e| loc.at(&f, e.to_string()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    if recipients.is_empty() && recipients_file.is_none() {
+        return Err(loc.error(
+            Some(span.start),
+            "[seal] needs recipients = [\"…\"] or recipients_file = \"…\"",
+        ));
+    }
+    Ok(Seal {
+        recipients,
+        recipients_file,
+    })
+}
+
+fn destination(
+    loc: &Locator<'_>,
+    raw: Spanned<RawDestination>,
+    base: &Path,
+) -> Result<Destination, ConfigError> {
+    let raw = raw.into_inner();
+    let kind = *raw.kind.get_ref();
+    let verify = raw.verify.unwrap_or(VerifyMode::Readback);
+    let required =
+        |v: Option<Spanned<String>>, key: &str| -> Result<Spanned<String>, ConfigError> {
+            match v {
+                Some(s) if !s.get_ref().trim().is_empty() => Ok(s),
+                Some(s) => Err(loc.at(&s, format!("{key} is empty"))),
+                None => Err(loc.at(
+                    &raw.kind,
+                    format!("a destination of this kind needs destination.{key}"),
+                )),
+            }
+        };
+    match kind {
+        DestKind::Sftp => {
+            let host = required(raw.host, "host")?.into_inner();
+            let user = required(raw.user, "user")?.into_inner();
+            let path = required(raw.path, "path")?.into_inner();
+            let known_hosts = match raw.known_hosts {
+                Some(k) => resolve_path(k.get_ref(), base),
+                None => resolve_path("~/.ssh/known_hosts", base),
+            };
+            let port = match raw.port {
+                Some(p) if *p.get_ref() == 0 => return Err(loc.at(&p, "port 0 is not a port")),
+                Some(p) => p.into_inner(),
+                None => 22,
+            };
+            Ok(Destination::Sftp {
+                host,
+                port,
+                user,
+                path,
+                known_hosts,
+                identity_file: raw.identity_file.map(|f| resolve_path(f.get_ref(), base)),
+                verify,
+            })
+        }
+        DestKind::Dir => {
+            for (value, key) in [
+                (raw.host.as_ref(), "host"),
+                (raw.user.as_ref(), "user"),
+                (raw.known_hosts.as_ref(), "known_hosts"),
+                (raw.identity_file.as_ref(), "identity_file"),
+            ] {
+                if let Some(v) = value {
+                    return Err(loc.at(v, format!("{key} belongs to kind = \"sftp\", not \"dir\"")));
+                }
+            }
+            if let Some(p) = &raw.port {
+                return Err(loc.at(p, "port belongs to kind = \"sftp\", not \"dir\""));
+            }
+            let path = required(raw.path, "path")?;
+            Ok(Destination::Dir {
+                path: resolve_path(path.get_ref(), base),
+                verify,
+            })
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The SFTP destination (TSD's file import, or any OpenSSH server), on the
+//! ssh2 crate (libssh2).
+//!
+//! Invariants: the session is only used after the host key matched
+//! known_hosts and the login succeeded ([`session`]); partials are created
+//! with `O_EXCL` and written in [`CHUNK`](super::CHUNK)-sized writes so libssh2 keeps many
+//! 30,000-byte packets in flight; a finished partial is fsynced on the server
+//! with `fsync@openssh.com` where the server offers it; the rename into place
+//! is SFTP's plain rename, which OpenSSH's server performs as link + unlink
+//! and which therefore fails instead of replacing an existing file
+//! (`posix-rename@openssh.com` would replace it, so it is not used).
+
+pub mod known_hosts;
+pub mod session;
+
+use super::stream::{copy_read_ahead, hash_stream};
+use super::{DestError, Destination, ErrorClass, Progress, Prompter, partial_name};
+use ssh2::{ErrorCode, OpenFlags, OpenType, Session, Sftp};
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use known_hosts::{HostKey, HostKeyStatus};
+
+/// How long a connect, or any single exchange with the server, may take
+/// before the connection counts as broken (a retryable error).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where and how to log in.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// The remote folder; relative paths are relative to the login folder.
+    pub path: String,
+    pub known_hosts: PathBuf,
+    pub identity_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+/// A logged-in SFTP session writing into one remote folder.
+pub struct SftpDestination {
+    sftp: Sftp,
+    session: Session,
+    root: String,
+    location: String,
+}
+
+// SFTP status codes (draft-ietf-secsh-filexfer-02).
+const FX_NO_SUCH_FILE: i32 = 2;
+const FX_PERMISSION_DENIED: i32 = 3;
+const FX_OP_UNSUPPORTED: i32 = 8;
+const FX_FILE_ALREADY_EXISTS: i32 = 11;
+
+impl SftpDestination {
+    /// Connects, checks the host key, logs in, starts SFTP and creates the
+    /// remote folder if it is missing.
+    pub fn connect(target: &Target, prompter: &dyn Prompter) -> Result<SftpDestination, DestError> {
+        let session = session::open_checked(target)?;
+        session::login(&session, target, prompter)?;
+        let sftp = session.sftp().map_err(session::ssh_error(
+            &target.host,
+            target.port,
+            "starting SFTP",
+        ))?;
+        let root = match target.path.trim_end_matches('/') {
+            "" if target.path.starts_with('/') => "/".to_string(),
+            "" => ".".to_string(),
+            p => p.to_string(),
+        };
+        let dest = SftpDestination {
+            location: format!(
+                "sftp://{}@{}:{}/{}",
+                target.user,
+                target.host,
+                target.port,
+                root.trim_start_matches('/')
+            ),
+            sftp,
+            session,
+            root,
+        };
+        dest.make_root()?;
+        Ok(dest)
+    }
+
+    fn remote(&self, name: &str) -> String {
+        if self.root == "/" {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.root)
+        }
+    }
+
+    fn error(&self, op: &'static str, path: &str, e: ssh2::Error) -> DestError {
+        DestError::Remote {
+            location: self.location.clone(),
+            op,
+            path: path.to_string(),
+            message: describe(&e),
+            class: session::class_of(&e),
+        }
+    }
+
+    /// An I/O error from reading or writing a remote file: the ssh2 crate
+    /// drops the code, so ask the session what went wrong.
+    fn io_error(&self, op: &'static str, path: &str, e: std::io::Error) -> DestError {
+        let class = match ssh2::Error::last_session_error(&self.session) {
+            Some(last) => session::class_of(&last),
+            None => ErrorClass::Retryable,
+        };
+        DestError::Remote {
+            location: self.location.clone(),
+            op,
+            path: path.to_string(),
+            message: e.to_string(),
+            class,
+        }
+    }
+
+    /// `mkdir -p` of the root, folder by folder.
+    fn make_root(&self) -> Result<(), DestError> {
+        let mut prefix = String::new();
+        for part in self.root.split('/') {
+            if part.is_empty() {
+                if prefix.is_empty() {
+                    prefix.push('/');
+                }
+                continue;
+            }
+            if !prefix.is_empty() && !prefix.ends_with('/') {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if part == "." || part == ".." {
+                continue;
+            }
+            let p = Path::new(&prefix);
+            match self.sftp.stat(p) {
+                Ok(st) if st.is_dir() => continue,
+                Ok(_) => {
+                    return Err(DestError::NotAFile {
+                        location: self.location.clone(),
+                        name: prefix.clone(),
+                    });
+                }
+                Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => {}
+                Err(e) => return Err(self.error("stat", &prefix, e)),
+            }
+            if let Err(e) = self.sftp.mkdir(p, 0o700) {
+                // Someone else may have made it meanwhile.
+                if !self.sftp.stat(p).map(|s| s.is_dir()).unwrap_or(false) {
+                    return Err(self.error("create folder", &prefix, e));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// libssh2's message, with the SFTP status spelled out where it helps.
+fn describe(e: &ssh2::Error) -> String {
+    match e.code() {
+        ErrorCode::SFTP(FX_NO_SUCH_FILE) => "no such file or folder".into(),
+        ErrorCode::SFTP(FX_PERMISSION_DENIED) => "permission denied by the server".into(),
+        ErrorCode::SFTP(4) => {
+            "the server refused without saying why (a full disk or quota is common)".into()
+        }
+        ErrorCode::SFTP(FX_OP_UNSUPPORTED) => "the server does not support this".into(),
+        ErrorCode::SFTP(FX_FILE_ALREADY_EXISTS) => "it already exists".into(),
+        _ => e.message().to_string(),
+    }
+}
+
+impl Destination for SftpDestination {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
+        let path = self.remote(name);
+        match self.sftp.stat(Path::new(&path)) {
+            Ok(st) if st.is_file() => Ok(Some(st.size.unwrap_or(0))),
+            Ok(_) => Err(DestError::NotAFile {
+                location: self.location.clone(),
+                name: name.to_string(),
+            }),
+            Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => Ok(None),
+            Err(e) => Err(self.error("stat", &path, e)),
+        }
+    }
+
+    fn upload(
+        &mut self,
+        name: &str,
+        src: &mut File,
+        offset: u64,
+        progress: Progress<'_>,
+    ) -> Result<u64, DestError> {
+        let path = self.remote(&partial_name(name));
+        let p = Path::new(&path);
+        let mut out = if offset == 0 {
+            self.sftp
+                .open_mode(
+                    p,
+                    OpenFlags::WRITE | OpenFlags::EXCLUSIVE,
+                    0o600,
+                    OpenType::File,
+                )
+                .map_err(|e| self.error("create", &path, e))?
+        } else {
+            let mut f = self
+                .sftp
+                .open_mode(p, OpenFlags::WRITE, 0o600, OpenType::File)
+                .map_err(|e| self.error("open", &path, e))?;
+            let actual = f
+                .stat()
+                .map_err(|e| self.error("stat", &path, e))?
+                .size
+                .unwrap_or(0);
+            if actual != offset {
+                return Err(DestError::PartialChanged {
+                    location: self.location.clone(),
+                    name: name.to_string(),
+                    expected: offset,
+                    actual,
+                });
+            }
+            f.seek(SeekFrom::Start(offset))
+                .map_err(|e| self.io_error("seek", &path, e))?;
+            f
+        };
+        src.seek(SeekFrom::Start(offset))
+            .map_err(|e| DestError::io("seek", PathBuf::from(&path), e))?;
+        let mut pos = offset;
+        copy_read_ahead(
+            src,
+            |chunk| {
+                out.write_all(chunk)
+                    .map_err(|e| self.io_error("write", &path, e))?;
+                pos += chunk.len() as u64;
+                progress(pos);
+                Ok(())
+            },
+            |e| DestError::io("read", PathBuf::from(&path), e),
+        )?;
+        match out.fsync() {
+            Ok(()) => {}
+            // fsync@openssh.com not offered: the server's close is all there is.
+            Err(e) if e.code() == ErrorCode::SFTP(FX_OP_UNSUPPORTED) => {}
+            Err(e) => return Err(self.error("fsync", &path, e)),
+        }
+        out.close().map_err(|e| self.error("close", &path, e))?;
+        Ok(pos)
+    }
+
+    fn read_back(
+        &mut self,
+        name: &str,
+        progress: Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        let path = self.remote(name);
+        let mut f = self
+            .sftp
+            .open(Path::new(&path))
+            .map_err(|e| self.error("open", &path, e))?;
+        let result = hash_stream(&mut f, progress);
+        result.map_err(|e| self.io_error("read", &path, e))
+    }
+
+    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
+        let from = self.remote(&partial_name(name));
+        let to = self.remote(name);
+        let exists = |location: String| DestError::Exists {
+            location,
+            name: name.to_string(),
+        };
+        if self.stat(name)?.is_some() {
+            return Err(exists(self.location.clone()));
+        }
+        match self.sftp.rename(Path::new(&from), Path::new(&to), None) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if self.stat(name)?.is_some() && self.stat(&partial_name(name))?.is_some() {
+                    Err(exists(self.location.clone()))
+                } else {
+                    Err(self.error("rename", &from, e))
+                }
+            }
+        }
+    }
+
+    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
+        let path = self.remote(&partial_name(name));
+        match self.sftp.unlink(Path::new(&path)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => Ok(()),
+            Err(e) => Err(self.error("remove", &path, e)),
+        }
+    }
+}
+
+/// Connects to `host:port` and returns the host key it presents, without
+/// checking it or logging in (for `recpipe trust-host`).
+pub fn probe_host_key(host: &str, port: u16, timeout: Duration) -> Result<HostKey, DestError> {
+    let session = session::handshake(host, port, timeout)?;
+    HostKey::of(&session).ok_or_else(|| DestError::Ssh {
+        host: host.to_string(),
+        port,
+        stage: "handshake",
+        message: "the server sent no host key".into(),
+        class: ErrorClass::Permanent,
+    })
+}
+
+/// What `known_hosts` says about `key` for `host:port`.
+pub fn host_key_status(
+    known_hosts: &Path,
+    host: &str,
+    port: u16,
+    key: &HostKey,
+) -> Result<HostKeyStatus, DestError> {
+    let session = Session::new().map_err(session::ssh_error(host, port, "setup"))?;
+    known_hosts::status(&session, known_hosts, host, port, key)
+}

@@ -1,0 +1,342 @@
+//! Recording discovery and the completeness check: which folders under a
+//! path are Zoom recordings, and is each one `complete` (safe to process),
+//! `in-progress` (Zoom is still writing or converting; wait) or `broken`
+//! (needs a person; never processed automatically)?
+//!
+//! Invariants: nothing here writes, moves or deletes; every rule that
+//! fires is reported as a [`Reason`] in plain words, and the verdict is
+//! the most serious one (broken > in progress > complete). Media files are
+//! checked deeply (every sample inside the file, audio decoding to the
+//! end) only when nothing says Zoom is still at work on them.
+
+mod conf;
+mod inventory;
+mod media_check;
+pub mod name;
+pub mod role;
+
+pub use inventory::{Entry, Inventory, take as take_inventory};
+pub use name::FolderName;
+pub use role::{PARTICIPANT_DIR, Role};
+
+/// The folder inside a recording where an unsealed (green) pipeline stages
+/// its outputs. It is recpipe's own, so it is not part of the recording.
+pub const STAGING_DIR: &str = ".recpipe-staging";
+
+use serde::Serialize;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// Where discovery could not even look.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{path}: cannot read it: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: not a folder")]
+    NotAFolder(PathBuf),
+}
+
+/// The verdict on one recording folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Complete,
+    InProgress,
+    Broken,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Complete => "complete",
+            Verdict::InProgress => "in progress",
+            Verdict::Broken => "broken",
+        })
+    }
+}
+
+/// One rule that fired, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// The verdict this reason alone leads to.
+    pub verdict: Verdict,
+    /// The file it concerns, relative to the recording folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub text: String,
+}
+
+/// One file of a recording, as the check saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// Relative to the recording folder.
+    pub path: PathBuf,
+    #[serde(flatten)]
+    pub role: Role,
+    pub size: u64,
+    #[serde(serialize_with = "serialize_time")]
+    pub modified: Option<SystemTime>,
+    /// Seconds; known for media files that were checked.
+    pub duration: Option<f64>,
+    pub codecs: Vec<String>,
+}
+
+/// The full report on one recording folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordingReport {
+    pub dir: PathBuf,
+    /// What the folder name says; `None` when it is not in Zoom's form.
+    pub name: Option<FolderName>,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub files: Vec<FileReport>,
+    /// The inventory the verdict was based on (what cleanup may remove).
+    #[serde(skip)]
+    pub inventory: Inventory,
+}
+
+/// How to check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Quiet time: a change within this long before `now` means Zoom may
+    /// still be writing.
+    pub settle: Duration,
+    pub now: SystemTime,
+    /// The marks file name looked for in each recording folder.
+    pub marks: String,
+}
+
+impl CheckOptions {
+    pub fn new(settle: Duration, marks: &str) -> CheckOptions {
+        CheckOptions {
+            settle,
+            now: SystemTime::now(),
+            marks: marks.to_string(),
+        }
+    }
+}
+
+/// The recording folders at `path`: `path` itself when it is one,
+/// otherwise the recording folders directly inside it, sorted by name
+/// (which is by start time for Zoom's names). An empty list means `path`
+/// holds no recording.
+pub fn find_recordings(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
+    let read_err = |source| DiscoverError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(read_err)?;
+    if !meta.is_dir() {
+        return Err(DiscoverError::NotAFolder(path.to_path_buf()));
+    }
+    if is_recording(path).map_err(read_err)? {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    for item in fs::read_dir(path).map_err(read_err)? {
+        let item = item.map_err(read_err)?;
+        let hidden = item.file_name().to_string_lossy().starts_with('.');
+        // `file_type` does not follow links: a linked folder is not walked.
+        let is_dir = item.file_type().map_err(read_err)?.is_dir();
+        if is_dir && !hidden && is_recording(&item.path()).map_err(read_err)? {
+            found.push(item.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// A folder is a recording when its name is in Zoom's form or it directly
+/// holds a file only Zoom writes (media, chat, playlist, conversion files).
+fn is_recording(dir: &Path) -> std::io::Result<bool> {
+    let named = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| FolderName::parse(n).is_some());
+    if named {
+        return Ok(true);
+    }
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        if let Some(name) = item.file_name().to_str()
+            && !matches!(role::role_of(name, false, ""), Role::Other | Role::Marks)
+        {
+            return Ok(true);
+        }
+        if item.file_name() == PARTICIPANT_DIR {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Checks one recording folder.
+pub fn check_recording(dir: &Path, opts: &CheckOptions) -> Result<RecordingReport, DiscoverError> {
+    let inventory = inventory::take(dir, &opts.marks).map_err(|source| DiscoverError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(FolderName::parse);
+    let mut reasons = Vec::new();
+    let waiting = |file: Option<&Path>, text: String| Reason {
+        verdict: Verdict::InProgress,
+        file: file.map(Path::to_path_buf),
+        text,
+    };
+    let broken = |file: Option<&Path>, text: String| Reason {
+        verdict: Verdict::Broken,
+        file: file.map(Path::to_path_buf),
+        text,
+    };
+
+    for e in &inventory.entries {
+        match &e.role {
+            Role::Unfinished => reasons.push(waiting(
+                Some(&e.rel),
+                format!(
+                    "Zoom is still converting or writing ({} is there)",
+                    e.rel.display()
+                ),
+            )),
+            Role::ConversionStatus => {
+                reasons.extend(conversion_status(dir, e, &inventory).map(|t| waiting(Some(&e.rel), t)))
+            }
+            Role::ConversionError => reasons.push(broken(
+                Some(&e.rel),
+                "Zoom reported a conversion error (xcode_error.log); convert the recording again in Zoom or recover it by hand".into(),
+            )),
+            _ => {}
+        }
+        if e.is_symlink {
+            reasons.push(broken(
+                Some(&e.rel),
+                "it is a symbolic link; recpipe only processes files Zoom wrote in place".into(),
+            ));
+        }
+    }
+    if let Some(newest) = inventory.newest {
+        let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);
+        if age < opts.settle {
+            reasons.push(waiting(
+                None,
+                format!(
+                    "a file changed {} ago; it counts as finished after {} without changes",
+                    crate::duration::HumanDuration(round_secs(age)),
+                    crate::duration::HumanDuration(opts.settle),
+                ),
+            ));
+        }
+    }
+
+    let zoom_at_work = reasons.iter().any(|r| r.verdict == Verdict::InProgress);
+    let mut files = Vec::new();
+    let mut media = 0;
+    for e in &inventory.entries {
+        let mut report = FileReport {
+            path: e.rel.clone(),
+            role: e.role.clone(),
+            size: e.size,
+            modified: e.modified,
+            duration: None,
+            codecs: Vec::new(),
+        };
+        if e.role.is_media() && !e.is_symlink {
+            media += 1;
+            if !zoom_at_work {
+                let facts = media_check::check(&dir.join(&e.rel), e.size);
+                report.duration = facts.duration;
+                report.codecs = facts.codecs;
+                if let Some(p) = facts.problem {
+                    let text = if p.unsupported {
+                        format!(
+                            "{}: {} (a person must convert or handle it)",
+                            e.rel.display(),
+                            p.text
+                        )
+                    } else {
+                        format!("{}: {}", e.rel.display(), p.text)
+                    };
+                    reasons.push(broken(Some(&e.rel), text));
+                }
+            }
+        }
+        files.push(report);
+    }
+    if media == 0 && !zoom_at_work {
+        reasons.push(broken(
+            None,
+            "the folder holds no video or audio file in Zoom's naming".into(),
+        ));
+    }
+
+    let verdict = reasons
+        .iter()
+        .map(|r| r.verdict)
+        .max()
+        .unwrap_or(Verdict::Complete);
+    Ok(RecordingReport {
+        dir: dir.to_path_buf(),
+        name,
+        verdict,
+        reasons,
+        files,
+        inventory,
+    })
+}
+
+/// What `recording.conf` says, as a reason to wait, if any.
+fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<String> {
+    let text = match fs::read(dir.join(&e.rel)) {
+        Ok(bytes) if bytes.len() <= 1024 * 1024 => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(_) => return Some("recording.conf is too large to be Zoom's status file".into()),
+        Err(err) => return Some(format!("recording.conf cannot be read yet ({err})")),
+    };
+    match conf::parse(&text) {
+        conf::ConversionStatus::Converting { percent } => Some(format!(
+            "Zoom is converting the recording ({percent:.0} % done, says recording.conf)"
+        )),
+        conf::ConversionStatus::Unreadable(why) => {
+            Some(format!("recording.conf cannot be understood yet: {why}"))
+        }
+        conf::ConversionStatus::Done { files } => {
+            let missing: Vec<&String> = files
+                .iter()
+                .filter(|f| {
+                    !inv.entries
+                        .iter()
+                        .any(|e| e.rel.file_name().is_some_and(|n| n == f.as_str()))
+                })
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "recording.conf names {} file(s) that are not there yet",
+                    missing.len()
+                )
+            })
+        }
+    }
+}
+
+fn round_secs(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs())
+}
+
+fn serialize_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        None => s.serialize_none(),
+        Some(t) => {
+            let t = time::OffsetDateTime::from(*t);
+            let text = t
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(serde::ser::Error::custom)?;
+            s.serialize_str(&text)
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! The crash-safe journal: one JSON file per recording in the per-user
+//! state folder, recording how far the pipeline got and everything needed
+//! to resume (inventory, staged file names, SHA-256s, remote names, what
+//! was verified).
+//!
+//! Invariants:
+//! - Every save is atomic and durable ([`crate::fsutil::write_atomic`]):
+//!   after a crash the journal holds the last completed step, never a torn
+//!   one. The pipeline saves before it starts the next step, so every step
+//!   it redoes after a crash is one that is safe to repeat.
+//! - Journals are keyed by a recording id (a hash of the folder name and
+//!   its inventory), never by the meeting topic; the id is what logs show.
+//! - A finished journal moves to `done/`, which is how a recording that
+//!   completed is recognised and never uploaded again.
+//! - One process at a time works on a state folder ([`StateDir::lock`]).
+
+use crate::fsutil::{FileId, write_atomic};
+use crate::shred;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The journal format version written by this build.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("state folder {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("journal {}: cannot be read ({why}); move it aside and run again to redo that recording", path.display())]
+    Corrupt { path: PathBuf, why: String },
+    #[error("no per-user state folder could be found (no home folder?); give one with --state-dir")]
+    NoStateDir,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// How far a recording got. Each step is recorded only once it is
+/// complete and durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Checked complete; the inventory is recorded.
+    Checked,
+    /// Every output is produced and staged (sealed where the pipeline seals).
+    Staged,
+    /// Every output is uploaded and verified at the destination.
+    Verified,
+    /// The interim copy is removed (or kept, as the pipeline says).
+    CleanedUp,
+    /// The audit manifest is uploaded and verified; nothing is left to do.
+    Done,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::Checked => "checked",
+            Step::Staged => "outputs staged",
+            Step::Verified => "outputs verified at the destination",
+            Step::CleanedUp => "interim copy cleaned up",
+            Step::Done => "done",
+        })
+    }
+}
+
+/// One output (or the manifest) on its way to the destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// Name at the destination (relative to the destination folder).
+    pub remote: String,
+    /// The staged file (sealed, or plaintext inside the recording folder
+    /// for unsealed pipelines).
+    pub staged: PathBuf,
+    /// The inventory entries it was made from.
+    pub inputs: Vec<PathBuf>,
+    /// What it is, in plain words (e.g. "participant audio, WAV").
+    pub kind: String,
+    /// SHA-256 (hex) and length of the plaintext.
+    pub plain_sha256: String,
+    pub plain_len: u64,
+    /// SHA-256 (hex) and length of the staged bytes that are uploaded.
+    pub staged_sha256: String,
+    pub staged_len: u64,
+    /// Time ranges removed or silenced, in seconds from the start.
+    pub ranges: Vec<(f64, f64)>,
+    pub verified: bool,
+}
+
+/// What cleanup did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleanup {
+    /// `shred`, `delete` or `keep`.
+    pub method: String,
+    pub removed: usize,
+    pub left: Vec<(PathBuf, String)>,
+    pub at: String,
+}
+
+/// One mark as applied, for the sealed audit manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkRecord {
+    pub line: usize,
+    pub text: String,
+    pub note: Option<String>,
+}
+
+/// The journal of one recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Journal {
+    pub version: u32,
+    pub id: String,
+    /// The recording folder it came from. Cleared (with every other name)
+    /// once the recording is done: see [`Journal::forget_names`].
+    pub source: PathBuf,
+    /// The recording's start as `YYYYMMDD-HHMMSS` (from the folder name),
+    /// or `unknown-start`: what reports show instead of the topic.
+    pub stamp: String,
+    pub pipeline: String,
+    pub started: String,
+    pub updated: String,
+    pub step: Step,
+    pub inventory: Vec<shred::Expected>,
+    /// SHA-256 (hex) of each inventory file, in the same order (`None`
+    /// for a symbolic link).
+    pub input_sha256: Vec<Option<String>>,
+    /// The marks applied, and the ranges they resolved to (nanoseconds
+    /// from the start), fixed when the recording was checked so a resumed
+    /// run produces the very same outputs.
+    pub marks: Vec<MarkRecord>,
+    pub ranges_ns: Vec<(u64, u64)>,
+    pub outputs: Vec<Output>,
+    pub manifest: Option<Output>,
+    pub cleanup: Option<Cleanup>,
+    /// What the recording waits for (e.g. an interactive login), if anything.
+    pub waits_for: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl Journal {
+    pub fn new(
+        id: String,
+        source: PathBuf,
+        stamp: String,
+        pipeline: String,
+        inventory: Vec<shred::Expected>,
+    ) -> Journal {
+        let now = now_text();
+        Journal {
+            version: VERSION,
+            id,
+            source,
+            stamp,
+            pipeline,
+            started: now.clone(),
+            updated: now,
+            step: Step::Checked,
+            inventory,
+            input_sha256: Vec::new(),
+            marks: Vec::new(),
+            ranges_ns: Vec::new(),
+            outputs: Vec::new(),
+            manifest: None,
+            cleanup: None,
+            waits_for: None,
+            last_error: None,
+        }
+    }
+
+    /// Drops every name (folder, files, mark notes) once the recording is
+    /// done and its sealed manifest holds them: a finished journal keeps
+    /// the id, hashes, times and outcomes only.
+    pub fn forget_names(&mut self) {
+        self.source = PathBuf::new();
+        for (i, e) in self.inventory.iter_mut().enumerate() {
+            e.rel = PathBuf::from(format!("file-{}", i + 1));
+        }
+        self.marks.clear();
+        for o in self.outputs.iter_mut().chain(self.manifest.iter_mut()) {
+            o.inputs.clear();
+            o.staged = PathBuf::new();
+        }
+        if let Some(c) = &mut self.cleanup {
+            for (i, (path, _)) in c.left.iter_mut().enumerate() {
+                *path = PathBuf::from(format!("left-{}", i + 1));
+            }
+        }
+    }
+}
+
+/// The recording id: a hash of the folder name and the inventory (names,
+/// sizes, mtimes), so the same recording always gets the same id and a
+/// different recording under the same name gets another. 16 hex digits.
+pub fn recording_id(folder_name: &str, inventory: &[shred::Expected]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"recpipe recording id v1\0");
+    h.update(folder_name.as_bytes());
+    for e in inventory {
+        h.update(b"\0");
+        h.update(e.rel.to_string_lossy().as_bytes());
+        let FileId { size, mtime_ns, .. } = e.id;
+        h.update(size.to_le_bytes());
+        h.update(mtime_ns.to_le_bytes());
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The per-user state folder: journals, staged files and the lock.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+/// Held while a process works on a state folder; released on drop.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl StateDir {
+    /// `%LOCALAPPDATA%\recpipe` on Windows, `$XDG_STATE_HOME/recpipe` or
+    /// `~/.local/state/recpipe` on Linux, `~/Library/Application Support/recpipe` on macOS.
+    pub fn default_location() -> Result<PathBuf, JournalError> {
+        #[cfg(windows)]
+        {
+            // The local (not roaming) application data folder: journals
+            // and staged files belong to this PC.
+            let base = directories::BaseDirs::new().ok_or(JournalError::NoStateDir)?;
+            Ok(base.data_local_dir().join("recpipe"))
+        }
+        #[cfg(not(windows))]
+        {
+            let dirs = directories::ProjectDirs::from("", "", "recpipe")
+                .ok_or(JournalError::NoStateDir)?;
+            Ok(dirs
+                .state_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .to_path_buf())
+        }
+    }
+
+    /// Opens (creating) a state folder at `root`.
+    pub fn open(root: &Path) -> Result<StateDir, JournalError> {
+        for sub in ["journals", "done", "staged"] {
+            fs::create_dir_all(root.join(sub)).map_err(io_err(root))?;
+        }
+        Ok(StateDir {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Takes the lock, or `None` when another process holds it.
+    pub fn lock(&self) -> Result<Option<Lock>, JournalError> {
+        let path = self.root.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Lock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// The file where `recpipe mark` keeps live marks until a recording
+    /// claims them.
+    pub fn pending_marks(&self) -> PathBuf {
+        self.root.join("pending-marks.txt")
+    }
+
+    /// The folder for one recording's staged files (sealed outputs).
+    pub fn staging(&self, id: &str) -> PathBuf {
+        self.root.join("staged").join(id)
+    }
+
+    fn journal_path(&self, id: &str) -> PathBuf {
+        self.root.join("journals").join(format!("{id}.json"))
+    }
+
+    fn done_path(&self, id: &str) -> PathBuf {
+        self.root.join("done").join(format!("{id}.json"))
+    }
+
+    /// Records a journal durably.
+    pub fn save(&self, journal: &mut Journal) -> Result<(), JournalError> {
+        journal.updated = now_text();
+        let path = if journal.step == Step::Done {
+            self.done_path(&journal.id)
+        } else {
+            self.journal_path(&journal.id)
+        };
+        let text = serde_json::to_vec_pretty(journal).map_err(|e| JournalError::Corrupt {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
+        write_atomic(&path, &text).map_err(io_err(&path))?;
+        if journal.step == Step::Done {
+            // The done record is durable; now the open one may go.
+            match fs::remove_file(self.journal_path(&journal.id)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The unfinished journals, oldest first.
+    pub fn unfinished(&self) -> Result<Vec<Journal>, JournalError> {
+        self.read_all(&self.root.join("journals"))
+    }
+
+    /// The finished journals.
+    pub fn finished(&self) -> Result<Vec<Journal>, JournalError> {
+        self.read_all(&self.root.join("done"))
+    }
+
+    /// The journal of a recording id, finished or not.
+    pub fn find(&self, id: &str) -> Result<Option<Journal>, JournalError> {
+        for path in [self.journal_path(id), self.done_path(id)] {
+            if path.exists() {
+                return read(&path).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn read_all(&self, dir: &Path) -> Result<Vec<Journal>, JournalError> {
+        let mut out = Vec::new();
+        for item in fs::read_dir(dir).map_err(io_err(dir))? {
+            let path = item.map_err(io_err(dir))?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                out.push(read(&path)?);
+            }
+        }
+        out.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+}
+
+fn read(path: &Path) -> Result<Journal, JournalError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    if journal.version != VERSION {
+        return Err(JournalError::Corrupt {
+            path: path.to_path_buf(),
+            why: format!(
+                "it is version {}, this recpipe writes {VERSION}",
+                journal.version
+            ),
+        });
+    }
+    Ok(journal)
+}
+
+/// Now, as RFC 3339 UTC.
+pub fn now_text() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(rel: &str, size: u64) -> shred::Expected {
+        shred::Expected {
+            rel: rel.into(),
+            id: FileId {
+                size,
+                mtime_ns: 1,
+                identity: (1, 2),
+            },
+            is_symlink: false,
+        }
+    }
+
+    #[test]
+    fn ids_are_stable_and_tell_recordings_apart() {
+        let inv = vec![expected("video1.mp4", 10)];
+        let a = recording_id("2026-11-20 14.03.11 A", &inv);
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, recording_id("2026-11-20 14.03.11 A", &inv));
+        assert_ne!(a, recording_id("2026-11-20 14.03.11 B", &inv));
+        assert_ne!(
+            a,
+            recording_id("2026-11-20 14.03.11 A", &[expected("video1.mp4", 11)])
+        );
+    }
+
+    #[test]
+    fn journals_round_trip_and_move_to_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let mut j = Journal::new(
+            "abc".into(),
+            "/z/rec".into(),
+            "20261120-140311".into(),
+            "p".into(),
+            vec![expected("a.m4a", 3)],
+        );
+        state.save(&mut j).unwrap();
+        assert_eq!(state.unfinished().unwrap(), vec![j.clone()]);
+        j.step = Step::Done;
+        state.save(&mut j).unwrap();
+        assert!(state.unfinished().unwrap().is_empty());
+        assert_eq!(state.finished().unwrap().len(), 1);
+        assert_eq!(state.find("abc").unwrap().unwrap().step, Step::Done);
+    }
+
+    #[test]
+    fn a_torn_journal_is_reported_not_guessed() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        fs::write(dir.path().join("journals/x.json"), b"{\"version\":1,").unwrap();
+        assert!(matches!(
+            state.unfinished(),
+            Err(JournalError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_second_lock_on_the_same_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let held = state.lock().unwrap();
+        assert!(held.is_some());
+        assert!(state.lock().unwrap().is_none());
+        drop(held);
+        assert!(state.lock().unwrap().is_some());
+    }
+}

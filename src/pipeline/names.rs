@@ -1,0 +1,91 @@
+//! Names that leave the PC or reach a log: remote file names made from the
+//! recording id and the output's kind (never the meeting topic or a
+//! participant's name), and messages with every name in them replaced.
+//!
+//! Invariant: nothing built here contains the recording folder's name or
+//! the name of any file in it; the sealed audit manifest is the one place
+//! that maps remote names back to the files they came from.
+
+use crate::config::TrackKind;
+use std::path::Path;
+
+/// The name at the destination of one output: `<start>_<id>_<label>.<ext>`,
+/// e.g. `20261120-140311_3fa9c2d1e0b4a7c6_participant-2.wav`. `sealed`
+/// adds `.sealed`.
+pub fn remote_name(stamp: &str, id: &str, label: &str, ext: &str, sealed: bool) -> String {
+    let mut name = format!("{stamp}_{id}_{label}");
+    if !ext.is_empty() {
+        name.push('.');
+        name.push_str(ext);
+    }
+    if sealed {
+        name.push('.');
+        name.push_str(crate::seal::SEALED_EXTENSION);
+    }
+    name
+}
+
+/// The label of the `n`-th (1-based) output of a kind.
+pub fn label(kind: Option<TrackKind>, n: usize) -> String {
+    let base = match kind {
+        Some(TrackKind::Video) => "video",
+        Some(TrackKind::MixedAudio) => "mixed-audio",
+        Some(TrackKind::ParticipantAudio) => "participant",
+        Some(TrackKind::Chat) => "chat",
+        Some(TrackKind::Captions) => "captions",
+        None => "file",
+    };
+    format!("{base}-{n}")
+}
+
+/// Replaces the recording folder's path and every given file name in
+/// `text`, so an error message can go to a log or the journal.
+pub fn scrub(text: &str, dir: &Path, files: &[&Path]) -> String {
+    let mut out = text.replace(&dir.display().to_string(), "<recording>");
+    if let Some(name) = dir.file_name() {
+        out = out.replace(&name.to_string_lossy().to_string(), "<recording>");
+    }
+    // Longest first, so a name that contains another is replaced whole.
+    let mut names: Vec<(String, usize)> = files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            f.file_name()
+                .map(|n| (n.to_string_lossy().into_owned(), i + 1))
+        })
+        .collect();
+    names.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    for (name, i) in names {
+        out = out.replace(&name, &format!("<file {i}>"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_names_carry_no_names() {
+        assert_eq!(
+            remote_name(
+                "20261120-140311",
+                "3fa9c2d1e0b4a7c6",
+                &label(Some(TrackKind::ParticipantAudio), 2),
+                "wav",
+                true
+            ),
+            "20261120-140311_3fa9c2d1e0b4a7c6_participant-2.wav.sealed"
+        );
+    }
+
+    #[test]
+    fn scrub_replaces_the_folder_and_file_names() {
+        let dir = Path::new("/z/2026-11-20 14.03.11 Interview with Kari");
+        let files = [Path::new("Audio Record/audioKari Nordmann11.m4a")];
+        let text = "/z/2026-11-20 14.03.11 Interview with Kari/Audio Record/audioKari Nordmann11.m4a: it is empty";
+        let s = scrub(text, dir, &files);
+        assert_eq!(s, "<recording>/Audio Record/<file 1>: it is empty");
+        assert!(!s.contains("Kari"));
+    }
+}

@@ -1,0 +1,208 @@
+//! `plan` and `preview`: what the pipeline would make of one recording,
+//! without sending anything.
+//!
+//! Invariants: [`plan_recording`] writes nothing. [`preview`] writes the
+//! outputs exactly as they would be sealed, but in plaintext, into a
+//! folder the user names: that is the one exception to "no plaintext
+//! outside the recording's folder", asked for by name, and it refuses a
+//! folder inside the watched interim folder or the destination.
+
+use crate::config::{Destination, Pipeline};
+use crate::discover::{self, CheckOptions, RecordingReport, Role};
+use crate::redact::plan::{FilePlan, PlanFile, plan, produce};
+use crate::redact::{Range, marks};
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::PrimitiveDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    #[error("{0}")]
+    Marks(String),
+    #[error(transparent)]
+    Plan(#[from] crate::redact::plan::PlanError),
+    #[error("{}: {why}", dir.display())]
+    Refused { dir: PathBuf, why: String },
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The plan for one recording.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordingPlan {
+    pub report: RecordingReport,
+    /// The start time marks are mapped from, and where it came from.
+    pub start: Option<String>,
+    pub start_from: &'static str,
+    /// The marks file's lines as parsed, with the ranges they resolve to
+    /// (after padding and merging), in seconds.
+    pub marks: Vec<String>,
+    pub ranges: Vec<(f64, f64)>,
+    pub files: Vec<FilePlan>,
+    /// Bytes of all outputs before sealing.
+    pub total_bytes: u64,
+}
+
+/// Plans a recording under `pipeline`; `start` overrides the folder name's
+/// start time.
+pub fn plan_recording(
+    pipeline: &Pipeline,
+    dir: &Path,
+    start: Option<PrimitiveDateTime>,
+) -> Result<(RecordingPlan, Vec<Range>), PreviewError> {
+    let check = CheckOptions::new(Duration::ZERO, &pipeline.redact.marks);
+    let report = discover::check_recording(dir, &check)?;
+    let (start, start_from) = match (start, &report.name) {
+        (Some(s), _) => (Some(s), "--start"),
+        (None, Some(n)) => (Some(n.start), "the folder name (local time)"),
+        (None, None) => (None, "unknown"),
+    };
+    let duration = report
+        .files
+        .iter()
+        .filter_map(|f| f.duration)
+        .fold(0.0f64, f64::max);
+    let mut ranges = Vec::new();
+    let mut lines = Vec::new();
+    if let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) {
+        let text = fs::read_to_string(dir.join(&f.path))
+            .map_err(|e| PreviewError::Marks(format!("the marks file cannot be read: {e}")))?;
+        let parsed = marks::parse(&text).map_err(|e| PreviewError::Marks(e.to_string()))?;
+        ranges = parsed
+            .resolve(
+                start,
+                Duration::from_secs_f64(duration),
+                pipeline.redact.pad.0,
+            )
+            .map_err(|e| PreviewError::Marks(e.to_string()))?;
+        let all: Vec<&str> = text.lines().collect();
+        lines = parsed
+            .marks
+            .iter()
+            .map(|m| {
+                format!(
+                    "line {}: {}",
+                    m.line,
+                    all.get(m.line - 1).map(|l| l.trim()).unwrap_or("")
+                )
+            })
+            .collect();
+    }
+    let files: Vec<PlanFile> = report
+        .inventory
+        .entries
+        .iter()
+        .map(|e| PlanFile {
+            path: dir.join(&e.rel),
+            kind: super::recording::track_kind(&e.rel, &pipeline.redact.marks),
+        })
+        .collect();
+    let plans = plan(&files, &pipeline.keep, pipeline.redact.mode, &ranges)?;
+    let total_bytes = plans
+        .iter()
+        .filter(|p| p.output.is_some())
+        .filter_map(|p| p.bytes)
+        .sum();
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    Ok((
+        RecordingPlan {
+            report,
+            start: start.and_then(|s| s.format(&fmt).ok()),
+            start_from,
+            marks: lines,
+            ranges: ranges
+                .iter()
+                .map(|r| (r.start.as_secs_f64(), r.end.as_secs_f64()))
+                .collect(),
+            files: plans,
+            total_bytes,
+        },
+        ranges,
+    ))
+}
+
+/// Writes every planned output of `dir`, in plaintext, into `out` (created;
+/// it must be empty or absent). Refuses an `out` inside the interim folder
+/// or the destination. Returns the files written.
+pub fn preview(
+    pipeline: &Pipeline,
+    dir: &Path,
+    start: Option<PrimitiveDateTime>,
+    out: &Path,
+) -> Result<Vec<PathBuf>, PreviewError> {
+    let refuse = |why: &str| PreviewError::Refused {
+        dir: out.to_path_buf(),
+        why: why.to_string(),
+    };
+    let out_abs = absolute(out);
+    if out_abs.starts_with(absolute(&pipeline.source.dir)) || out_abs.starts_with(absolute(dir)) {
+        return Err(refuse(
+            "it lies inside the interim folder, where plaintext could be taken for a recording; choose a folder elsewhere",
+        ));
+    }
+    if let Some(Destination::Dir { path, .. }) = &pipeline.destination
+        && out_abs.starts_with(absolute(path))
+    {
+        return Err(refuse(
+            "it lies inside the destination, which must only receive sealed files",
+        ));
+    }
+    if out.exists()
+        && fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(refuse("it is not empty; give a new or empty folder"));
+    }
+    let (plan, ranges) = plan_recording(pipeline, dir, start)?;
+    let write_err = |path: &Path, source| PreviewError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    fs::create_dir_all(out).map_err(|e| write_err(out, e))?;
+    let mut written = Vec::new();
+    for p in plan.files.iter().filter(|p| p.output.is_some()) {
+        let rel = p.path.strip_prefix(dir).unwrap_or(&p.path);
+        let name = rel.with_file_name(p.output.as_ref().expect("filtered"));
+        let target = out.join(name);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| write_err(parent, e))?;
+        }
+        let f = fs::File::create(&target).map_err(|e| write_err(&target, e))?;
+        let mut w = BufWriter::new(f);
+        produce(p, pipeline.redact.mode, &ranges, &mut w)?;
+        w.flush().map_err(|e| write_err(&target, e))?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+/// `p` with its longest existing ancestor canonicalized and the rest
+/// appended, so that a folder that does not exist yet compares with one
+/// that does: canonical forms differ from merely absolute ones (links; on
+/// Windows the `\\?\` prefix canonicalize adds).
+fn absolute(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(found) = fs::canonicalize(existing) {
+            return rest.iter().rev().fold(found, |acc, name| acc.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return abs,
+        }
+    }
+}

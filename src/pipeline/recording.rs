@@ -1,0 +1,776 @@
+//! One recording through the steps: checked → staged → verified →
+//! cleaned up → done. Each step starts from what the journal says and
+//! records its completion durably before the next begins; each is safe to
+//! repeat after a crash at any point inside it.
+
+use super::names::{label, remote_name, scrub};
+use super::stage::{Protection, stage, stage_bytes};
+use super::{Event, Options, Outcome, PipelineError, Summary, manifest, needs_person, stamp_of};
+use crate::config::{CleanupAfter, InterimAction, TrackKind};
+use crate::destination::{self, Destination, Expected, Retrying};
+use crate::discover::{self, CheckOptions, Role, Verdict};
+use crate::journal::{self, Journal, MarkRecord, Step};
+use crate::redact::plan::{PlanFile, plan};
+use crate::redact::{Range, marks};
+use crate::shred::{self, Expected as Inventoried, Method};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How a recording found on disk starts.
+pub enum Start {
+    Skipped { stamp: String, outcome: Outcome },
+    AlreadyDone { id: String, stamp: String },
+    New(Box<Journal>),
+}
+
+/// What a step that could not go on means.
+enum Stop {
+    Waiting(String),
+    Broken(String),
+    Failed(String),
+}
+
+impl From<Stop> for Outcome {
+    fn from(s: Stop) -> Outcome {
+        match s {
+            Stop::Waiting(w) => Outcome::Waiting(w),
+            Stop::Broken(w) => Outcome::Broken(w),
+            Stop::Failed(w) => Outcome::Failed(w),
+        }
+    }
+}
+
+/// State shared by the recordings of one run: the destination is opened
+/// once, when the first upload needs it.
+pub struct Context<'a> {
+    opts: &'a Options<'a>,
+    dest: Option<Retrying<'a>>,
+    /// Set when logging in needs a person: later recordings wait too.
+    login_wait: Option<String>,
+    handled: HashSet<PathBuf>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(opts: &'a Options<'a>) -> Context<'a> {
+        Context {
+            opts,
+            dest: None,
+            login_wait: None,
+            handled: HashSet::new(),
+        }
+    }
+
+    pub fn was_handled(&self, dir: &Path) -> bool {
+        self.handled.contains(dir)
+    }
+
+    /// Checks a recording folder and, when it is complete and new, opens
+    /// its journal (recording the inventory and the marks).
+    pub fn start(
+        &mut self,
+        dir: &Path,
+        check: &CheckOptions,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Start, PipelineError> {
+        self.handled.insert(dir.to_path_buf());
+        let stamp = stamp_of(dir);
+        // A recording that is done is known by its inventory alone: no need
+        // to read its media again.
+        if let Ok(inv) = discover::take_inventory(dir, &check.marks) {
+            let listed = listed(&inv);
+            let id = journal::recording_id(&folder_name(dir), &listed);
+            if let Some(j) = self.opts.state.find(&id)?
+                && j.step == Step::Done
+            {
+                return Ok(Start::AlreadyDone { id, stamp });
+            }
+        }
+        let report = discover::check_recording(dir, check)?;
+        if report.verdict != Verdict::Complete {
+            let files: Vec<&Path> = report.files.iter().map(|f| f.path.as_path()).collect();
+            let reasons: Vec<String> = report
+                .reasons
+                .iter()
+                .map(|r| scrub(&r.text, dir, &files))
+                .collect();
+            events(Event::Skipped {
+                stamp: stamp.clone(),
+                verdict: report.verdict,
+                reasons: reasons.clone(),
+            });
+            let why = reasons.join("; ");
+            let outcome = match report.verdict {
+                Verdict::InProgress => Outcome::Waiting(why),
+                _ => Outcome::Broken(format!(
+                    "{why} (run `recpipe check` on the folder for details)"
+                )),
+            };
+            return Ok(Start::Skipped { stamp, outcome });
+        }
+        if let Some(waiting) = self.take_live_marks(dir, &report)? {
+            events(Event::Skipped {
+                stamp: stamp.clone(),
+                verdict: Verdict::InProgress,
+                reasons: vec![waiting.clone()],
+            });
+            return Ok(Start::Skipped {
+                stamp,
+                outcome: Outcome::Waiting(waiting),
+            });
+        }
+        let inventory = listed(&report.inventory);
+        let id = journal::recording_id(&folder_name(dir), &inventory);
+        if let Some(j) = self.opts.state.find(&id)?
+            && j.step == Step::Done
+        {
+            return Ok(Start::AlreadyDone { id, stamp });
+        }
+        let mut j = Journal::new(
+            id,
+            dir.to_path_buf(),
+            stamp,
+            self.opts.pipeline.name.clone(),
+            inventory,
+        );
+        if let Err(stop) = self.prepare(&mut j, &report) {
+            let outcome: Outcome = stop.into();
+            let (verdict, why) = match &outcome {
+                Outcome::Waiting(w) => (Verdict::InProgress, w.clone()),
+                Outcome::Broken(w) | Outcome::Failed(w) => (Verdict::Broken, w.clone()),
+                Outcome::Done | Outcome::AlreadyDone => (Verdict::Complete, String::new()),
+            };
+            events(Event::Skipped {
+                stamp: j.stamp.clone(),
+                verdict,
+                reasons: vec![why],
+            });
+            return Ok(Start::Skipped {
+                stamp: j.stamp.clone(),
+                outcome,
+            });
+        }
+        self.opts.state.save(&mut j)?;
+        (self.opts.fault_hook)("checked");
+        Ok(Start::New(Box::new(j)))
+    }
+
+    /// Moves the live marks (`recpipe mark`) whose times fall within the
+    /// recording into its marks file: written and synced there first, then
+    /// taken out of the pending file. The recording then waits one settle
+    /// time, since its marks file just changed.
+    fn take_live_marks(
+        &self,
+        dir: &Path,
+        report: &discover::RecordingReport,
+    ) -> Result<Option<String>, PipelineError> {
+        let Some(name) = &report.name else {
+            return Ok(None);
+        };
+        let pending = self.opts.state.pending_marks();
+        if !pending.exists() {
+            return Ok(None);
+        }
+        let duration = report
+            .files
+            .iter()
+            .filter_map(|f| f.duration)
+            .fold(0.0f64, f64::max);
+        let span = Duration::from_secs_f64(duration);
+        let start = self.opts.start.unwrap_or(name.start);
+        let marks_err =
+            |e: crate::redact::pending::PendingError| PipelineError::LiveMarks(e.to_string());
+        let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let marks_file = dir.join(&self.opts.pipeline.redact.marks);
+        let append = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&marks_file)?;
+            writeln!(f, "# added from `recpipe mark`")?;
+            for l in &lines {
+                writeln!(f, "{l}")?;
+            }
+            f.sync_all()
+        };
+        append().map_err(|e| {
+            PipelineError::LiveMarks(format!("cannot add live marks to the marks file: {e}"))
+        })?;
+        crate::redact::pending::claim(&pending, start, span).map_err(marks_err)?;
+        Ok(Some(format!(
+            "{} live mark(s) from `recpipe mark` were added to its marks file; it is processed once that settles",
+            lines.len()
+        )))
+    }
+
+    /// Hashes the inputs and fixes the marks' ranges, before anything is made.
+    fn prepare(&self, j: &mut Journal, report: &discover::RecordingReport) -> Result<(), Stop> {
+        let dir = j.source.clone();
+        let names: Vec<&Path> = j.inventory.iter().map(|e| e.rel.as_path()).collect();
+        let scrubbed = |t: String| scrub(&t, &dir, &names);
+        for e in &j.inventory {
+            if e.is_symlink {
+                j.input_sha256.push(None);
+                continue;
+            }
+            let sha = sha256_file(&dir.join(&e.rel))
+                .map_err(|err| Stop::Failed(scrubbed(format!("{}: {err}", e.rel.display()))))?;
+            j.input_sha256.push(Some(sha));
+        }
+        let marks_entry = report.files.iter().find(|f| f.role == Role::Marks);
+        if let Some(f) = marks_entry {
+            let text = fs::read_to_string(dir.join(&f.path))
+                .map_err(|e| Stop::Broken(format!("the marks file cannot be read: {e}")))?;
+            let parsed = marks::parse(&text).map_err(|e| {
+                Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
+            })?;
+            let duration = report
+                .files
+                .iter()
+                .filter_map(|f| f.duration)
+                .fold(0.0f64, f64::max);
+            let start = self
+                .opts
+                .start
+                .or_else(|| report.name.as_ref().map(|n| n.start));
+            let ranges = parsed
+                .resolve(
+                    start,
+                    Duration::from_secs_f64(duration),
+                    self.opts.pipeline.redact.pad.0,
+                )
+                .map_err(|e| {
+                    Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
+                })?;
+            let lines: Vec<&str> = text.lines().collect();
+            j.marks = parsed
+                .marks
+                .iter()
+                .map(|m| MarkRecord {
+                    line: m.line,
+                    text: lines
+                        .get(m.line - 1)
+                        .map(|l| l.trim().to_string())
+                        .unwrap_or_default(),
+                    note: m.note.clone(),
+                })
+                .collect();
+            j.ranges_ns = ranges
+                .iter()
+                .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// Takes a recording from the step its journal records to done, or to
+    /// where it must stop.
+    pub fn advance(&mut self, mut j: Journal, events: &mut dyn FnMut(Event)) -> Outcome {
+        self.handled.insert(j.source.clone());
+        loop {
+            if self.opts.stopping() && j.step != Step::Done {
+                return Outcome::Waiting(
+                    "stopped on request after a completed step; the next run resumes it".into(),
+                );
+            }
+            let result = match j.step {
+                Step::Checked => self.stage_all(&mut j, events),
+                Step::Staged => self.upload_all(&mut j, events),
+                Step::Verified => self.clean_up(&mut j),
+                Step::CleanedUp => self.send_manifest(&mut j, events),
+                Step::Done => {
+                    let summary = self.summary(&j);
+                    let left = summary.left.len();
+                    events(Event::Finished {
+                        id: j.id.clone(),
+                        summary,
+                    });
+                    if left > 0 {
+                        return Outcome::Broken(format!(
+                            "uploaded and verified, but {left} file(s) were left in the interim folder because they changed or appeared after the check; look at them and remove them by hand"
+                        ));
+                    }
+                    return Outcome::Done;
+                }
+            };
+            match result {
+                Ok(()) => {
+                    j.last_error = None;
+                    j.waits_for = None;
+                    if j.step == Step::Done {
+                        j.forget_names();
+                    }
+                    if let Err(e) = self.opts.state.save(&mut j) {
+                        return Outcome::Failed(e.to_string());
+                    }
+                    (self.opts.fault_hook)(match j.step {
+                        Step::Checked => "checked",
+                        Step::Staged => "staged",
+                        Step::Verified => "verified",
+                        Step::CleanedUp => "cleaned-up",
+                        Step::Done => "done",
+                    });
+                    events(Event::Step {
+                        id: j.id.clone(),
+                        step: j.step,
+                    });
+                }
+                Err(stop) => {
+                    match &stop {
+                        Stop::Waiting(w) => j.waits_for = Some(w.clone()),
+                        Stop::Broken(w) | Stop::Failed(w) => j.last_error = Some(w.clone()),
+                    }
+                    // Best effort: the step itself is already safe to redo.
+                    let _ = self.opts.state.save(&mut j);
+                    return stop.into();
+                }
+            }
+        }
+    }
+
+    /// Removes the recording's names from a message (see [`scrub`]).
+    fn scrubber(j: &Journal) -> impl Fn(String) -> String + use<> {
+        let dir = j.source.clone();
+        let names: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
+        move |t: String| {
+            let names: Vec<&Path> = names.iter().map(PathBuf::as_path).collect();
+            scrub(&t, &dir, &names)
+        }
+    }
+
+    /// Produces, seals and stages every planned output.
+    fn stage_all(&mut self, j: &mut Journal, events: &mut dyn FnMut(Event)) -> Result<(), Stop> {
+        let opts = self.opts;
+        let scrubbed = Self::scrubber(j);
+        if let Some(changed) = first_change(&j.source, &j.inventory) {
+            return Err(Stop::Broken(scrubbed(format!(
+                "{changed} changed after the recording was checked; nothing was deleted. Check the folder, then run again"
+            ))));
+        }
+        let files: Vec<PlanFile> = j
+            .inventory
+            .iter()
+            .map(|e| PlanFile {
+                path: j.source.join(&e.rel),
+                kind: track_kind(&e.rel, &opts.pipeline.redact.marks),
+            })
+            .collect();
+        let ranges: Vec<Range> = j
+            .ranges_ns
+            .iter()
+            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
+            .collect();
+        let mode = opts.pipeline.redact.mode;
+        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges).map_err(|e| {
+            let text = scrubbed(e.to_string());
+            Stop::Broken(format!("{text}; nothing of this recording was processed"))
+        })?;
+        let sealed = !opts.recipients.is_empty();
+        let protection = if sealed {
+            Protection::Sealed(&opts.recipients)
+        } else {
+            Protection::Plain
+        };
+        let staging = staging_dir(opts, j);
+        let check_opens = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
+        let mut counts: std::collections::HashMap<Option<TrackKind>, usize> = Default::default();
+        let mut new_outputs = Vec::new();
+        for p in plans.iter().filter(|p| p.output.is_some()) {
+            let n = counts.entry(p.kind).or_insert(0);
+            *n += 1;
+            let ext = p
+                .output
+                .as_ref()
+                .and_then(|o| o.extension())
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let remote = remote_name(&j.stamp, &j.id, &label(p.kind, *n), &ext, sealed);
+            let rel_input = p
+                .path
+                .strip_prefix(&j.source)
+                .unwrap_or(&p.path)
+                .to_path_buf();
+            if j.outputs.iter().any(|o| o.remote == remote) {
+                continue; // staged before a crash
+            }
+            let staged_path = staging.join(&remote);
+            let id = j.id.clone();
+            let mut progress = |done: u64| {
+                events(Event::Progress {
+                    id: id.clone(),
+                    what: "seal",
+                    output: remote.clone(),
+                    done,
+                    total: p.bytes,
+                })
+            };
+            let staged = stage(
+                p,
+                mode,
+                &ranges,
+                protection,
+                &staged_path,
+                check_opens,
+                &mut progress,
+            )
+            .map_err(|e| {
+                let text = scrubbed(e.to_string());
+                match e {
+                    super::stage::StageError::Produce(_) => Stop::Broken(text),
+                    _ => Stop::Failed(text),
+                }
+            })?;
+            j.outputs.push(journal::Output {
+                remote: remote.clone(),
+                staged: staged_path,
+                inputs: vec![rel_input],
+                kind: describe_output(p.kind, &ext),
+                plain_sha256: staged.plain_sha256,
+                plain_len: staged.plain_len,
+                staged_sha256: staged.staged_sha256,
+                staged_len: staged.staged_len,
+                ranges: staged
+                    .report
+                    .removed
+                    .iter()
+                    .map(|r| (r.start.as_secs_f64(), r.end.as_secs_f64()))
+                    .collect(),
+                verified: false,
+            });
+            new_outputs.push(remote);
+            opts.state
+                .save(j)
+                .map_err(|e| Stop::Failed(e.to_string()))?;
+            (opts.fault_hook)("staged-output");
+        }
+        j.step = Step::Staged;
+        if check_opens {
+            // `after = "sealed"`: every output opened with its key above.
+            self.remove_interim(j)?;
+        }
+        Ok(())
+    }
+
+    fn destination(&mut self) -> Result<&mut Retrying<'a>, Stop> {
+        if let Some(w) = &self.login_wait {
+            return Err(Stop::Waiting(w.clone()));
+        }
+        if self.dest.is_none() {
+            let Some(config) = &self.opts.pipeline.destination else {
+                return Err(Stop::Broken("the pipeline has no [destination]".into()));
+            };
+            match destination::open(config, self.opts.prompter, self.opts.retry) {
+                Ok(d) => self.dest = Some(d),
+                Err(e) if needs_person(&e) => {
+                    self.login_wait = Some(e.to_string());
+                    return Err(Stop::Waiting(e.to_string()));
+                }
+                Err(e) => return Err(Stop::Failed(e.to_string())),
+            }
+        }
+        Ok(self.dest.as_mut().expect("opened above"))
+    }
+
+    /// Uploads and verifies every staged output not yet verified.
+    fn upload_all(&mut self, j: &mut Journal, events: &mut dyn FnMut(Event)) -> Result<(), Stop> {
+        let mode = self.opts.pipeline.destination.as_ref().map(|d| d.verify());
+        let Some(mode) = mode else {
+            return Err(Stop::Broken("the pipeline has no [destination]".into()));
+        };
+        for i in 0..j.outputs.len() {
+            if j.outputs[i].verified {
+                continue;
+            }
+            let o = j.outputs[i].clone();
+            self.send_one(j, &o, mode, events)?;
+            j.outputs[i].verified = true;
+            self.opts
+                .state
+                .save(j)
+                .map_err(|e| Stop::Failed(e.to_string()))?;
+            (self.opts.fault_hook)("uploaded-output");
+        }
+        j.step = Step::Verified;
+        Ok(())
+    }
+
+    fn send_one(
+        &mut self,
+        j: &Journal,
+        o: &journal::Output,
+        mode: crate::config::VerifyMode,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), Stop> {
+        let expected = Expected {
+            len: o.staged_len,
+            sha256: hex32(&o.staged_sha256)
+                .ok_or_else(|| Stop::Failed("the journal holds a malformed SHA-256".into()))?,
+        };
+        if !o.staged.exists() {
+            // Sent and cleaned up before a crash? Then it is verified there.
+            let dest = self.destination()?;
+            return destination::verify(dest, &o.remote, &expected, mode).map_err(|e| {
+                Stop::Failed(format!(
+                    "{}: the staged file is gone and the destination does not hold it ({e}); its recording must be processed again",
+                    o.remote
+                ))
+            });
+        }
+        let id = j.id.clone();
+        let remote = o.remote.clone();
+        let total = o.staged_len;
+        let dest = self.destination()?;
+        let mut progress = |done: u64| {
+            events(Event::Progress {
+                id: id.clone(),
+                what: "upload",
+                output: remote.clone(),
+                done,
+                total: Some(total),
+            })
+        };
+        match destination::send(dest, &o.staged, &o.remote, &expected, mode, &mut progress) {
+            Ok(_) => Ok(()),
+            Err(e) if needs_person(&e) => {
+                self.login_wait = Some(e.to_string());
+                Err(Stop::Waiting(e.to_string()))
+            }
+            Err(e) => Err(Stop::Failed(e.to_string())),
+        }
+    }
+
+    /// Removes the staged files and, as the pipeline says, the interim copy.
+    fn clean_up(&mut self, j: &mut Journal) -> Result<(), Stop> {
+        remove_staged(self.opts, j);
+        if j.cleanup.is_none() {
+            self.remove_interim(j)?;
+        }
+        j.step = Step::CleanedUp;
+        Ok(())
+    }
+
+    fn remove_interim(&self, j: &mut Journal) -> Result<(), Stop> {
+        let method = match self.opts.pipeline.cleanup.interim {
+            InterimAction::Keep => {
+                j.cleanup = Some(journal::Cleanup {
+                    method: "keep".into(),
+                    removed: 0,
+                    left: Vec::new(),
+                    at: journal::now_text(),
+                });
+                return Ok(());
+            }
+            InterimAction::Shred => Method::Shred,
+            InterimAction::Delete => Method::Delete,
+        };
+        let report = shred::remove_interim(&j.source, &j.inventory, method);
+        let mut left: Vec<(PathBuf, String)> = report.changed.clone();
+        left.extend(
+            report
+                .new_files
+                .iter()
+                .map(|p| (p.clone(), "it is new since the check".into())),
+        );
+        left.extend(report.failed.iter().cloned());
+        j.cleanup = Some(journal::Cleanup {
+            method: if method == Method::Shred {
+                "shred"
+            } else {
+                "delete"
+            }
+            .into(),
+            removed: report.removed.len() + report.already_gone.len(),
+            left,
+            at: journal::now_text(),
+        });
+        Ok(())
+    }
+
+    /// Seals, uploads and verifies the audit manifest.
+    fn send_manifest(
+        &mut self,
+        j: &mut Journal,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), Stop> {
+        let mode = self.opts.pipeline.destination.as_ref().map(|d| d.verify());
+        let Some(mode) = mode else {
+            return Err(Stop::Broken("the pipeline has no [destination]".into()));
+        };
+        if j.manifest.is_none() {
+            let location = self.destination()?.location();
+            let sealed = !self.opts.recipients.is_empty();
+            let remote = remote_name(&j.stamp, &j.id, "manifest", "json", sealed);
+            let staged_path = self.opts.state.staging(&j.id).join(&remote);
+            let bytes = manifest::build(self.opts.pipeline, j, &location);
+            let protection = if sealed {
+                Protection::Sealed(&self.opts.recipients)
+            } else {
+                Protection::Plain
+            };
+            let staged = stage_bytes(&bytes, protection, &staged_path)
+                .map_err(|e| Stop::Failed(e.to_string()))?;
+            j.manifest = Some(journal::Output {
+                remote,
+                staged: staged_path,
+                inputs: Vec::new(),
+                kind: "audit manifest (JSON)".into(),
+                plain_sha256: staged.plain_sha256,
+                plain_len: staged.plain_len,
+                staged_sha256: staged.staged_sha256,
+                staged_len: staged.staged_len,
+                ranges: Vec::new(),
+                verified: false,
+            });
+            self.opts
+                .state
+                .save(j)
+                .map_err(|e| Stop::Failed(e.to_string()))?;
+        }
+        let m = j.manifest.clone().expect("set above");
+        if !m.verified {
+            self.send_one(j, &m, mode, events)?;
+            if let Some(mm) = &mut j.manifest {
+                mm.verified = true;
+            }
+        }
+        let _ = fs::remove_file(&m.staged);
+        let _ = fs::remove_dir(self.opts.state.staging(&j.id));
+        j.step = Step::Done;
+        Ok(())
+    }
+
+    fn summary(&self, j: &Journal) -> Summary {
+        let mut uploaded: Vec<String> = j.outputs.iter().map(|o| o.remote.clone()).collect();
+        uploaded.extend(j.manifest.iter().map(|m| m.remote.clone()));
+        let mut removed: Vec<(f64, f64)> = j
+            .outputs
+            .iter()
+            .flat_map(|o| o.ranges.iter().copied())
+            .collect();
+        removed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        removed.dedup();
+        let used: usize = j.outputs.len();
+        let cleanup = j.cleanup.clone();
+        Summary {
+            uploaded,
+            dropped: j.inventory.len().saturating_sub(used),
+            removed,
+            destination: self.dest.as_ref().map(|d| d.location()).unwrap_or_default(),
+            verify: self
+                .opts
+                .pipeline
+                .destination
+                .as_ref()
+                .map(|d| d.verify())
+                .unwrap_or(crate::config::VerifyMode::Readback),
+            interim_removed: cleanup.as_ref().map(|c| c.removed).unwrap_or(0),
+            cleanup: cleanup
+                .as_ref()
+                .map(|c| c.method.clone())
+                .unwrap_or_default(),
+            left: cleanup
+                .map(|c| c.left.into_iter().map(|(_, why)| why).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// What cleanup may remove: the inventory's files with their identities.
+fn listed(inv: &discover::Inventory) -> Vec<Inventoried> {
+    inv.entries
+        .iter()
+        .map(|e| Inventoried {
+            rel: e.rel.clone(),
+            id: e.id,
+            is_symlink: e.is_symlink,
+        })
+        .collect()
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Where a recording's outputs are staged: the state folder when they are
+/// sealed, the recording's own folder when they are not.
+fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
+    if opts.recipients.is_empty() {
+        j.source.join(discover::STAGING_DIR)
+    } else {
+        opts.state.staging(&j.id)
+    }
+}
+
+fn remove_staged(opts: &Options<'_>, j: &Journal) {
+    for o in &j.outputs {
+        let _ = fs::remove_file(&o.staged);
+        let _ = fs::remove_file(super::stage::partial_path(&o.staged));
+    }
+    let _ = fs::remove_dir(staging_dir(opts, j));
+}
+
+/// The first inventory file that is no longer the file that was checked.
+fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<String> {
+    inventory.iter().find_map(|e| {
+        let path = dir.join(&e.rel);
+        let now = fs::symlink_metadata(&path)
+            .ok()
+            .map(|m| crate::fsutil::FileId::of(&path, &m));
+        (now != Some(e.id)).then(|| e.rel.display().to_string())
+    })
+}
+
+/// The kind of track a file holds, from its role.
+pub(super) fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
+    let name = rel.file_name()?.to_str()?;
+    let in_participant_dir = rel
+        .parent()
+        .is_some_and(|p| p == Path::new(discover::PARTICIPANT_DIR));
+    match discover::role::role_of(name, in_participant_dir, marks) {
+        Role::Video => Some(TrackKind::Video),
+        Role::MixedAudio => Some(TrackKind::MixedAudio),
+        Role::ParticipantAudio { .. } => Some(TrackKind::ParticipantAudio),
+        Role::Chat => Some(TrackKind::Chat),
+        Role::Captions => Some(TrackKind::Captions),
+        _ => None,
+    }
+}
+
+fn describe_output(kind: Option<TrackKind>, ext: &str) -> String {
+    let what = kind.map(|k| k.to_string()).unwrap_or_else(|| "file".into());
+    format!("{what} ({})", ext.to_uppercase())
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

@@ -1,0 +1,144 @@
+//! `watch`: keeps processing the interim folder while the researcher
+//! works. File-system events (notify) are hints that something changed; a
+//! periodic rescan catches what events miss (network drives, a watcher
+//! that died), and the polling watcher can be forced where native events
+//! are unreliable. Every pass is an ordinary [`super::run`]: a recording is
+//! processed only when it is complete and has settled.
+//!
+//! Invariants: a folder that is absent is waited for, not an error; events
+//! that arrive while a pass runs are kept and start the next pass; a stop
+//! request ends the loop after the step in progress.
+
+use super::{Event, Options, PipelineError, RunSummary, run};
+use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// How to watch.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Use the polling watcher (network drives, synced folders).
+    pub poll: bool,
+    /// Rescan at least this often, whatever the events say.
+    pub rescan: Duration,
+    /// Wait this long without events before a pass starts.
+    pub quiet: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> WatchOptions {
+        WatchOptions {
+            poll: false,
+            rescan: Duration::from_secs(60),
+            quiet: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What watching reports besides the passes' own events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// The folder is not there; waiting for it.
+    FolderMissing(PathBuf),
+    /// Watching the folder (with the polling watcher when `poll`).
+    Watching { dir: PathBuf, poll: bool },
+    /// A pass ended.
+    Pass(RunSummary),
+}
+
+/// Watches `dir` until `opts.stop` is set; returns the last pass.
+pub fn watch(
+    opts: &Options<'_>,
+    dir: &Path,
+    wopts: &WatchOptions,
+    on_watch: &mut dyn FnMut(WatchEvent),
+    events: &mut dyn FnMut(Event),
+) -> Result<RunSummary, PipelineError> {
+    let mut last = RunSummary::default();
+    let tick = Duration::from_millis(200);
+    // Recordings that wait for their settle time need a pass when it ends.
+    let settle = opts.pipeline.source.settle.0;
+    while !opts.stop.load(Ordering::SeqCst) {
+        if !dir.is_dir() {
+            on_watch(WatchEvent::FolderMissing(dir.to_path_buf()));
+            while !dir.is_dir() && !opts.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(tick);
+            }
+            continue;
+        }
+        let (tx, rx) = channel();
+        let watcher: Option<Box<dyn Watcher>> = if wopts.poll {
+            let config = notify::Config::default().with_poll_interval(Duration::from_secs(2));
+            PollWatcher::new(tx, config).ok().map(|w| Box::new(w) as _)
+        } else {
+            RecommendedWatcher::new(tx, notify::Config::default())
+                .ok()
+                .map(|w| Box::new(w) as _)
+        };
+        // Without a working watcher, the periodic rescan still does the job.
+        let mut watcher = watcher;
+        if let Some(w) = watcher.as_mut()
+            && w.watch(dir, RecursiveMode::Recursive).is_err()
+        {
+            watcher = None;
+        }
+        on_watch(WatchEvent::Watching {
+            dir: dir.to_path_buf(),
+            poll: wopts.poll || watcher.is_none(),
+        });
+        // Recordings already there are processed at once.
+        let mut due = Some(Instant::now());
+        let mut last_pass = Instant::now();
+        while dir.is_dir() && !opts.stop.load(Ordering::SeqCst) {
+            if due.is_some_and(|t| Instant::now() >= t) || last_pass.elapsed() >= wopts.rescan {
+                due = None;
+                last = run(opts, &[dir.to_path_buf()], events)?;
+                last_pass = Instant::now();
+                // Something still settling: look again when it may be done.
+                if last
+                    .recordings
+                    .iter()
+                    .any(|r| matches!(r.outcome, super::Outcome::Waiting(_)))
+                {
+                    due = Some(Instant::now() + settle.max(wopts.quiet));
+                }
+                on_watch(WatchEvent::Pass(last.clone()));
+            }
+            match next_event(&rx, tick) {
+                Some(true) => due = Some(Instant::now() + wopts.quiet),
+                Some(false) => {}
+                None => {
+                    // The watcher is gone (folder removed?): start over.
+                    if watcher.is_some() {
+                        break;
+                    }
+                    std::thread::sleep(tick);
+                }
+            }
+        }
+        drop(watcher);
+    }
+    Ok(last)
+}
+
+/// `Some(true)` when an event came, `Some(false)` on timeout, `None` when
+/// the watcher hung up.
+fn next_event(rx: &Receiver<notify::Result<notify::Event>>, wait: Duration) -> Option<bool> {
+    match rx.recv_timeout(wait) {
+        Ok(Ok(e)) => Some(!is_own(&e)),
+        Ok(Err(_)) => Some(true),
+        Err(RecvTimeoutError::Timeout) => Some(false),
+        Err(RecvTimeoutError::Disconnected) => None,
+    }
+}
+
+/// recpipe's own staging writes are not news.
+fn is_own(e: &notify::Event) -> bool {
+    !e.paths.is_empty()
+        && e.paths.iter().all(|p| {
+            p.components()
+                .any(|c| c.as_os_str() == crate::discover::STAGING_DIR)
+        })
+}

@@ -1,0 +1,267 @@
+//! Marks taken live (`recpipe mark`), waiting in the per-user state dir
+//! until a recording claims them.
+//!
+//! The state file holds one mark per line, in local wall-clock time:
+//! `2026-11-23T14:32:10 2026-11-23T14:33:00 note` for a closed mark, `-` in
+//! place of the end for one still open. [`record`] adds to it: with no times
+//! it opens a mark at *now*, or closes the open one at *now*; with a start
+//! only it opens one there; with both it adds a closed one. [`claim`] moves
+//! the closed marks that fall inside a recording's time span into lines of
+//! that recording's marks file, leaving the rest pending.
+//!
+//! Invariants: fast and non-interactive (it runs from a hotkey); the file
+//! is rewritten through a temporary file and a rename in the same folder,
+//! so a crash leaves the old or the new state, never half of one. Notes
+//! stay on one line; errors never quote them.
+
+use super::marks::{Point, parse_point};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::PrimitiveDateTime;
+use time::macros::format_description;
+
+const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+
+/// One pending mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub from: PrimitiveDateTime,
+    /// `None` while the mark is open.
+    pub to: Option<PrimitiveDateTime>,
+    pub note: Option<String>,
+}
+
+/// What [`record`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Opened(PrimitiveDateTime),
+    Closed(PrimitiveDateTime, PrimitiveDateTime),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PendingError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}, line {line}: not a pending mark; fix or delete the line", path.display())]
+    Corrupt { path: PathBuf, line: usize },
+    #[error("'{0}' is not a time of day (write HH:MM or HH:MM:SS)")]
+    BadTime(String),
+    #[error("the mark would end before or where it starts")]
+    Backwards,
+    #[error("the time given is in the future")]
+    Future,
+}
+
+/// Reads the pending marks (none when the file does not exist).
+pub fn load(path: &Path) -> Result<Vec<Pending>, PendingError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(PendingError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let corrupt = || PendingError::Corrupt {
+            path: path.to_path_buf(),
+            line: i + 1,
+        };
+        let mut parts = line.splitn(3, ' ');
+        let from = parts
+            .next()
+            .and_then(|t| PrimitiveDateTime::parse(t, STAMP).ok());
+        let to = match parts.next() {
+            Some("-") => Some(None),
+            Some(t) => PrimitiveDateTime::parse(t, STAMP).ok().map(Some),
+            None => None,
+        };
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(corrupt());
+        };
+        let note = parts.next().map(str::trim).filter(|n| !n.is_empty());
+        out.push(Pending {
+            from,
+            to,
+            note: note.map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+fn save(path: &Path, marks: &[Pending]) -> Result<(), PendingError> {
+    let io = |source| PendingError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut text = String::new();
+    for m in marks {
+        let stamp = |t: PrimitiveDateTime| t.format(STAMP).unwrap_or_default();
+        text.push_str(&stamp(m.from));
+        text.push(' ');
+        text.push_str(&m.to.map_or("-".to_string(), stamp));
+        if let Some(n) = &m.note {
+            text.push(' ');
+            text.push_str(n);
+        }
+        text.push('\n');
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// A time of day `HH:MM[:SS]` on the day of `now` (the day before when
+/// that would be in the future, so a mark just after midnight works).
+fn at(now: PrimitiveDateTime, text: &str, is_end: bool) -> Result<PrimitiveDateTime, PendingError> {
+    let bad = || PendingError::BadTime(text.to_string());
+    let Ok(Point::Wall { ms, minute }) = parse_point(text) else {
+        return Err(bad());
+    };
+    let ms = if is_end && minute { ms + 60_000 } else { ms };
+    let midnight = now.replace_time(time::Time::MIDNIGHT);
+    let t = midnight + Duration::from_millis(ms);
+    Ok(if t > now + Duration::from_secs(60) {
+        t - time::Duration::DAY
+    } else {
+        t
+    })
+}
+
+/// Records a mark in the state file at `path`; see the module docs.
+pub fn record(
+    path: &Path,
+    now: PrimitiveDateTime,
+    from: Option<&str>,
+    to: Option<&str>,
+    note: Option<&str>,
+) -> Result<Recorded, PendingError> {
+    let mut marks = load(path)?;
+    let note = note
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|n| !n.is_empty());
+    let done = match (from, to) {
+        (None, _) => match marks.iter_mut().rev().find(|m| m.to.is_none()) {
+            Some(open) => {
+                if now <= open.from {
+                    return Err(PendingError::Backwards);
+                }
+                open.to = Some(now);
+                if open.note.is_none() {
+                    open.note = note;
+                }
+                Recorded::Closed(open.from, now)
+            }
+            None => {
+                marks.push(Pending {
+                    from: now,
+                    to: None,
+                    note,
+                });
+                Recorded::Opened(now)
+            }
+        },
+        (Some(f), None) => {
+            let from = at(now, f, false)?;
+            if from > now {
+                return Err(PendingError::Future);
+            }
+            marks.push(Pending {
+                from,
+                to: None,
+                note,
+            });
+            Recorded::Opened(from)
+        }
+        (Some(f), Some(t)) => {
+            let from = at(now, f, false)?;
+            let mut to = at(now, t, true)?;
+            if to < from && to + time::Duration::DAY - from < time::Duration::HOUR * 12 {
+                to += time::Duration::DAY;
+            }
+            if to <= from {
+                return Err(PendingError::Backwards);
+            }
+            marks.push(Pending {
+                from,
+                to: Some(to),
+                note,
+            });
+            Recorded::Closed(from, to)
+        }
+    };
+    save(path, &marks)?;
+    Ok(done)
+}
+
+/// Takes the closed marks that overlap a recording starting at `start` and
+/// lasting `duration` out of the state file, and returns them as lines for
+/// that recording's marks file (`+H:MM:SS.mmm - +H:MM:SS.mmm note`, offsets
+/// from its start). Open marks and marks of other times stay pending.
+pub fn claim(
+    path: &Path,
+    start: PrimitiveDateTime,
+    duration: Duration,
+) -> Result<Vec<String>, PendingError> {
+    take(path, start, duration, true)
+}
+
+/// The lines [`claim`] would return, without taking them out of the state
+/// file: the pipeline writes them into the recording's marks file first,
+/// durably, and only then claims them, so a crash in between repeats a
+/// mark (harmless: ranges merge) instead of losing one.
+pub fn matching(
+    path: &Path,
+    start: PrimitiveDateTime,
+    duration: Duration,
+) -> Result<Vec<String>, PendingError> {
+    take(path, start, duration, false)
+}
+
+fn take(
+    path: &Path,
+    start: PrimitiveDateTime,
+    duration: Duration,
+    remove: bool,
+) -> Result<Vec<String>, PendingError> {
+    let marks = load(path)?;
+    let end = start + duration;
+    let (mine, rest): (Vec<Pending>, Vec<Pending>) = marks
+        .into_iter()
+        .partition(|m| m.to.is_some_and(|to| to > start && m.from < end));
+    if mine.is_empty() {
+        return Ok(Vec::new());
+    }
+    let offset = |t: PrimitiveDateTime| {
+        let d = (t - start).clamp(time::Duration::ZERO, end - start);
+        super::clock(Duration::try_from(d).unwrap_or_default())
+    };
+    let lines = mine
+        .iter()
+        .map(|m| {
+            let to = m.to.unwrap_or(m.from);
+            match &m.note {
+                Some(n) => format!("{} - {}   {n}", offset(m.from), offset(to)),
+                None => format!("{} - {}", offset(m.from), offset(to)),
+            }
+        })
+        .collect();
+    if remove {
+        save(path, &rest)?;
+    }
+    Ok(lines)
+}

@@ -1,0 +1,220 @@
+//! The plan for one recording: for every file, its fate — remuxed as
+//! video, converted to audio (WAV or M4A), copied, or dropped — with the
+//! exact ranges that will be removed from it, its output length and size.
+//! Making a plan reads indexes only and writes nothing; [`produce`] then
+//! makes one planned output into a writer.
+//!
+//! Invariants: a file not selected by `[keep] tracks` gets no output at
+//! all. Text (chat, captions) cannot be redacted, so a recording with marks
+//! whose text is to be kept is refused as a whole rather than leak what was
+//! said or typed in a redacted range. Any media file recpipe cannot handle
+//! fails the whole plan: nothing of the recording is processed.
+
+use super::{Range, RedactError, RedactMode, Report, audio, m4a, video};
+use crate::config::{AudioFormat, Keep, TrackKind};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One file of a recording, with the kind of track it holds (from its
+/// discovered role: video, mixed audio, participant audio, chat, captions),
+/// or `None` for anything else (playlist, marks, Zoom's status files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFile {
+    pub path: PathBuf,
+    pub kind: Option<TrackKind>,
+}
+
+/// What becomes of a file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "fate", rename_all = "kebab-case")]
+pub enum Fate {
+    /// Remuxed as MP4 (video and its audio), ranges cut at keyframes.
+    Video,
+    /// Its audio written in `format`, ranges silenced or cut.
+    Audio { format: AudioFormat },
+    /// Copied unchanged.
+    Copy,
+    /// Not written anywhere.
+    Drop { why: String },
+}
+
+/// The plan for one file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FilePlan {
+    pub path: PathBuf,
+    pub kind: Option<TrackKind>,
+    pub fate: Fate,
+    /// File name of the output (none when dropped).
+    pub output: Option<PathBuf>,
+    /// The ranges actually removed (widened as the format requires).
+    pub removed: Vec<Range>,
+    /// Length of the output's timeline (media only).
+    pub duration: Option<Duration>,
+    /// Size of the output in bytes (before sealing).
+    pub bytes: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Media(#[from] RedactError),
+    #[error(
+        "{}: it is {kind} text, which recpipe cannot redact, and this recording has marks; remove \"{kind}\" from [keep] tracks, or remove what the marks cover from the file by hand",
+        path.display()
+    )]
+    TextWithMarks { path: PathBuf, kind: TrackKind },
+    #[error("{}: cannot read it: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Plans every file of a recording. `ranges` are the recording's resolved
+/// marks (see [`super::marks::Marks::resolve`]).
+pub fn plan(
+    files: &[PlanFile],
+    keep: &Keep,
+    mode: RedactMode,
+    ranges: &[Range],
+) -> Result<Vec<FilePlan>, PlanError> {
+    let has_mixed = files.iter().any(|f| f.kind == Some(TrackKind::MixedAudio));
+    let mut plans = Vec::with_capacity(files.len());
+    for f in files {
+        let drop = |why: &str| FilePlan {
+            path: f.path.clone(),
+            kind: f.kind,
+            fate: Fate::Drop { why: why.into() },
+            output: None,
+            removed: Vec::new(),
+            duration: None,
+            bytes: None,
+        };
+        let audio_fate = Fate::Audio {
+            format: keep.audio_format,
+        };
+        let fate = match f.kind {
+            None => {
+                plans.push(drop("not a recording track"));
+                continue;
+            }
+            Some(TrackKind::Video) if keep.keeps(TrackKind::Video) => Fate::Video,
+            Some(TrackKind::Video) if keep.keeps(TrackKind::MixedAudio) && !has_mixed => audio_fate,
+            Some(TrackKind::Video) => {
+                plans.push(drop("video is not in [keep] tracks"));
+                continue;
+            }
+            Some(kind @ (TrackKind::MixedAudio | TrackKind::ParticipantAudio)) => {
+                if !keep.keeps(kind) {
+                    plans.push(drop(&format!("{kind} is not in [keep] tracks")));
+                    continue;
+                }
+                audio_fate
+            }
+            Some(kind @ (TrackKind::Chat | TrackKind::Captions)) => {
+                if !keep.keeps(kind) {
+                    plans.push(drop(&format!("{kind} is not in [keep] tracks")));
+                    continue;
+                }
+                if !ranges.is_empty() {
+                    return Err(PlanError::TextWithMarks {
+                        path: f.path.clone(),
+                        kind,
+                    });
+                }
+                Fate::Copy
+            }
+        };
+        let report = match &fate {
+            Fate::Video => Some(video::plan(&f.path, ranges)?),
+            Fate::Audio {
+                format: AudioFormat::Wav,
+            } => Some(audio::plan(&f.path, None, ranges, mode)?),
+            Fate::Audio {
+                format: AudioFormat::M4a,
+            } => Some(m4a::plan(&f.path, None, ranges, mode)?),
+            Fate::Copy | Fate::Drop { .. } => None,
+        };
+        let bytes = match &report {
+            Some(r) => Some(r.bytes),
+            None => Some(
+                std::fs::metadata(&f.path)
+                    .map_err(|source| PlanError::Read {
+                        path: f.path.clone(),
+                        source,
+                    })?
+                    .len(),
+            ),
+        };
+        plans.push(FilePlan {
+            path: f.path.clone(),
+            kind: f.kind,
+            output: Some(output_name(&f.path, &fate)),
+            removed: report
+                .as_ref()
+                .map(|r| r.removed.clone())
+                .unwrap_or_default(),
+            duration: report.as_ref().map(|r| r.duration),
+            bytes,
+            fate,
+        });
+    }
+    Ok(plans)
+}
+
+/// The output's file name: the input's, with the extension of its format.
+fn output_name(path: &Path, fate: &Fate) -> PathBuf {
+    let name = PathBuf::from(path.file_name().unwrap_or_default());
+    match fate {
+        Fate::Audio {
+            format: AudioFormat::Wav,
+        } => name.with_extension("wav"),
+        Fate::Audio {
+            format: AudioFormat::M4a,
+        } => name.with_extension("m4a"),
+        Fate::Video => name.with_extension("mp4"),
+        Fate::Copy | Fate::Drop { .. } => name,
+    }
+}
+
+/// Makes the output of one planned file into `out`. A dropped file makes
+/// nothing and returns `None`.
+pub fn produce(
+    file: &FilePlan,
+    mode: RedactMode,
+    ranges: &[Range],
+    out: impl Write,
+) -> Result<Option<Report>, PlanError> {
+    let report = match &file.fate {
+        Fate::Drop { .. } => return Ok(None),
+        Fate::Video => video::cut(&file.path, ranges, out)?,
+        Fate::Audio {
+            format: AudioFormat::Wav,
+        } => audio::to_wav(&file.path, None, ranges, mode, out)?,
+        Fate::Audio {
+            format: AudioFormat::M4a,
+        } => m4a::remux(&file.path, None, ranges, mode, out)?,
+        Fate::Copy => {
+            let read = |source| PlanError::Read {
+                path: file.path.clone(),
+                source,
+            };
+            let mut src = std::fs::File::open(&file.path).map_err(read)?;
+            let mut out = out;
+            let bytes = std::io::copy(&mut src, &mut out).map_err(|source| {
+                PlanError::Media(RedactError::Write {
+                    path: file.path.clone(),
+                    source,
+                })
+            })?;
+            Report {
+                removed: Vec::new(),
+                duration: Duration::ZERO,
+                bytes,
+            }
+        }
+    };
+    Ok(Some(report))
+}

@@ -1,0 +1,185 @@
+//! Shared helpers for the integration tests: a builder of Zoom-like
+//! recording folders in a fresh temp dir, with real media made by ffmpeg,
+//! and a runner for the built `recpipe` binary. ffmpeg and ffprobe are run
+//! through [`tools`], which lets the Windows run under Wine use the results
+//! of the Linux run.
+#![allow(dead_code)] // each test crate uses its own subset of the helpers
+
+pub mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use tempfile::TempDir;
+use tools::ffmpeg;
+
+/// A folder name in Zoom's newer form (no meeting id).
+pub const NEWER: &str = "2026-11-20 14.03.11 Interview om heimesjukepleie";
+/// A folder name in Zoom's older form (with the meeting id).
+pub const OLDER: &str = "2021-03-04 09.15.00 Intervju 3 84213977051";
+
+/// Real media made once per test process and copied into each recording.
+struct Media {
+    dir: TempDir,
+}
+
+fn media() -> &'static Media {
+    static MEDIA: OnceLock<Media> = OnceLock::new();
+    MEDIA.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        // 4 s of speech-band tone, AAC-LC 32 kHz mono, as Zoom writes audio.
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:sample_rate=32000:duration=4",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "32k",
+                "-ac",
+                "1",
+            ],
+            &d.join("audio.m4a"),
+        );
+        for (name, flags) in [
+            ("video-moov-first.mp4", "+faststart"),
+            ("video-moov-last.mp4", ""),
+        ] {
+            let mut args = vec![
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=160x90:rate=10:duration=4",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=330:sample_rate=32000:duration=4",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "20",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "32k",
+                "-ac",
+                "1",
+                "-shortest",
+            ];
+            if !flags.is_empty() {
+                args.extend(["-movflags", flags]);
+            }
+            ffmpeg(&args, &d.join(name));
+        }
+        Media { dir }
+    })
+}
+
+/// Which kind of generated media to place.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Audio,
+    VideoMoovFirst,
+    VideoMoovLast,
+}
+
+impl Kind {
+    fn source(self) -> PathBuf {
+        media().dir.path().join(match self {
+            Kind::Audio => "audio.m4a",
+            Kind::VideoMoovFirst => "video-moov-first.mp4",
+            Kind::VideoMoovLast => "video-moov-last.mp4",
+        })
+    }
+}
+
+/// A recording folder under a fresh temp root.
+pub struct Recording {
+    pub root: TempDir,
+    pub dir: PathBuf,
+}
+
+impl Recording {
+    pub fn new(folder: &str) -> Recording {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        Recording { root, dir }
+    }
+
+    /// A second recording folder in the same root.
+    pub fn sibling(&self, folder: &str) -> PathBuf {
+        let dir = self.root.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Places generated media at `rel` (parents created).
+    pub fn media(&self, rel: &str, kind: Kind) -> PathBuf {
+        let path = self.dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(kind.source(), &path).unwrap();
+        path
+    }
+
+    /// Writes `bytes` at `rel` (parents created).
+    pub fn file(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// The newer client's full set: video, mixed audio, two participants,
+    /// chat and playlist.
+    pub fn newer_client(folder: &str) -> Recording {
+        let r = Recording::new(folder);
+        r.media("video2461873050.mp4", Kind::VideoMoovFirst);
+        r.media("audio2461873050.m4a", Kind::Audio);
+        r.media(
+            "Audio Record/audioIngrid Haugen12461873050.m4a",
+            Kind::Audio,
+        );
+        r.media("Audio Record/audioSøren Ølstad22461873050.m4a", Kind::Audio);
+        r.file(
+            "chat.txt",
+            "14:03:20 From Ingrid Haugen to Everyone:\n\thei\n",
+        );
+        r.file("playback2461873050.m3u", "video2461873050.mp4\n");
+        r
+    }
+}
+
+/// Runs the built binary.
+pub fn recpipe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(args)
+        .output()
+        .expect("run recpipe")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The duration ffprobe reports for a file: the independent oracle.
+pub fn ffprobe_duration(path: &Path) -> f64 {
+    tools::ffprobe(
+        &["-show_entries", "format=duration", "-of", "csv=p=0"],
+        path,
+    )
+    .trim()
+    .parse()
+    .unwrap_or_else(|_| panic!("ffprobe gave no duration for {}", path.display()))
+}

@@ -1,0 +1,201 @@
+//! A fresh world for pipeline tests: an interim folder holding a copy of
+//! the sample recording, a key, a pipeline file, a destination folder and
+//! a state folder, and helpers to run the binary and check deliveries.
+//! A test crate that includes it also declares `mod common;`, whose
+//! [`tools`](super::common::tools) run ffmpeg here.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use crate::common::tools;
+use recpipe::seal::{Identity, Unlock, decrypt};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub const FOLDER: &str = "2026-11-20 14.03.11 Pilot interview";
+
+/// A fresh world: interim folder with the sample recording, a key, a
+/// pipeline file, a destination folder and a state folder.
+pub struct World {
+    pub root: tempfile::TempDir,
+    pub identity: Identity,
+}
+
+impl World {
+    pub fn new(destination: &str, extra: &str) -> World {
+        World::with_settle(destination, extra, "0s")
+    }
+
+    pub fn with_settle(destination: &str, extra: &str, settle: &str) -> World {
+        let root = tempfile::tempdir().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("sample-data")
+                .join(FOLDER),
+            &root.path().join("zoom").join(FOLDER),
+        );
+        let identity = Identity::generate().unwrap();
+        let pipeline = format!(
+            r#"name = "test-red"
+classification = "red"
+[source]
+dir = "zoom"
+settle = "{settle}"
+[redact]
+pad = "1s"
+[keep]
+tracks = ["participant-audio", "mixed-audio", "video"]
+audio_format = "wav"
+[seal]
+recipients = ["{}"]
+{destination}
+[cleanup]
+interim = "shred"
+{extra}
+"#,
+            identity.recipient()
+        );
+        fs::write(root.path().join("pipeline.toml"), pipeline).unwrap();
+        World { root, identity }
+    }
+
+    pub fn dir_destination() -> String {
+        "[destination]\nkind = \"dir\"\npath = \"out\"\n".into()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    pub fn recording(&self) -> PathBuf {
+        self.path("zoom").join(FOLDER)
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_recpipe"));
+        c.args(["run", "--pipeline"])
+            .arg(self.path("pipeline.toml"))
+            .env("RECPIPE_STATE_DIR", self.path("state"))
+            .env_remove("RECPIPE_FAULT_AT")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    pub fn run(&self) -> Output {
+        self.command().output().unwrap()
+    }
+
+    pub fn run_with_fault(&self, point: &str) -> Output {
+        self.command()
+            .env("RECPIPE_FAULT_AT", point)
+            .output()
+            .unwrap()
+    }
+
+    /// The final (non-partial) files at the destination folder.
+    pub fn delivered(&self, out: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(out)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.retain(|p| !p.to_string_lossy().ends_with(".recpipe-partial"));
+        v.sort();
+        v
+    }
+
+    pub fn open(&self, sealed: &Path) -> Vec<u8> {
+        let mut plain = Vec::new();
+        decrypt(
+            fs::File::open(sealed).unwrap(),
+            Unlock::Identities(std::slice::from_ref(&self.identity)),
+            &mut plain,
+        )
+        .unwrap_or_else(|e| panic!("{} does not open: {e}", sealed.display()));
+        plain
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Largest absolute sample of a 16-bit WAV between two times (seconds).
+pub fn peak(wav: &[u8], from: f64, to: f64) -> i32 {
+    let mut r = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
+    let rate = r.spec().sample_rate as f64;
+    let (a, b) = ((from * rate) as usize, (to * rate) as usize);
+    r.samples::<i16>()
+        .enumerate()
+        .filter(|(i, _)| *i >= a && *i < b)
+        .map(|(_, s)| (s.unwrap() as i32).abs())
+        .max()
+        .unwrap_or(0)
+}
+
+/// What every delivered file must be: sealed to our key, the WAVs silent in
+/// the marked passage (14:04:05–14:04:17 on the clock, 54–66 s, padded by
+/// 1 s), the manifest complete.
+pub fn check_delivery(w: &World, files: &[PathBuf]) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 5, "{names:?}");
+    for n in &names {
+        assert!(n.ends_with(".sealed"), "{n} is not sealed");
+        assert!(
+            !n.contains("Pilot") && !n.contains("Ola") && !n.contains("Ingrid"),
+            "{n} leaks a name"
+        );
+    }
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let plain = w.open(f);
+        if name.contains("participant-2") {
+            // Ola's track: the marked passage is his answer naming a third party.
+            assert!(
+                peak(&plain, 30.0, 50.0) > 1000,
+                "speech outside the mark is kept"
+            );
+            assert_eq!(peak(&plain, 53.3, 66.7), 0, "the marked passage is silent");
+        }
+        if name.contains("manifest") {
+            let m: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+            assert_eq!(m["recording"]["folder"], FOLDER);
+            assert_eq!(m["outputs"].as_array().unwrap().len(), 4);
+            assert!(
+                m["outputs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|o| o["verified"] == true)
+            );
+            assert_eq!(m["cleanup"]["method"], "shred");
+            assert_eq!(m["marks"][0]["note"], "a third party is named");
+        }
+        if name.contains("video-1") {
+            let tmp = w.path("check-video.mp4");
+            fs::write(&tmp, &plain).unwrap();
+            let out = tools::Tool::new("ffmpeg")
+                .args(["-v", "error", "-i"])
+                .input(&tmp)
+                .args(["-f", "null", "-"])
+                .run();
+            assert!(
+                out.success() && out.stderr.is_empty(),
+                "video decodes cleanly: {}",
+                out.stderr_text()
+            );
+        }
+    }
+}

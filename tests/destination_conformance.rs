@@ -1,0 +1,511 @@
+//! The destination conformance suite: every check here runs against every
+//! backend — a folder, and SFTP to a real OpenSSH sshd on 127.0.0.1 — so
+//! both keep the same contract (see `src/destination/mod.rs`).
+//!
+//! The suite reaches behind each backend through the local path its files
+//! land in (the sshd serves a temporary folder), to plant conflicting files
+//! and corrupt uploads the way a broken disk or another program would.
+//!
+//! The SFTP half is Unix-only: the tests start OpenSSH's `sshd`, which the
+//! Windows test run under Wine cannot; the folder half runs everywhere.
+
+#[cfg(unix)]
+#[path = "common/sshd.rs"]
+mod sshd;
+
+use recpipe::config::VerifyMode;
+use recpipe::destination::{
+    self, DestError, Destination, ErrorClass, Expected, RetryPolicy, Retrying, Sent,
+    dir::DirDestination,
+};
+#[cfg(unix)]
+use recpipe::destination::{
+    NoTerminal,
+    sftp::{SftpDestination, Target},
+};
+use sha2::{Digest, Sha256};
+use std::cell::Cell;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A backend under test: how to open it, and where its files are locally.
+trait Backend {
+    fn open(&self) -> Box<dyn Destination>;
+    fn local(&self, name: &str) -> PathBuf;
+}
+
+struct DirBackend {
+    tmp: tempfile::TempDir,
+}
+
+impl DirBackend {
+    fn new() -> DirBackend {
+        DirBackend {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn root(&self) -> PathBuf {
+        self.tmp.path().join("out/sub")
+    }
+}
+
+impl Backend for DirBackend {
+    fn open(&self) -> Box<dyn Destination> {
+        Box::new(DirDestination::open(&self.root()).unwrap())
+    }
+    fn local(&self, name: &str) -> PathBuf {
+        self.root().join(name)
+    }
+}
+
+#[cfg(unix)]
+struct SftpBackend {
+    sshd: sshd::Sshd,
+    target: Target,
+}
+
+#[cfg(unix)]
+impl SftpBackend {
+    fn new() -> SftpBackend {
+        let sshd = sshd::Sshd::start();
+        let target = Target {
+            host: "127.0.0.1".into(),
+            port: sshd.port,
+            user: sshd.user.clone(),
+            path: sshd.files.join("out/sub").display().to_string(),
+            known_hosts: sshd.known_hosts(),
+            identity_file: Some(sshd.client_key.clone()),
+            timeout: Duration::from_secs(20),
+        };
+        SftpBackend { sshd, target }
+    }
+}
+
+#[cfg(unix)]
+impl Backend for SftpBackend {
+    fn open(&self) -> Box<dyn Destination> {
+        match SftpDestination::connect(&self.target, &NoTerminal) {
+            Ok(d) => Box::new(d),
+            Err(e) => panic!("connect: {e}\nsshd log:\n{}", self.sshd.log()),
+        }
+    }
+    fn local(&self, name: &str) -> PathBuf {
+        self.sshd.files.join("out/sub").join(name)
+    }
+}
+
+/// A "sealed" file of `len` pseudo-random bytes and its SHA-256.
+fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &data).unwrap();
+    let expected = Expected {
+        len: len as u64,
+        sha256: Sha256::digest(&data).into(),
+    };
+    (path, expected)
+}
+
+const LEN: usize = 3 * destination::CHUNK + 12345;
+
+fn send(
+    d: &mut dyn Destination,
+    local: &Path,
+    name: &str,
+    e: &Expected,
+    mode: VerifyMode,
+) -> Result<Sent, DestError> {
+    destination::send(d, local, name, e, mode, &mut |_| {})
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    assert!(
+        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+        "{} and {} differ",
+        a.display(),
+        b.display()
+    );
+}
+
+fn upload_creates_the_folder_and_verifies(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "a.age", LEN, 1);
+    let mut d = b.open();
+    assert_eq!(d.stat("a.age").unwrap(), None);
+    for mode in [VerifyMode::Readback, VerifyMode::Size] {
+        let name = format!("a-{mode:?}.age");
+        assert_eq!(
+            send(&mut *d, &local, &name, &e, mode).unwrap(),
+            Sent::Uploaded { resumed_from: 0 }
+        );
+        assert_same(&local, &b.local(&name));
+        assert_eq!(d.stat(&name).unwrap(), Some(LEN as u64));
+        assert_eq!(d.stat(&destination::partial_name(&name)).unwrap(), None);
+        destination::verify(&mut *d, &name, &e, VerifyMode::Readback).unwrap();
+        destination::verify(&mut *d, &name, &e, VerifyMode::Size).unwrap();
+    }
+}
+
+fn empty_file_uploads(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "empty.age", 0, 2);
+    let mut d = b.open();
+    send(&mut *d, &local, "empty.age", &e, VerifyMode::Readback).unwrap();
+    assert_eq!(std::fs::metadata(b.local("empty.age")).unwrap().len(), 0);
+}
+
+fn resume_after_a_killed_partial(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "r.age", LEN, 3);
+    // What an upload killed after 1.5 chunks leaves behind.
+    let cut = destination::CHUNK + destination::CHUNK / 2;
+    let prefix = tmp.path().join("prefix");
+    std::fs::write(&prefix, &std::fs::read(&local).unwrap()[..cut]).unwrap();
+    let mut d = b.open();
+    let n = d
+        .upload("r.age", &mut File::open(&prefix).unwrap(), 0, &mut |_| {})
+        .unwrap();
+    assert_eq!(n, cut as u64);
+    let mut positions = Vec::new();
+    let sent = destination::send(
+        &mut *d,
+        &local,
+        "r.age",
+        &e,
+        VerifyMode::Readback,
+        &mut |p| positions.push(p),
+    )
+    .unwrap();
+    assert_eq!(
+        sent,
+        Sent::Uploaded {
+            resumed_from: cut as u64
+        }
+    );
+    assert!(positions.iter().all(|&p| p > cut as u64), "{positions:?}");
+    assert_same(&local, &b.local("r.age"));
+}
+
+fn a_corrupt_partial_is_caught_removed_and_redone(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "c.age", LEN, 4);
+    let mut d = b.open();
+    // A partial whose bytes are not the file's (another version of it).
+    std::fs::write(
+        b.local(&destination::partial_name("c.age")),
+        vec![0u8; 1000],
+    )
+    .unwrap();
+    let err = send(&mut *d, &local, "c.age", &e, VerifyMode::Readback).unwrap_err();
+    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::Retryable);
+    assert!(
+        !b.local("c.age").exists(),
+        "an unverified file was put in place"
+    );
+    assert!(!b.local(&destination::partial_name("c.age")).exists());
+    assert_eq!(
+        send(&mut *d, &local, "c.age", &e, VerifyMode::Readback).unwrap(),
+        Sent::Uploaded { resumed_from: 0 }
+    );
+    assert_same(&local, &b.local("c.age"));
+}
+
+fn a_different_existing_file_is_never_overwritten(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "x.age", LEN, 5);
+    let mut d = b.open();
+    std::fs::write(b.local("x.age"), b"someone else's file").unwrap();
+    for mode in [VerifyMode::Readback, VerifyMode::Size] {
+        let err = send(&mut *d, &local, "x.age", &e, mode).unwrap_err();
+        assert!(matches!(err, DestError::Exists { .. }), "{err}");
+        assert_eq!(err.class(), ErrorClass::Permanent);
+        assert!(err.to_string().contains("x.age"), "{err}");
+    }
+    // Same size, other bytes: only a read-back can tell, and it does.
+    let (other, _) = sealed(tmp.path(), "other", LEN, 6);
+    std::fs::copy(&other, b.local("y.age")).unwrap();
+    let err = send(&mut *d, &local, "y.age", &e, VerifyMode::Readback).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    assert_same(&other, &b.local("y.age"));
+    assert_eq!(
+        std::fs::read(b.local("x.age")).unwrap(),
+        b"someone else's file"
+    );
+}
+
+fn rename_into_place_never_replaces(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, _) = sealed(tmp.path(), "n.age", 1000, 7);
+    let mut d = b.open();
+    d.upload("n.age", &mut File::open(&local).unwrap(), 0, &mut |_| {})
+        .unwrap();
+    std::fs::write(b.local("n.age"), b"already here").unwrap();
+    let err = d.rename_into_place("n.age").unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    assert_eq!(std::fs::read(b.local("n.age")).unwrap(), b"already here");
+    assert_same(&local, &b.local(&destination::partial_name("n.age")));
+}
+
+fn an_identical_existing_file_counts_as_done(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "i.age", LEN, 8);
+    let mut d = b.open();
+    send(&mut *d, &local, "i.age", &e, VerifyMode::Readback).unwrap();
+    for mode in [VerifyMode::Readback, VerifyMode::Size] {
+        assert_eq!(
+            send(&mut *d, &local, "i.age", &e, mode).unwrap(),
+            Sent::AlreadyThere
+        );
+    }
+}
+
+fn readback_detects_a_corrupted_remote_file(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "v.age", LEN, 9);
+    let mut d = b.open();
+    send(&mut *d, &local, "v.age", &e, VerifyMode::Readback).unwrap();
+    let mut bytes = std::fs::read(b.local("v.age")).unwrap();
+    bytes[LEN / 2] ^= 0x40;
+    std::fs::write(b.local("v.age"), &bytes).unwrap();
+    let err = destination::verify(&mut *d, "v.age", &e, VerifyMode::Readback).unwrap_err();
+    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+    // A size check cannot see a flipped bit; that is what readback is for.
+    destination::verify(&mut *d, "v.age", &e, VerifyMode::Size).unwrap();
+    // A truncated file fails both.
+    std::fs::write(b.local("v.age"), &bytes[..100]).unwrap();
+    for mode in [VerifyMode::Readback, VerifyMode::Size] {
+        let err = destination::verify(&mut *d, "v.age", &e, mode).unwrap_err();
+        assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
+    }
+}
+
+fn upload_contract_exclusive_create_and_exact_resume(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, _) = sealed(tmp.path(), "u.age", 5000, 10);
+    let mut d = b.open();
+    let mut src = File::open(&local).unwrap();
+    d.upload("u.age", &mut src, 0, &mut |_| {}).unwrap();
+    // offset 0 never truncates an existing partial.
+    assert!(d.upload("u.age", &mut src, 0, &mut |_| {}).is_err());
+    // Resuming from the wrong length is refused and retryable.
+    let err = d.upload("u.age", &mut src, 10, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, DestError::PartialChanged { actual: 5000, .. }),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::Retryable);
+    // Resuming from the right length is a no-op here (nothing left).
+    assert_eq!(
+        d.upload("u.age", &mut src, 5000, &mut |_| {}).unwrap(),
+        5000
+    );
+    assert_same(&local, &b.local(&destination::partial_name("u.age")));
+    d.remove_partial("u.age").unwrap();
+    d.remove_partial("u.age").unwrap();
+    assert_eq!(d.stat(&destination::partial_name("u.age")).unwrap(), None);
+}
+
+fn bad_names_are_refused(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "b.age", 10, 11);
+    let mut d = b.open();
+    for name in ["../escape.age", "sub/b.age", "", "b.age.recpipe-partial"] {
+        let err = send(&mut *d, &local, name, &e, VerifyMode::Size).unwrap_err();
+        assert!(matches!(err, DestError::BadName { .. }), "{name:?}: {err}");
+    }
+}
+
+fn a_changed_local_file_is_not_uploaded(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, mut e) = sealed(tmp.path(), "l.age", 1000, 12);
+    e.len += 1;
+    let mut d = b.open();
+    let err = send(&mut *d, &local, "l.age", &e, VerifyMode::Readback).unwrap_err();
+    assert!(matches!(err, DestError::LocalChanged { .. }), "{err}");
+    assert_eq!(d.stat("l.age").unwrap(), None);
+}
+
+/// A fault injector around a real backend: its first `fail` uploads write
+/// half of the data for real and then fail with `kind`, like a connection
+/// that died mid-file.
+struct Flaky<'a> {
+    inner: Box<dyn Destination>,
+    fail: &'a Cell<u32>,
+    kind: std::io::ErrorKind,
+}
+
+impl Destination for Flaky<'_> {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
+        self.inner.stat(name)
+    }
+    fn upload(
+        &mut self,
+        name: &str,
+        src: &mut File,
+        offset: u64,
+        progress: destination::Progress<'_>,
+    ) -> Result<u64, DestError> {
+        if self.fail.get() == 0 {
+            return self.inner.upload(name, src, offset, progress);
+        }
+        self.fail.set(self.fail.get() - 1);
+        let len = src.metadata().unwrap().len();
+        let half = tempfile::NamedTempFile::new().unwrap();
+        let mut all = Vec::new();
+        std::io::Seek::rewind(src).unwrap();
+        std::io::Read::read_to_end(src, &mut all).unwrap();
+        let stop = (offset + (len - offset) / 2) as usize;
+        std::fs::write(half.path(), &all[..stop]).unwrap();
+        self.inner.upload(
+            name,
+            &mut File::open(half.path()).unwrap(),
+            offset,
+            progress,
+        )?;
+        Err(DestError::io("write", "/flaky", self.kind.into()))
+    }
+    fn read_back(
+        &mut self,
+        name: &str,
+        progress: destination::Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        self.inner.read_back(name, progress)
+    }
+    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
+        self.inner.rename_into_place(name)
+    }
+    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
+        self.inner.remove_partial(name)
+    }
+}
+
+fn quick(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        attempts,
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+    }
+}
+
+fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "t.age", LEN, 13);
+
+    // Two connection deaths mid-file: reopened twice, resumed, verified.
+    let fail = Cell::new(2);
+    let opens = Cell::new(0);
+    let mut retries = Vec::new();
+    {
+        let mut d = Retrying::new(
+            Box::new(|| {
+                opens.set(opens.get() + 1);
+                Ok(Box::new(Flaky {
+                    inner: b.open(),
+                    fail: &fail,
+                    kind: std::io::ErrorKind::ConnectionReset,
+                }) as _)
+            }),
+            quick(5),
+        )
+        .unwrap()
+        .on_retry(|ev| retries.push((ev.attempt, ev.delay)));
+        let sent = send(&mut d, &local, "t.age", &e, VerifyMode::Readback).unwrap();
+        assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
+    }
+    assert_same(&local, &b.local("t.age"));
+    assert_eq!(opens.get(), 3);
+    assert_eq!(
+        retries,
+        [
+            (1, Duration::from_millis(10)),
+            (2, Duration::from_millis(20))
+        ]
+    );
+
+    // A permanent failure is returned at once, without reconnecting.
+    let fail = Cell::new(1);
+    let opens = Cell::new(0);
+    let mut d = Retrying::new(
+        Box::new(|| {
+            opens.set(opens.get() + 1);
+            Ok(Box::new(Flaky {
+                inner: b.open(),
+                fail: &fail,
+                kind: std::io::ErrorKind::PermissionDenied,
+            }) as _)
+        }),
+        quick(5),
+    )
+    .unwrap();
+    let err = send(&mut d, &local, "p.age", &e, VerifyMode::Readback).unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent, "{err}");
+    assert_eq!(opens.get(), 1);
+    drop(d);
+
+    // Retryable failures forever: bounded, then "gave up after 3 attempts".
+    let fail = Cell::new(u32::MAX);
+    let opens = Cell::new(0);
+    let mut d = Retrying::new(
+        Box::new(|| {
+            opens.set(opens.get() + 1);
+            Ok(Box::new(Flaky {
+                inner: b.open(),
+                fail: &fail,
+                kind: std::io::ErrorKind::TimedOut,
+            }) as _)
+        }),
+        quick(3),
+    )
+    .unwrap();
+    let err = send(&mut d, &local, "g.age", &e, VerifyMode::Readback).unwrap_err();
+    assert!(
+        matches!(err, DestError::GaveUp { attempts: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::Retryable);
+    assert_eq!(opens.get(), 3);
+    assert!(!b.local("g.age").exists());
+}
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod dir {
+            $( #[test] fn $check() { super::$check(&super::DirBackend::new()); } )*
+        }
+        #[cfg(unix)]
+        mod sftp {
+            $( #[test] fn $check() { super::$check(&super::SftpBackend::new()); } )*
+        }
+    };
+}
+
+conformance!(
+    upload_creates_the_folder_and_verifies,
+    empty_file_uploads,
+    resume_after_a_killed_partial,
+    a_corrupt_partial_is_caught_removed_and_redone,
+    a_different_existing_file_is_never_overwritten,
+    rename_into_place_never_replaces,
+    an_identical_existing_file_counts_as_done,
+    readback_detects_a_corrupted_remote_file,
+    upload_contract_exclusive_create_and_exact_resume,
+    bad_names_are_refused,
+    a_changed_local_file_is_not_uploaded,
+    retries_resume_retryable_failures_and_stop_at_permanent_ones,
+);

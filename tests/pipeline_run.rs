@@ -1,0 +1,324 @@
+//! `recpipe run` end to end, with real parts: the sample recording (real
+//! AAC and H.264 from ffmpeg) copied into a temp interim folder, a pipeline
+//! sealing to a fresh key, a folder destination or a real OpenSSH sshd,
+//! and the binary itself, killed at every durable step and at random
+//! instants, then run again.
+
+mod common;
+#[cfg(unix)]
+#[path = "common/sshd.rs"]
+mod sshd;
+#[path = "common/world.rs"]
+mod world;
+
+use common::{stderr, stdout};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use world::{FOLDER, World, check_delivery};
+
+#[test]
+fn a_red_recording_goes_sealed_to_a_folder_and_the_interim_copy_is_shredded() {
+    let w = World::new(&World::dir_destination(), "");
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    check_delivery(&w, &w.delivered(&w.path("out")));
+    assert!(!w.recording().exists(), "the interim recording is removed");
+    assert!(w.path("zoom").exists(), "the interim root stays");
+    let log = stderr(&out);
+    assert!(
+        !log.contains("Pilot") && !log.contains("Ola") && !log.contains("Ingrid"),
+        "{log}"
+    );
+
+    // A second run has nothing to do and sends nothing again.
+    let again = w.run();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(w.delivered(&w.path("out")).len(), 5);
+    let status = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["status", "--json"])
+        .env("RECPIPE_STATE_DIR", w.path("state"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(doc["done"].as_array().unwrap().len(), 1);
+    assert!(
+        !String::from_utf8_lossy(&status.stdout).contains("Pilot"),
+        "a finished journal keeps no names"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_red_recording_goes_to_a_real_sftp_server() {
+    let server = sshd::Sshd::start();
+    let dest = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npath = \"{}\"\nknown_hosts = \"{}\"\nidentity_file = \"{}\"\nverify = \"readback\"\n",
+        server.port,
+        server.user,
+        server.files.join("interviews").display(),
+        server.known_hosts().display(),
+        server.client_key.display()
+    );
+    let w = World::new(&dest, "");
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    check_delivery(&w, &w.delivered(&server.files.join("interviews")));
+    assert!(!w.recording().exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_login_that_needs_a_person_waits_and_keeps_everything() {
+    let server = sshd::Sshd::start();
+    // A key with a passphrase: someone must type it, and there is no terminal.
+    let key = server.dir.path().join("locked");
+    sshd::keygen(&key, "correct horse");
+    let authorized = server.dir.path().join("authorized_keys");
+    let mut keys = fs::read_to_string(&authorized).unwrap();
+    keys.push_str(&fs::read_to_string(key.with_extension("pub")).unwrap());
+    fs::write(&authorized, keys).unwrap();
+    let dest = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npath = \"{}\"\nknown_hosts = \"{}\"\nidentity_file = \"{}\"\n",
+        server.port,
+        server.user,
+        server.files.join("interviews").display(),
+        server.known_hosts().display(),
+        key.display(),
+    );
+    let w = World::new(&dest, "");
+    let out = w.command().env_remove("SSH_AUTH_SOCK").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("recpipe run"), "{}", stderr(&out));
+    assert!(
+        w.recording().join("video84213977051.mp4").exists(),
+        "nothing deleted"
+    );
+    let staged: Vec<_> = fs::read_dir(w.path("state/staged"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(staged.len(), 1, "the sealed files are kept, staged");
+}
+
+/// Every input is intact where it was, or every output is verified where it
+/// went; the destination never holds a partial under a final name.
+fn check_invariant(w: &World, original: &Path) {
+    let interim_whole = fs::read_dir(original).is_ok_and(|_| {
+        common_files(original).iter().all(|rel| {
+            let a = fs::read(original.join(rel)).ok();
+            let b = fs::read(w.recording().join(rel)).ok();
+            a.is_some() && a == b
+        })
+    });
+    let delivered = w.delivered(&w.path("out"));
+    for f in &delivered {
+        w.open(f); // a final name always holds a whole, authentic file
+    }
+    let outputs = delivered
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("_manifest."))
+        .count();
+    assert!(
+        interim_whole || outputs == 4,
+        "after a crash the recording is neither intact nor delivered: {delivered:?}"
+    );
+}
+
+fn common_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            for f in fs::read_dir(e.path()).unwrap().flatten() {
+                v.push(PathBuf::from(e.file_name()).join(f.file_name()));
+            }
+        } else {
+            v.push(PathBuf::from(e.file_name()));
+        }
+    }
+    v
+}
+
+#[test]
+fn a_crash_at_every_durable_step_is_finished_by_the_next_run() {
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(FOLDER);
+    let points = [
+        "checked",
+        "staged-output:1",
+        "staged-output:3",
+        "staged",
+        "uploaded-output:1",
+        "uploaded-output:4",
+        "verified",
+        "cleaned-up",
+        "done",
+    ];
+    for point in points {
+        let w = World::new(&World::dir_destination(), "");
+        let crashed = w.run_with_fault(point);
+        assert_ne!(
+            crashed.status.code(),
+            Some(0),
+            "{point}: the fault hook stops the run"
+        );
+        check_invariant(&w, &original);
+        let out = w.run();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{point}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        check_delivery(&w, &w.delivered(&w.path("out")));
+        assert!(
+            !w.recording().exists(),
+            "{point}: interim removed after the rerun"
+        );
+    }
+}
+
+#[test]
+fn a_kill_at_any_instant_is_finished_by_the_next_run() {
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(FOLDER);
+    // How long an undisturbed run takes here, to spread the kills over it.
+    let w = World::new(&World::dir_destination(), "");
+    let t = std::time::Instant::now();
+    assert_eq!(w.run().status.code(), Some(0));
+    let full = t.elapsed();
+    for i in 1..=8u32 {
+        let w = World::new(&World::dir_destination(), "");
+        let mut child = w
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full * i / 9);
+        let _ = child.kill(); // SIGKILL; TerminateProcess on Windows
+        let _ = child.wait();
+        check_invariant(&w, &original);
+        let out = w.run();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "kill {i}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        check_delivery(&w, &w.delivered(&w.path("out")));
+        assert!(!w.recording().exists());
+    }
+}
+
+#[test]
+fn a_second_run_while_one_holds_the_lock_exits_0_and_touches_nothing() {
+    let w = World::new(&World::dir_destination(), "");
+    let state = recpipe::journal::StateDir::open(&w.path("state")).unwrap();
+    let lock = state.lock().unwrap().expect("the lock is free");
+    let out = w.run();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("another recpipe run"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(w.recording().join("video84213977051.mp4").exists());
+    assert!(w.delivered(&w.path("out")).is_empty());
+    drop(lock);
+}
+
+#[test]
+fn a_file_changed_after_the_check_is_not_deleted_and_is_reported() {
+    let w = World::new(&World::dir_destination(), "");
+    let crashed = w.run_with_fault("verified");
+    assert_ne!(crashed.status.code(), Some(0));
+    let changed = w.recording().join("chat.txt");
+    fs::write(&changed, "changed after the check\n").unwrap();
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(&changed).unwrap(),
+        "changed after the check\n"
+    );
+    assert!(
+        stderr(&out).contains("left in the interim folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !w.recording().join("video84213977051.mp4").exists(),
+        "the unchanged files are removed"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_recording_with_a_symlink_is_not_processed_and_the_target_survives() {
+    let w = World::new(&World::dir_destination(), "");
+    let target = w.path("precious.txt");
+    fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, w.recording().join("notes.txt")).unwrap();
+    let out = w.run();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep me");
+    assert!(w.recording().join("video84213977051.mp4").exists());
+}
+
+#[test]
+fn a_bad_marks_file_stops_the_recording_with_its_line_and_deletes_nothing() {
+    let w = World::new(&World::dir_destination(), "");
+    fs::write(
+        w.recording().join("recpipe-marks.txt"),
+        "14:04:05 - 14:04:17\n14:70 - 14:71\n",
+    )
+    .unwrap();
+    let out = w.run();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
+    assert!(w.recording().join("video84213977051.mp4").exists());
+    assert!(w.delivered(&w.path("out")).is_empty());
+}
+
+#[test]
+fn a_yellow_or_red_pipeline_sealed_to_the_demo_key_is_refused() {
+    let w = World::new(&World::dir_destination(), "");
+    let text = fs::read_to_string(w.path("pipeline.toml")).unwrap();
+    let demo = text.replace(
+        &w.identity.recipient().to_string(),
+        recpipe::config::DEMO_RECIPIENT,
+    );
+    fs::write(w.path("pipeline.toml"), demo).unwrap();
+    let out = w.run();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("public demo key"), "{}", stderr(&out));
+    assert!(w.recording().join("video84213977051.mp4").exists());
+}
