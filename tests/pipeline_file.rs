@@ -126,6 +126,28 @@ fn bad_values_are_refused_with_file_line_and_key() {
 }
 
 #[test]
+fn a_bad_element_of_a_multi_line_array_is_refused_with_its_own_line_and_the_array_key() {
+    let text = RED.replace(
+        "tracks = [\"participant-audio\", \"mixed-audio\"]",
+        "tracks = [\n    \"participant-audio\",\n    # what we use\n    \"screen\",\n]",
+    );
+    let e = refused(&text);
+    assert!(
+        e.starts_with("/etc/recpipe/p.toml:14: key 'keep.tracks': "),
+        "{e}"
+    );
+    // A key given as a dotted key at the top level is named in full too.
+    let text = RED
+        .replace("[cleanup]\ninterim = \"shred\"\n", "")
+        .replacen("[source]", "cleanup.interim = \"burn\"\n[source]", 1);
+    let e = refused(&text);
+    assert!(
+        e.starts_with("/etc/recpipe/p.toml:3: key 'cleanup.interim': "),
+        "{e}"
+    );
+}
+
+#[test]
 fn red_and_yellow_must_be_sealed_sent_and_not_kept() {
     for class in ["red", "yellow"] {
         let text = RED.replace("\"red\"", &format!("\"{class}\""));

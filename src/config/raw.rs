@@ -76,9 +76,10 @@ struct RawCleanup {
     after: Option<Spanned<CleanupAfter>>,
 }
 
-/// Turns a byte offset into a 1-based line, and finds the dotted key that
-/// stands on that line (the nearest `[table]` header above plus the key
-/// before `=`).
+/// Turns a byte offset into a 1-based line, and finds the dotted key whose
+/// name or value holds that offset (so an element on the third line of a
+/// multi-line array is reported under the array's key); an offset outside
+/// every value (a table header) is reported as the nearest table above it.
 struct Locator<'a> {
     text: &'a str,
     path: &'a Path,
@@ -94,30 +95,26 @@ impl Locator<'_> {
             + 1
     }
 
-    fn key_at(&self, line: usize) -> Option<String> {
-        let lines: Vec<&str> = self.text.lines().collect();
-        let this = lines.get(line.checked_sub(1)?)?.trim();
-        let table = lines[..line - 1]
-            .iter()
-            .rev()
-            .map(|l| l.trim())
-            .find(|l| l.starts_with('[') && !l.starts_with("[["))
-            .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
-        if this.starts_with('[') {
-            return Some(
-                this.trim_matches(|c| c == '[' || c == ']')
-                    .trim()
-                    .to_string(),
-            );
+    fn key_at(&self, offset: usize) -> Option<String> {
+        if let Ok(doc) = toml::de::DeTable::parse(self.text) {
+            let mut path = Vec::new();
+            if key_holding(doc.get_ref(), offset, &mut path) {
+                return Some(path.join("."));
+            }
         }
-        let key = this.split('=').next()?.trim().trim_matches('"');
-        if key.is_empty() || key.starts_with('#') {
-            return table;
-        }
-        Some(match table {
-            Some(t) => format!("{t}.{key}"),
-            None => key.to_string(),
-        })
+        // Not inside any key or value (a table header, or text that does
+        // not parse): the nearest table header at or above the line.
+        let line = self.line_of(offset);
+        self.text
+            .lines()
+            .take(line)
+            .map(str::trim)
+            .filter(|l| l.starts_with('[') && !l.starts_with("[["))
+            .last()
+            .map(|l| {
+                let inner = l.split(']').next().unwrap_or_default();
+                inner.trim_start_matches('[').trim().to_string()
+            })
     }
 
     /// An error at `offset` (or at the top of the file when unknown).
@@ -126,7 +123,7 @@ impl Locator<'_> {
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
             line,
-            key: offset.and_then(|_| self.key_at(line)),
+            key: offset.and_then(|o| self.key_at(o)),
             message: message.into(),
         }
     }
@@ -145,6 +142,25 @@ impl Locator<'_> {
             message: message.into(),
         }
     }
+}
+
+/// Finds the key whose name or (non-table) value spans `offset`, walking
+/// into tables; pushes the dotted path to it onto `path`.
+fn key_holding(table: &toml::de::DeTable<'_>, offset: usize, path: &mut Vec<String>) -> bool {
+    for (key, value) in table {
+        path.push(key.get_ref().to_string());
+        let found = match value.get_ref() {
+            toml::de::DeValue::Table(inner) => {
+                key.span().contains(&offset) || key_holding(inner, offset, path)
+            }
+            _ => key.span().contains(&offset) || value.span().contains(&offset),
+        };
+        if found {
+            return true;
+        }
+        path.pop();
+    }
+    false
 }
 
 pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
