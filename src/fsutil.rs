@@ -59,7 +59,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     fill_random(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&bytes)
 }
 
 /// Fills `buf` from the operating system's random source.

@@ -14,6 +14,7 @@
 //!   completed is recognised and never uploaded again.
 //! - One process at a time works on a state folder ([`StateDir::lock`]).
 
+use crate::digest::Sha256Digest;
 use crate::fsutil::{FileId, write_atomic};
 use crate::shred;
 use serde::{Deserialize, Serialize};
@@ -87,11 +88,11 @@ pub struct Output {
     pub inputs: Vec<PathBuf>,
     /// What it is, in plain words (e.g. "participant audio, WAV").
     pub kind: String,
-    /// SHA-256 (hex) and length of the plaintext.
-    pub plain_sha256: String,
+    /// SHA-256 and length of the plaintext.
+    pub plain_sha256: Sha256Digest,
     pub plain_len: u64,
-    /// SHA-256 (hex) and length of the staged bytes that are uploaded.
-    pub staged_sha256: String,
+    /// SHA-256 and length of the staged bytes that are uploaded.
+    pub staged_sha256: Sha256Digest,
     pub staged_len: u64,
     /// Time ranges removed or silenced, in seconds from the start.
     pub ranges: Vec<(f64, f64)>,
@@ -132,9 +133,9 @@ pub struct Journal {
     pub updated: String,
     pub step: Step,
     pub inventory: Vec<shred::Expected>,
-    /// SHA-256 (hex) of each inventory file, in the same order (`None`
-    /// for a symbolic link).
-    pub input_sha256: Vec<Option<String>>,
+    /// SHA-256 of each inventory file, in the same order (`None` for a
+    /// symbolic link).
+    pub input_sha256: Vec<Option<Sha256Digest>>,
     /// The marks applied, and the ranges they resolved to (nanoseconds
     /// from the start), fixed when the recording was checked so a resumed
     /// run produces the very same outputs.
@@ -213,10 +214,7 @@ pub fn recording_id(folder_name: &str, inventory: &[shred::Expected]) -> String 
         h.update(size.to_le_bytes());
         h.update(mtime_ns.to_le_bytes());
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&h.finalize()[..8])
 }
 
 /// The per-user state folder: journals, staged files and the lock.

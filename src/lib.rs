@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod destination;
+pub mod digest;
 pub mod discover;
 pub mod duration;
 pub mod exit;

@@ -180,6 +180,13 @@ pub fn check_recording(dir: &Path, opts: &CheckOptions) -> Result<RecordingRepor
         path: dir.to_path_buf(),
         source,
     })?;
+    Ok(check_inventory(dir, inventory, opts))
+}
+
+/// Checks one recording folder whose listing was just taken (with
+/// [`take_inventory`]): the same as [`check_recording`] without listing
+/// the folder a second time.
+pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) -> RecordingReport {
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -281,14 +288,14 @@ pub fn check_recording(dir: &Path, opts: &CheckOptions) -> Result<RecordingRepor
         .map(|r| r.verdict)
         .max()
         .unwrap_or(Verdict::Complete);
-    Ok(RecordingReport {
+    RecordingReport {
         dir: dir.to_path_buf(),
         name,
         verdict,
         reasons,
         files,
         inventory,
-    })
+    }
 }
 
 /// What `recording.conf` says, as a reason to wait, if any.

@@ -18,6 +18,7 @@
 //! - The library never prints or prompts by itself: events go to the
 //!   caller's callback and questions to the caller's [`Prompter`].
 
+mod admit;
 mod manifest;
 pub mod names;
 pub mod preview;
@@ -289,10 +290,10 @@ pub fn run(
                 continue;
             }
             match ctx.start(&dir, &check, events)? {
-                recording::Start::Skipped { stamp, outcome } => {
+                admit::Start::Skipped { stamp, outcome } => {
                     report(&mut summary, None, stamp, outcome, events)
                 }
-                recording::Start::AlreadyDone { id, stamp } => {
+                admit::Start::AlreadyDone { id, stamp } => {
                     events(Event::AlreadyDone {
                         id: id.clone(),
                         stamp: stamp.clone(),
@@ -303,7 +304,7 @@ pub fn run(
                         outcome: Outcome::AlreadyDone,
                     });
                 }
-                recording::Start::New(journal) => {
+                admit::Start::New(journal) => {
                     let (id, stamp) = (journal.id.clone(), journal.stamp.clone());
                     events(Event::Started {
                         id: id.clone(),

@@ -1,34 +1,25 @@
-//! One recording through the steps: checked → staged → verified →
-//! cleaned up → done. Each step starts from what the journal says and
-//! records its completion durably before the next begins; each is safe to
-//! repeat after a crash at any point inside it.
+//! One recording through the steps after it was admitted (see `admit`):
+//! checked → staged → verified → cleaned up → done. Each step starts from
+//! what the journal says and records its completion durably before the
+//! next begins; each is safe to repeat after a crash at any point inside it.
 
 use super::names::{label, remote_name, scrub};
 use super::stage::{Protection, stage, stage_bytes};
-use super::{Event, Options, Outcome, PipelineError, Summary, manifest, needs_person, stamp_of};
+use super::{Event, Options, Outcome, Summary, manifest, needs_person};
 use crate::config::{CleanupAfter, InterimAction, TrackKind};
 use crate::destination::{self, Destination, Expected, Retrying};
-use crate::discover::{self, CheckOptions, Role, Verdict};
-use crate::journal::{self, Journal, MarkRecord, Step};
+use crate::discover::{self, Role};
+use crate::journal::{self, Journal, Step};
+use crate::redact::Range;
 use crate::redact::plan::{PlanFile, plan};
-use crate::redact::{Range, marks};
 use crate::shred::{self, Expected as Inventoried, Method};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How a recording found on disk starts.
-pub enum Start {
-    Skipped { stamp: String, outcome: Outcome },
-    AlreadyDone { id: String, stamp: String },
-    New(Box<Journal>),
-}
-
 /// What a step that could not go on means.
-enum Stop {
+pub(super) enum Stop {
     Waiting(String),
     Broken(String),
     Failed(String),
@@ -47,11 +38,11 @@ impl From<Stop> for Outcome {
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
 pub struct Context<'a> {
-    opts: &'a Options<'a>,
+    pub(super) opts: &'a Options<'a>,
     dest: Option<Retrying<'a>>,
     /// Set when logging in needs a person: later recordings wait too.
     login_wait: Option<String>,
-    handled: HashSet<PathBuf>,
+    pub(super) handled: HashSet<PathBuf>,
 }
 
 impl<'a> Context<'a> {
@@ -66,208 +57,6 @@ impl<'a> Context<'a> {
 
     pub fn was_handled(&self, dir: &Path) -> bool {
         self.handled.contains(dir)
-    }
-
-    /// Checks a recording folder and, when it is complete and new, opens
-    /// its journal (recording the inventory and the marks).
-    pub fn start(
-        &mut self,
-        dir: &Path,
-        check: &CheckOptions,
-        events: &mut dyn FnMut(Event),
-    ) -> Result<Start, PipelineError> {
-        self.handled.insert(dir.to_path_buf());
-        let stamp = stamp_of(dir);
-        // A recording that is done is known by its inventory alone: no need
-        // to read its media again.
-        if let Ok(inv) = discover::take_inventory(dir, &check.marks) {
-            let listed = listed(&inv);
-            let id = journal::recording_id(&folder_name(dir), &listed);
-            if let Some(j) = self.opts.state.find(&id)?
-                && j.step == Step::Done
-            {
-                return Ok(Start::AlreadyDone { id, stamp });
-            }
-        }
-        let report = discover::check_recording(dir, check)?;
-        if report.verdict != Verdict::Complete {
-            let files: Vec<&Path> = report.files.iter().map(|f| f.path.as_path()).collect();
-            let reasons: Vec<String> = report
-                .reasons
-                .iter()
-                .map(|r| scrub(&r.text, dir, &files))
-                .collect();
-            events(Event::Skipped {
-                stamp: stamp.clone(),
-                verdict: report.verdict,
-                reasons: reasons.clone(),
-            });
-            let why = reasons.join("; ");
-            let outcome = match report.verdict {
-                Verdict::InProgress => Outcome::Waiting(why),
-                _ => Outcome::Broken(format!(
-                    "{why} (run `recpipe check` on the folder for details)"
-                )),
-            };
-            return Ok(Start::Skipped { stamp, outcome });
-        }
-        if let Some(waiting) = self.take_live_marks(dir, &report)? {
-            events(Event::Skipped {
-                stamp: stamp.clone(),
-                verdict: Verdict::InProgress,
-                reasons: vec![waiting.clone()],
-            });
-            return Ok(Start::Skipped {
-                stamp,
-                outcome: Outcome::Waiting(waiting),
-            });
-        }
-        let inventory = listed(&report.inventory);
-        let id = journal::recording_id(&folder_name(dir), &inventory);
-        if let Some(j) = self.opts.state.find(&id)?
-            && j.step == Step::Done
-        {
-            return Ok(Start::AlreadyDone { id, stamp });
-        }
-        let mut j = Journal::new(
-            id,
-            dir.to_path_buf(),
-            stamp,
-            self.opts.pipeline.name.clone(),
-            inventory,
-        );
-        if let Err(stop) = self.prepare(&mut j, &report) {
-            let outcome: Outcome = stop.into();
-            let (verdict, why) = match &outcome {
-                Outcome::Waiting(w) => (Verdict::InProgress, w.clone()),
-                Outcome::Broken(w) | Outcome::Failed(w) => (Verdict::Broken, w.clone()),
-                Outcome::Done | Outcome::AlreadyDone => (Verdict::Complete, String::new()),
-            };
-            events(Event::Skipped {
-                stamp: j.stamp.clone(),
-                verdict,
-                reasons: vec![why],
-            });
-            return Ok(Start::Skipped {
-                stamp: j.stamp.clone(),
-                outcome,
-            });
-        }
-        self.opts.state.save(&mut j)?;
-        (self.opts.fault_hook)("checked");
-        Ok(Start::New(Box::new(j)))
-    }
-
-    /// Moves the live marks (`recpipe mark`) whose times fall within the
-    /// recording into its marks file: written and synced there first, then
-    /// taken out of the pending file. The recording then waits one settle
-    /// time, since its marks file just changed.
-    fn take_live_marks(
-        &self,
-        dir: &Path,
-        report: &discover::RecordingReport,
-    ) -> Result<Option<String>, PipelineError> {
-        let Some(name) = &report.name else {
-            return Ok(None);
-        };
-        let pending = self.opts.state.pending_marks();
-        if !pending.exists() {
-            return Ok(None);
-        }
-        let duration = report
-            .files
-            .iter()
-            .filter_map(|f| f.duration)
-            .fold(0.0f64, f64::max);
-        let span = Duration::from_secs_f64(duration);
-        let start = self.opts.start.unwrap_or(name.start);
-        let marks_err =
-            |e: crate::redact::pending::PendingError| PipelineError::LiveMarks(e.to_string());
-        let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
-        if lines.is_empty() {
-            return Ok(None);
-        }
-        let marks_file = dir.join(&self.opts.pipeline.redact.marks);
-        let append = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&marks_file)?;
-            writeln!(f, "# added from `recpipe mark`")?;
-            for l in &lines {
-                writeln!(f, "{l}")?;
-            }
-            f.sync_all()
-        };
-        append().map_err(|e| {
-            PipelineError::LiveMarks(format!("cannot add live marks to the marks file: {e}"))
-        })?;
-        crate::redact::pending::claim(&pending, start, span).map_err(marks_err)?;
-        Ok(Some(format!(
-            "{} live mark(s) from `recpipe mark` were added to its marks file; it is processed once that settles",
-            lines.len()
-        )))
-    }
-
-    /// Hashes the inputs and fixes the marks' ranges, before anything is made.
-    fn prepare(&self, j: &mut Journal, report: &discover::RecordingReport) -> Result<(), Stop> {
-        let dir = j.source.clone();
-        let names: Vec<&Path> = j.inventory.iter().map(|e| e.rel.as_path()).collect();
-        let scrubbed = |t: String| scrub(&t, &dir, &names);
-        for e in &j.inventory {
-            if e.is_symlink {
-                j.input_sha256.push(None);
-                continue;
-            }
-            let sha = sha256_file(&dir.join(&e.rel))
-                .map_err(|err| Stop::Failed(scrubbed(format!("{}: {err}", e.rel.display()))))?;
-            j.input_sha256.push(Some(sha));
-        }
-        let marks_entry = report.files.iter().find(|f| f.role == Role::Marks);
-        if let Some(f) = marks_entry {
-            let text = fs::read_to_string(dir.join(&f.path))
-                .map_err(|e| Stop::Broken(format!("the marks file cannot be read: {e}")))?;
-            let parsed = marks::parse(&text).map_err(|e| {
-                Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
-            })?;
-            let duration = report
-                .files
-                .iter()
-                .filter_map(|f| f.duration)
-                .fold(0.0f64, f64::max);
-            let start = self
-                .opts
-                .start
-                .or_else(|| report.name.as_ref().map(|n| n.start));
-            let ranges = parsed
-                .resolve(
-                    start,
-                    Duration::from_secs_f64(duration),
-                    self.opts.pipeline.redact.pad.0,
-                )
-                .map_err(|e| {
-                    Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
-                })?;
-            let lines: Vec<&str> = text.lines().collect();
-            j.marks = parsed
-                .marks
-                .iter()
-                .map(|m| MarkRecord {
-                    line: m.line,
-                    text: lines
-                        .get(m.line - 1)
-                        .map(|l| l.trim().to_string())
-                        .unwrap_or_default(),
-                    note: m.note.clone(),
-                })
-                .collect();
-            j.ranges_ns = ranges
-                .iter()
-                .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
-                .collect();
-        }
-        Ok(())
     }
 
     /// Takes a recording from the step its journal records to done, or to
@@ -510,8 +299,7 @@ impl<'a> Context<'a> {
     ) -> Result<(), Stop> {
         let expected = Expected {
             len: o.staged_len,
-            sha256: hex32(&o.staged_sha256)
-                .ok_or_else(|| Stop::Failed("the journal holds a malformed SHA-256".into()))?,
+            sha256: o.staged_sha256.0,
         };
         if !o.staged.exists() {
             // Sent and cleaned up before a crash? Then it is verified there.
@@ -682,24 +470,6 @@ impl<'a> Context<'a> {
     }
 }
 
-/// What cleanup may remove: the inventory's files with their identities.
-fn listed(inv: &discover::Inventory) -> Vec<Inventoried> {
-    inv.entries
-        .iter()
-        .map(|e| Inventoried {
-            rel: e.rel.clone(),
-            id: e.id,
-            is_symlink: e.is_symlink,
-        })
-        .collect()
-}
-
-fn folder_name(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// Where a recording's outputs are staged: the state folder when they are
 /// sealed, the recording's own folder when they are not.
 fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
@@ -748,29 +518,4 @@ pub(super) fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
 fn describe_output(kind: Option<TrackKind>, ext: &str) -> String {
     let what = kind.map(|k| k.to_string()).unwrap_or_else(|| "file".into());
     format!("{what} ({})", ext.to_uppercase())
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }

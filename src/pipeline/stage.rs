@@ -12,6 +12,7 @@
 //! - SHA-256 of the plaintext and of the staged bytes are computed in the
 //!   same pass that writes them.
 
+use crate::digest::Sha256Digest;
 use crate::fsutil::sync_dir;
 use crate::redact::plan::{FilePlan, PlanError, produce};
 use crate::redact::{Range, RedactMode, Report};
@@ -54,9 +55,9 @@ pub enum Protection<'a> {
 #[derive(Debug, Clone)]
 pub struct Staged {
     pub report: Report,
-    pub plain_sha256: String,
+    pub plain_sha256: Sha256Digest,
     pub plain_len: u64,
-    pub staged_sha256: String,
+    pub staged_sha256: Sha256Digest,
     pub staged_len: u64,
 }
 
@@ -104,9 +105,9 @@ pub fn stage(
             let s = sealed.summary;
             Staged {
                 report,
-                plain_sha256: s.plaintext_sha256.to_string(),
+                plain_sha256: s.plaintext_sha256,
                 plain_len: s.plaintext_len,
-                staged_sha256: s.sealed_sha256.to_string(),
+                staged_sha256: s.sealed_sha256,
                 staged_len: s.sealed_len,
             }
         }
@@ -120,10 +121,10 @@ pub fn stage(
             let HashingWriter { inner, hash, len } = hashing;
             let file_handle = inner.into_inner().map_err(|e| write_err(e.into_error()))?;
             file_handle.sync_all().map_err(write_err)?;
-            let sha: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let sha = Sha256Digest::of(hash);
             Staged {
                 report,
-                plain_sha256: sha.clone(),
+                plain_sha256: sha,
                 plain_len: len,
                 staged_sha256: sha,
                 staged_len: len,
@@ -236,10 +237,6 @@ pub fn stage_bytes(
         path: partial.clone(),
         source,
     };
-    let plain_sha: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let info = match protection {
         Protection::Sealed(recipients) => {
             let mut sealer = SealWriter::new(BufWriter::new(out), recipients)?;
@@ -252,9 +249,9 @@ pub fn stage_bytes(
             f.sync_all().map_err(write_err)?;
             Staged {
                 report: empty_report(bytes.len() as u64),
-                plain_sha256: plain_sha,
+                plain_sha256: sealed.summary.plaintext_sha256,
                 plain_len: bytes.len() as u64,
-                staged_sha256: sealed.summary.sealed_sha256.to_string(),
+                staged_sha256: sealed.summary.sealed_sha256,
                 staged_len: sealed.summary.sealed_len,
             }
         }
@@ -262,9 +259,10 @@ pub fn stage_bytes(
             let mut f = out;
             f.write_all(bytes).map_err(write_err)?;
             f.sync_all().map_err(write_err)?;
+            let plain_sha = Sha256Digest::of_bytes(bytes);
             Staged {
                 report: empty_report(bytes.len() as u64),
-                plain_sha256: plain_sha.clone(),
+                plain_sha256: plain_sha,
                 plain_len: bytes.len() as u64,
                 staged_sha256: plain_sha,
                 staged_len: bytes.len() as u64,

@@ -236,7 +236,7 @@ impl TempOutput {
     fn beside(target: &Path) -> Result<TempOutput, FileError> {
         let mut tag = [0u8; 6];
         random(&mut tag).map_err(|e| write_err(target, io::Error::other(e.to_string())))?;
-        let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        let tag = crate::digest::hex(&tag);
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

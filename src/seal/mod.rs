@@ -33,12 +33,13 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::digest::Sha256Digest;
 pub use error::{KeyError, OpenError, SealError};
 pub use header::{Header, Stanza, parse_header};
 pub use keys::{FileKey, Identity, Passphrase, Recipient, parse_identities, parse_recipients};
 pub use reader::{OpenReader, OpenSummary, Unlock, decrypt, verify_sealed};
 pub use stanza::Argon2Params;
-pub use writer::{SealSummary, SealWriter, Sealed, Sha256Digest};
+pub use writer::{SealSummary, SealWriter, Sealed};
 
 /// The first bytes of every sealed file.
 pub const MAGIC: &[u8; 12] = b"recpipe-seal";

@@ -13,33 +13,12 @@ use super::keys::{FileKey, Passphrase, Recipient, random};
 use super::stanza::{Argon2Params, argon2_wrap, x25519_wrap};
 use super::stream::PayloadCipher;
 use super::{PAYLOAD_NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE};
+use crate::digest::Sha256Digest;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{self, Write};
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
-
-/// A SHA-256 digest; `Display` is lower-case hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Sha256Digest(pub [u8; 32]);
-
-impl Sha256Digest {
-    pub(crate) fn of(hasher: Sha256) -> Sha256Digest {
-        Sha256Digest(hasher.finalize().into())
-    }
-}
-
-impl fmt::Display for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sha256Digest({self})")
-    }
-}
 
 /// What sealing one stream produced: lengths and SHA-256 of the plaintext
 /// (for the audit manifest) and of the sealed bytes (for upload checks).

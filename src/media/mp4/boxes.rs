@@ -49,10 +49,7 @@ pub fn kind_name(kind: &[u8; 4]) -> String {
     if kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
         format!("'{}'", String::from_utf8_lossy(kind))
     } else {
-        format!(
-            "0x{}",
-            kind.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
+        format!("0x{}", crate::digest::hex(kind))
     }
 }
 
