@@ -4,11 +4,14 @@
 //!
 //! Invariants: the file is only read; decoded audio goes nowhere; a file
 //! recpipe cannot handle is reported as unsupported (a person decides),
-//! never guessed at.
+//! never guessed at. [`check_all`] checks several files at once, one per
+//! core, each streamed as [`check`] streams it.
 
 use crate::media::audio::{AudioError, decode_to_end};
 use crate::media::mp4::{Codec, Mp4Error, Mp4File};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the deep check learnt about one media file.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +85,56 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
     facts
 }
 
+/// Checks every `(path, size)` like [`check`], on as many threads as there
+/// are cores (at most one a file); the facts come back in the same order.
+pub fn check_all(files: &[(PathBuf, u64)]) -> Vec<MediaFacts> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|(p, size)| check(p, *size)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<MediaFacts>>> = Mutex::new(vec![None; files.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, size)) = files.get(i) else {
+                        break;
+                    };
+                    let facts = check(path, *size);
+                    // A poisoned lock means another check panicked; that
+                    // panic is re-raised when the scope ends.
+                    if let Ok(mut r) = results.lock() {
+                        r[i] = Some(facts);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|f| f.unwrap_or_else(MediaFacts::not_checked))
+        .collect()
+}
+
+impl MediaFacts {
+    /// Facts of a file whose check did not run: never taken as complete.
+    pub fn not_checked() -> MediaFacts {
+        MediaFacts {
+            problem: Some(Problem {
+                unsupported: false,
+                text: "its check did not finish; run again".into(),
+            }),
+            ..MediaFacts::default()
+        }
+    }
+}
+
 fn describe_codec(track: &crate::media::mp4::Track) -> String {
     match &track.codec {
         Codec::Video {
@@ -106,5 +159,35 @@ impl From<&Mp4Error> for Problem {
             unsupported: e.is_unsupported(),
             text: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_all_keeps_the_order_of_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.m4a");
+        let text = dir.path().join("text.m4a");
+        std::fs::write(&empty, b"").unwrap();
+        std::fs::write(&text, b"this is not an MP4 file at all").unwrap();
+        let files: Vec<(PathBuf, u64)> = (0..7)
+            .map(|i| {
+                if i % 2 == 0 {
+                    (empty.clone(), 0)
+                } else {
+                    (text.clone(), 30)
+                }
+            })
+            .collect();
+        let facts = check_all(&files);
+        assert_eq!(facts.len(), files.len());
+        for (i, f) in facts.iter().enumerate() {
+            let p = f.problem.as_ref().expect("both kinds are broken");
+            assert_eq!(p.text.contains("empty"), i % 2 == 0, "{i}: {}", p.text);
+        }
+        assert!(check_all(&[]).is_empty());
     }
 }

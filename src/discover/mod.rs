@@ -243,6 +243,14 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     }
 
     let zoom_at_work = reasons.iter().any(|r| r.verdict == Verdict::InProgress);
+    let deep = |e: &Entry| e.role.is_media() && !e.is_symlink && !zoom_at_work;
+    let jobs: Vec<(PathBuf, u64)> = inventory
+        .entries
+        .iter()
+        .filter(|e| deep(e))
+        .map(|e| (dir.join(&e.rel), e.size))
+        .collect();
+    let mut checked = media_check::check_all(&jobs).into_iter();
     let mut files = Vec::new();
     let mut media = 0;
     for e in &inventory.entries {
@@ -256,8 +264,10 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         };
         if e.role.is_media() && !e.is_symlink {
             media += 1;
-            if !zoom_at_work {
-                let facts = media_check::check(&dir.join(&e.rel), e.size);
+            if deep(e) {
+                let facts = checked
+                    .next()
+                    .unwrap_or_else(media_check::MediaFacts::not_checked);
                 report.duration = facts.duration;
                 report.codecs = facts.codecs;
                 if let Some(p) = facts.problem {
