@@ -13,7 +13,7 @@ use super::keys::{FileKey, Passphrase, Recipient, random};
 use super::stanza::{Argon2Params, argon2_wrap, x25519_wrap};
 use super::stream::PayloadCipher;
 use super::{PAYLOAD_NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE};
-use crate::digest::Sha256Digest;
+use crate::digest::{BackgroundSha256, Sha256Digest};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{self, Write};
@@ -48,7 +48,9 @@ pub struct Sealed<W> {
 /// whole file.
 pub struct SealWriter<W: Write> {
     out: W,
-    sealed_hash: Sha256,
+    /// The sealed bytes are hashed on a helper thread (the plaintext is
+    /// hashed on the caller's): two digests, two cores.
+    sealed_hash: BackgroundSha256,
     sealed_len: u64,
     cipher: PayloadCipher,
     /// Plaintext of the segment being filled; sealed in place.
@@ -121,7 +123,7 @@ impl<W: Write> SealWriter<W> {
         let mut head = header.to_bytes();
         head.extend_from_slice(&payload_nonce);
         writer.write_all(&head)?;
-        let mut sealed_hash = Sha256::new();
+        let mut sealed_hash = BackgroundSha256::new();
         sealed_hash.update(&head);
         Ok(SealWriter {
             out: writer,
@@ -171,7 +173,7 @@ impl<W: Write> SealWriter<W> {
                 plaintext_len: self.plain_len,
                 plaintext_sha256: Sha256Digest::of(self.plain_hash),
                 sealed_len: self.sealed_len,
-                sealed_sha256: Sha256Digest::of(self.sealed_hash),
+                sealed_sha256: self.sealed_hash.finish(),
             },
             writer: self.out,
             file_key: self.file_key,
