@@ -32,7 +32,10 @@ ffmpeg -v error -f lavfi -i "sine=frequency=440:sample_rate=32000:duration=$secs
 ffmpeg -v error -f lavfi -i "sine=frequency=550:sample_rate=32000:duration=$secs" "${aac[@]}" "$rec/Audio Record/audioB21.m4a"
 ffmpeg -v error -f lavfi -i "testsrc2=size=1280x720:rate=15:duration=$secs" -i "$rec/audio1.m4a" \
     -c:v libx264 -preset ultrafast -b:v 600k -g 150 -pix_fmt yuv420p -c:a copy "$rec/video1.mp4"
-echo "+00:10:00 - +00:10:30" > "$rec/recpipe-marks.txt"
+# One 30-second mark a sixth of the way in (minute 10 of an hour).
+mark=$((secs / 6))
+printf '+%02d:%02d:%02d - +%02d:%02d:%02d\n' $((mark / 3600)) $((mark / 60 % 60)) $((mark % 60)) \
+    $(((mark + 30) / 3600)) $(((mark + 30) / 60 % 60)) $(((mark + 30) % 60)) > "$rec/recpipe-marks.txt"
 touch -d '10 minutes ago' "$rec"/* "$rec/Audio Record"/* "$rec/Audio Record" "$rec"
 du -sh "$rec" >&2
 
