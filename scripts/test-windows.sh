@@ -9,6 +9,10 @@
 # (.cargo/config.toml), which builds windows/bcryptprimitives.dll and places
 # it beside the executables.
 #
+# The SFTP tests of the Windows build talk to a real OpenSSH sshd that this
+# script starts on the Linux side (sshd cannot run under Wine) and describes
+# to them in RECPIPE_WINE_SSHD (tests/common/wine_sshd.rs).
+#
 # Tests that need ffmpeg/ffprobe read their results from RECPIPE_TOOL_CACHE
 # (tests/common/tools.rs), which the Linux run fills: scripts/test.sh runs
 # the Linux tests with it first. Run alone, this script first runs the Linux
@@ -21,6 +25,8 @@ target=x86_64-pc-windows-gnu
 need=()
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 command -v wine >/dev/null 2>&1 || need+=(wine wine64)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
     echo "scripts/test-windows.sh: installing ${need[*]}" >&2
     sudo=""
@@ -31,10 +37,73 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 
+own_cache=""
+sshd_dir=""
+sshd_pid=""
+cleanup() {
+    [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null
+    [ -n "$sshd_dir" ] && rm -rf "$sshd_dir"
+    [ -n "$own_cache" ] && rm -rf "$own_cache"
+    return 0
+}
+trap cleanup EXIT
+
+# Starts the sshd for the Windows SFTP tests, in its own folder, on a free
+# port of 127.0.0.1; exports RECPIPE_WINE_SSHD.
+start_sshd() {
+    sshd_dir=$(mktemp -d -t recpipe-wine-sshd.XXXXXX)
+    local d=$sshd_dir port banner=""
+    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/host_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/client_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/other"
+    cp "$d/client_ed25519.pub" "$d/authorized_keys"
+    mkdir "$d/files"
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
+    cat > "$d/sshd_config" <<CFG
+ListenAddress 127.0.0.1:$port
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+UsePAM no
+StrictModes no
+PermitRootLogin yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AllowUsers $(id -un)
+MaxStartups 100
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+CFG
+    /usr/sbin/sshd -D -e -f "$d/sshd_config" < /dev/null > /dev/null 2> "$d/sshd.log" &
+    sshd_pid=$!
+    for _ in $(seq 100); do
+        # The banner, read in a subshell: then sshd really serves.
+        banner=$( (exec 3<> "/dev/tcp/127.0.0.1/$port" && timeout 2 head -c 4 <&3) 2>/dev/null || true)
+        [ "$banner" = "SSH-" ] && break
+        sleep 0.1
+    done
+    if [ "$banner" != "SSH-" ]; then
+        echo "scripts/test-windows.sh: sshd did not start:" >&2
+        cat "$d/sshd.log" >&2
+        exit 1
+    fi
+    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" > "$d/known_hosts"
+    ssh-keygen -lf "$d/host_ed25519.pub" | cut -d' ' -f2 > "$d/host_fingerprint"
+    cut -d' ' -f1,2 "$d/other.pub" > "$d/other_key"
+    echo "$port" > "$d/port"
+    id -un > "$d/user"
+    export RECPIPE_WINE_SSHD="$d"
+}
+
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
     RECPIPE_TOOL_CACHE=$(mktemp -d -t recpipe-tools.XXXXXX)
+    own_cache=$RECPIPE_TOOL_CACHE
     export RECPIPE_TOOL_CACHE
-    trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
     echo "scripts/test-windows.sh: running the Linux tests to fill $RECPIPE_TOOL_CACHE" >&2
     cargo test --locked "$@"
 fi
@@ -45,4 +114,5 @@ fi
 # about ten minutes to CI, and clippy's lints are the same on both targets
 # (scripts/test.sh runs clippy on the Linux build). Dependencies are not
 # affected: cargo caps their lints.
+start_sshd
 RUSTFLAGS="${RUSTFLAGS:-} -D warnings" cargo test --target "$target" --locked "$@"

@@ -6,19 +6,22 @@
 //! land in (the sshd serves a temporary folder), to plant conflicting files
 //! and corrupt uploads the way a broken disk or another program would.
 //!
-//! The SFTP half is Unix-only: the tests start OpenSSH's `sshd`, which the
-//! Windows test run under Wine cannot; the folder half runs everywhere.
+//! On Unix each SFTP check starts its own sshd; the Windows build (under
+//! Wine, where sshd cannot run) uses the one `scripts/test-windows.sh`
+//! starts on the Linux side, with a fresh folder per check.
 
 #[cfg(unix)]
 #[path = "common/sshd.rs"]
 mod sshd;
+#[cfg(windows)]
+#[path = "common/wine_sshd.rs"]
+mod wine_sshd;
 
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, Expected, RetryPolicy, Retrying, Sent,
     dir::DirDestination,
 };
-#[cfg(unix)]
 use recpipe::destination::{
     NoTerminal,
     sftp::{SftpDestination, Target},
@@ -59,14 +62,18 @@ impl Backend for DirBackend {
     }
 }
 
-#[cfg(unix)]
 struct SftpBackend {
+    #[cfg(unix)]
     sshd: sshd::Sshd,
+    #[cfg(windows)]
+    sshd: wine_sshd::SharedSshd,
     target: Target,
+    /// Where the server's `out/sub` folder is, seen from here.
+    local_root: PathBuf,
 }
 
-#[cfg(unix)]
 impl SftpBackend {
+    #[cfg(unix)]
     fn new() -> SftpBackend {
         let sshd = sshd::Sshd::start();
         let target = Target {
@@ -78,11 +85,35 @@ impl SftpBackend {
             identity_file: Some(sshd.client_key.clone()),
             timeout: Duration::from_secs(20),
         };
-        SftpBackend { sshd, target }
+        let local_root = sshd.files.join("out/sub");
+        SftpBackend {
+            sshd,
+            target,
+            local_root,
+        }
+    }
+
+    #[cfg(windows)]
+    fn new() -> SftpBackend {
+        let sshd = wine_sshd::SharedSshd::get();
+        let target = Target {
+            host: "127.0.0.1".into(),
+            port: sshd.port,
+            user: sshd.user.clone(),
+            path: sshd.remote("out/sub"),
+            known_hosts: sshd.known_hosts.clone(),
+            identity_file: Some(sshd.client_key.clone()),
+            timeout: Duration::from_secs(20),
+        };
+        let local_root = sshd.files.join("out").join("sub");
+        SftpBackend {
+            sshd,
+            target,
+            local_root,
+        }
     }
 }
 
-#[cfg(unix)]
 impl Backend for SftpBackend {
     fn open(&self) -> Box<dyn Destination> {
         match SftpDestination::connect(&self.target, &NoTerminal) {
@@ -91,7 +122,7 @@ impl Backend for SftpBackend {
         }
     }
     fn local(&self, name: &str) -> PathBuf {
-        self.sshd.files.join("out/sub").join(name)
+        self.local_root.join(name)
     }
 }
 
@@ -488,7 +519,6 @@ macro_rules! conformance {
         mod dir {
             $( #[test] fn $check() { super::$check(&super::DirBackend::new()); } )*
         }
-        #[cfg(unix)]
         mod sftp {
             $( #[test] fn $check() { super::$check(&super::SftpBackend::new()); } )*
         }

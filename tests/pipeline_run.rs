@@ -8,6 +8,9 @@ mod common;
 #[cfg(unix)]
 #[path = "common/sshd.rs"]
 mod sshd;
+#[cfg(windows)]
+#[path = "common/wine_sshd.rs"]
+mod wine_sshd;
 #[path = "common/world.rs"]
 mod world;
 
@@ -54,10 +57,11 @@ fn a_red_recording_goes_sealed_to_a_folder_and_the_interim_copy_is_shredded() {
     );
 }
 
+/// The `[destination]` of a pipeline sending to a real sshd's
+/// `interviews` folder, with the folder as this test sees it. On Windows
+/// (under Wine) the server is the one scripts/test-windows.sh started.
 #[cfg(unix)]
-#[test]
-fn a_red_recording_goes_to_a_real_sftp_server() {
-    let server = sshd::Sshd::start();
+fn sftp_destination(server: &sshd::Sshd) -> (String, PathBuf) {
     let dest = format!(
         "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npath = \"{}\"\nknown_hosts = \"{}\"\nidentity_file = \"{}\"\nverify = \"readback\"\n",
         server.port,
@@ -66,6 +70,29 @@ fn a_red_recording_goes_to_a_real_sftp_server() {
         server.known_hosts().display(),
         server.client_key.display()
     );
+    (dest, server.files.join("interviews"))
+}
+
+#[cfg(windows)]
+fn sftp_destination(server: &wine_sshd::SharedSshd) -> (String, PathBuf) {
+    let dest = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npath = '{}'\nknown_hosts = '{}'\nidentity_file = '{}'\nverify = \"readback\"\n",
+        server.port,
+        server.user,
+        server.remote("interviews"),
+        server.known_hosts.display(),
+        server.client_key.display()
+    );
+    (dest, server.files.join("interviews"))
+}
+
+#[test]
+fn a_red_recording_goes_to_a_real_sftp_server() {
+    #[cfg(unix)]
+    let server = sshd::Sshd::start();
+    #[cfg(windows)]
+    let server = wine_sshd::SharedSshd::get();
+    let (dest, delivered) = sftp_destination(&server);
     let w = World::new(&dest, "");
     let out = w.run();
     assert_eq!(
@@ -75,7 +102,7 @@ fn a_red_recording_goes_to_a_real_sftp_server() {
         stdout(&out),
         stderr(&out)
     );
-    check_delivery(&w, &w.delivered(&server.files.join("interviews")));
+    check_delivery(&w, &w.delivered(&delivered));
     assert!(!w.recording().exists());
 }
 
