@@ -144,6 +144,18 @@ fn a_login_that_needs_a_person_waits_and_keeps_everything() {
         .flatten()
         .collect();
     assert_eq!(staged.len(), 1, "the sealed files are kept, staged");
+    // Uploads overlap production, but a login that waits for a person
+    // stops only the uploads: every output is sealed and staged, ready.
+    let files: Vec<PathBuf> = fs::read_dir(staged[0].path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for f in &files {
+        assert!(f.to_string_lossy().ends_with(".sealed"), "{}", f.display());
+        w.open(f);
+    }
 }
 
 /// Every input is intact where it was, or every output is verified where it

@@ -263,6 +263,11 @@ impl Printer {
                 "recording {id} ({stamp}): {}",
                 if resumed { "resuming" } else { "starting" }
             )),
+            // `Finished` follows with "done" and the summary.
+            Event::Step {
+                step: recpipe::journal::Step::Done,
+                ..
+            } => {}
             Event::Step { id, step } => {
                 self.end_bar();
                 self.line(format!("recording {id}: {step}"));

@@ -21,6 +21,7 @@
 mod admit;
 mod manifest;
 pub mod names;
+mod outputs;
 pub mod preview;
 mod recording;
 pub mod stage;

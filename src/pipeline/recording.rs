@@ -1,22 +1,20 @@
 //! One recording through the steps after it was admitted (see `admit`):
-//! checked → staged → verified → cleaned up → done. Each step starts from
-//! what the journal says and records its completion durably before the
-//! next begins; each is safe to repeat after a crash at any point inside it.
+//! checked → staged (with uploads overlapping, see `outputs`) → verified →
+//! cleaned up → done. Each step starts from what the journal says and
+//! records its completion durably before the next begins; each is safe to
+//! repeat after a crash at any point inside it.
 
-use super::names::{label, remote_name, scrub};
-use super::stage::{Protection, stage, stage_bytes};
+use super::names::{remote_name, scrub};
+use super::stage::{Protection, stage_bytes};
 use super::{Event, Options, Outcome, Summary, manifest, needs_person};
-use crate::config::{CleanupAfter, InterimAction, TrackKind};
+use crate::config::{InterimAction, TrackKind, VerifyMode};
 use crate::destination::{self, Destination, Expected, Retrying};
 use crate::discover::{self, Role};
 use crate::journal::{self, Journal, Step};
-use crate::redact::Range;
-use crate::redact::plan::{PlanFile, plan};
 use crate::shred::{self, Expected as Inventoried, Method};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What a step that could not go on means.
 pub(super) enum Stop {
@@ -125,7 +123,7 @@ impl<'a> Context<'a> {
     }
 
     /// Removes the recording's names from a message (see [`scrub`]).
-    fn scrubber(j: &Journal) -> impl Fn(String) -> String + use<> {
+    pub(super) fn scrubber(j: &Journal) -> impl Fn(String) -> String + use<> {
         let dir = j.source.clone();
         let names: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
         move |t: String| {
@@ -134,120 +132,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Produces, seals and stages every planned output.
-    fn stage_all(&mut self, j: &mut Journal, events: &mut dyn FnMut(Event)) -> Result<(), Stop> {
-        let opts = self.opts;
-        let scrubbed = Self::scrubber(j);
-        if let Some(changed) = first_change(&j.source, &j.inventory) {
-            return Err(Stop::Broken(scrubbed(format!(
-                "{changed} changed after the recording was checked; nothing was deleted. Check the folder, then run again"
-            ))));
-        }
-        let files: Vec<PlanFile> = j
-            .inventory
-            .iter()
-            .map(|e| PlanFile {
-                path: j.source.join(&e.rel),
-                kind: track_kind(&e.rel, &opts.pipeline.redact.marks),
-            })
-            .collect();
-        let ranges: Vec<Range> = j
-            .ranges_ns
-            .iter()
-            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
-            .collect();
-        let mode = opts.pipeline.redact.mode;
-        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges).map_err(|e| {
-            let text = scrubbed(e.to_string());
-            Stop::Broken(format!("{text}; nothing of this recording was processed"))
-        })?;
-        let sealed = !opts.recipients.is_empty();
-        let protection = if sealed {
-            Protection::Sealed(&opts.recipients)
-        } else {
-            Protection::Plain
-        };
-        let staging = staging_dir(opts, j);
-        let check_opens = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
-        let mut counts: std::collections::HashMap<Option<TrackKind>, usize> = Default::default();
-        let mut new_outputs = Vec::new();
-        for p in plans.iter().filter(|p| p.output.is_some()) {
-            let n = counts.entry(p.kind).or_insert(0);
-            *n += 1;
-            let ext = p
-                .output
-                .as_ref()
-                .and_then(|o| o.extension())
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let remote = remote_name(&j.stamp, &j.id, &label(p.kind, *n), &ext, sealed);
-            let rel_input = p
-                .path
-                .strip_prefix(&j.source)
-                .unwrap_or(&p.path)
-                .to_path_buf();
-            if j.outputs.iter().any(|o| o.remote == remote) {
-                continue; // staged before a crash
-            }
-            let staged_path = staging.join(&remote);
-            let id = j.id.clone();
-            let mut progress = |done: u64| {
-                events(Event::Progress {
-                    id: id.clone(),
-                    what: "seal",
-                    output: remote.clone(),
-                    done,
-                    total: p.bytes,
-                })
-            };
-            let staged = stage(
-                p,
-                mode,
-                &ranges,
-                protection,
-                &staged_path,
-                check_opens,
-                &mut progress,
-            )
-            .map_err(|e| {
-                let text = scrubbed(e.to_string());
-                match e {
-                    super::stage::StageError::Produce(_) => Stop::Broken(text),
-                    _ => Stop::Failed(text),
-                }
-            })?;
-            j.outputs.push(journal::Output {
-                remote: remote.clone(),
-                staged: staged_path,
-                inputs: vec![rel_input],
-                kind: describe_output(p.kind, &ext),
-                plain_sha256: staged.plain_sha256,
-                plain_len: staged.plain_len,
-                staged_sha256: staged.staged_sha256,
-                staged_len: staged.staged_len,
-                ranges: staged
-                    .report
-                    .removed
-                    .iter()
-                    .map(|r| (r.start.as_secs_f64(), r.end.as_secs_f64()))
-                    .collect(),
-                verified: false,
-            });
-            new_outputs.push(remote);
-            opts.state
-                .save(j)
-                .map_err(|e| Stop::Failed(e.to_string()))?;
-            (opts.fault_hook)("staged-output");
-        }
-        j.step = Step::Staged;
-        if check_opens {
-            // `after = "sealed"`: every output opened with its key above.
-            self.remove_interim(j)?;
-        }
-        Ok(())
-    }
-
-    fn destination(&mut self) -> Result<&mut Retrying<'a>, Stop> {
+    pub(super) fn destination(&mut self) -> Result<&mut Retrying<'a>, Stop> {
         if let Some(w) = &self.login_wait {
             return Err(Stop::Waiting(w.clone()));
         }
@@ -274,19 +159,30 @@ impl<'a> Context<'a> {
             return Err(Stop::Broken("the pipeline has no [destination]".into()));
         };
         for i in 0..j.outputs.len() {
-            if j.outputs[i].verified {
-                continue;
+            if !j.outputs[i].verified {
+                self.upload_output(j, i, mode, events)?;
             }
-            let o = j.outputs[i].clone();
-            self.send_one(j, &o, mode, events)?;
-            j.outputs[i].verified = true;
-            self.opts
-                .state
-                .save(j)
-                .map_err(|e| Stop::Failed(e.to_string()))?;
-            (self.opts.fault_hook)("uploaded-output");
         }
         j.step = Step::Verified;
+        Ok(())
+    }
+
+    /// Uploads and verifies output `i` and records that in the journal.
+    pub(super) fn upload_output(
+        &mut self,
+        j: &mut Journal,
+        i: usize,
+        mode: VerifyMode,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), Stop> {
+        let o = j.outputs[i].clone();
+        self.send_one(j, &o, mode, events)?;
+        j.outputs[i].verified = true;
+        self.opts
+            .state
+            .save(j)
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        (self.opts.fault_hook)("uploaded-output");
         Ok(())
     }
 
@@ -294,7 +190,7 @@ impl<'a> Context<'a> {
         &mut self,
         j: &Journal,
         o: &journal::Output,
-        mode: crate::config::VerifyMode,
+        mode: VerifyMode,
         events: &mut dyn FnMut(Event),
     ) -> Result<(), Stop> {
         let expected = Expected {
@@ -344,7 +240,7 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    fn remove_interim(&self, j: &mut Journal) -> Result<(), Stop> {
+    pub(super) fn remove_interim(&self, j: &mut Journal) -> Result<(), Stop> {
         let method = match self.opts.pipeline.cleanup.interim {
             InterimAction::Keep => {
                 j.cleanup = Some(journal::Cleanup {
@@ -472,7 +368,7 @@ impl<'a> Context<'a> {
 
 /// Where a recording's outputs are staged: the state folder when they are
 /// sealed, the recording's own folder when they are not.
-fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
+pub(super) fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
     if opts.recipients.is_empty() {
         j.source.join(discover::STAGING_DIR)
     } else {
@@ -489,7 +385,7 @@ fn remove_staged(opts: &Options<'_>, j: &Journal) {
 }
 
 /// The first inventory file that is no longer the file that was checked.
-fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<String> {
+pub(super) fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<String> {
     inventory.iter().find_map(|e| {
         let path = dir.join(&e.rel);
         let now = fs::symlink_metadata(&path)
@@ -515,7 +411,7 @@ pub(super) fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
     }
 }
 
-fn describe_output(kind: Option<TrackKind>, ext: &str) -> String {
+pub(super) fn describe_output(kind: Option<TrackKind>, ext: &str) -> String {
     let what = kind.map(|k| k.to_string()).unwrap_or_else(|| "file".into());
     format!("{what} ({})", ext.to_uppercase())
 }
