@@ -228,6 +228,28 @@ fn resume_after_a_killed_partial(b: &dyn Backend) {
     assert_same(&local, &b.local("r.age"));
 }
 
+fn an_empty_partial_left_by_a_killed_upload_is_redone(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "z.age", LEN, 7);
+    let mut d = b.open();
+    // An upload killed right after it created its partial (seen on
+    // Windows, where a kill at a random instant landed there).
+    let empty = tmp.path().join("nothing");
+    std::fs::write(&empty, b"").unwrap();
+    d.upload("z.age", &mut File::open(&empty).unwrap(), 0, &mut |_| {})
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(b.local("z.age.recpipe-partial"))
+            .unwrap()
+            .len(),
+        0
+    );
+    let sent = send(&mut *d, &local, "z.age", &e, VerifyMode::Readback).unwrap();
+    assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
+    assert_same(&local, &b.local("z.age"));
+    assert!(!b.local("z.age.recpipe-partial").exists());
+}
+
 fn a_corrupt_partial_is_caught_removed_and_redone(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), "c.age", LEN, 4);
@@ -529,6 +551,7 @@ conformance!(
     upload_creates_the_folder_and_verifies,
     empty_file_uploads,
     resume_after_a_killed_partial,
+    an_empty_partial_left_by_a_killed_upload_is_redone,
     a_corrupt_partial_is_caught_removed_and_redone,
     a_different_existing_file_is_never_overwritten,
     rename_into_place_never_replaces,

@@ -50,6 +50,13 @@ pub fn send(
     let partial = partial_name(name);
     // The partial an earlier attempt left, if it can be continued.
     let resumable = match dest.stat(&partial)? {
+        // An upload stopped right after creating its partial left nothing
+        // to continue; the partial goes, so the upload creates it afresh
+        // (exclusively, as every fresh upload does).
+        Some(0) if expected.len > 0 => {
+            dest.remove_partial(name)?;
+            None
+        }
         Some(len) if len <= expected.len => Some(len),
         Some(_) => {
             dest.remove_partial(name)?;
