@@ -55,6 +55,27 @@ fn a_red_recording_goes_sealed_to_a_folder_and_the_interim_copy_is_shredded() {
         !String::from_utf8_lossy(&status.stdout).contains("Pilot"),
         "a finished journal keeps no names"
     );
+
+    // The local log: one line per step of the recording, by its id; no
+    // topic or participant name.
+    let id = doc["done"][0]["id"].as_str().unwrap().to_string();
+    let log = fs::read_to_string(w.path("state/recpipe.log")).unwrap();
+    let of = |what: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("recording={id}")) && l.contains(what))
+            .count()
+    };
+    assert_eq!(of("started"), 1, "{log}");
+    assert_eq!(of("step recorded"), 4, "{log}");
+    assert!(
+        log.lines().any(|l| l.contains(&format!("recording={id}"))
+            && l.contains(" done ")
+            && l.contains("uploaded=5")),
+        "{log}"
+    );
+    for name in ["Pilot", "Ola", "Ingrid", "heimesjukepleie"] {
+        assert!(!log.contains(name), "{name} in the log:\n{log}");
+    }
 }
 
 /// The `[destination]` of a pipeline sending to a real sshd's

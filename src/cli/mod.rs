@@ -3,6 +3,7 @@
 //! outcome to an [`ExitStatus`]. Nothing past this module parses arguments.
 
 mod check;
+mod log;
 mod pipeline_file;
 mod plan;
 mod prompt;

@@ -97,10 +97,23 @@ fn setup(
     })
 }
 
-/// Takes the state folder's lock, or says another recpipe has it.
+/// Takes the state folder's lock, or says another recpipe has it; with
+/// the lock, starts the log (only the run holding the lock writes it).
 fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
     match state.lock() {
-        Ok(Some(lock)) => Ok(lock),
+        Ok(Some(lock)) => {
+            super::log::start(state).map_err(|e| {
+                fail(
+                    format!(
+                        "cannot open the log {}: {e}",
+                        super::log::path(state).display()
+                    ),
+                    "Check that the state folder is writable.",
+                    ExitStatus::Error,
+                )
+            })?;
+            Ok(lock)
+        }
         Ok(None) => {
             eprintln!(
                 "recpipe: another recpipe run is working on {}; this one has nothing to do.",
@@ -140,7 +153,10 @@ pub fn run(args: &RunArgs) -> ExitStatus {
         stop: stop_on_ctrl_c(),
     };
     let mut printer = Printer::new(terminal && !args.json, args.json);
-    let result = pipeline::run(&opts, &args.paths, &mut |e| printer.event(e));
+    let result = pipeline::run(&opts, &args.paths, &mut |e| {
+        super::log::record(&e);
+        printer.event(e)
+    });
     printer.finish();
     match result {
         Ok(summary) => {
@@ -432,6 +448,7 @@ pub fn watch(args: &WatchArgs) -> ExitStatus {
         pipeline::WatchEvent::Pass(_) => {}
     };
     let result = pipeline::watch(&opts, &dir, &wopts, &mut on_watch, &mut |e| {
+        super::log::record(&e);
         printer.event(e)
     });
     printer.finish();
@@ -465,6 +482,7 @@ pub fn status(args: &StatusArgs) -> ExitStatus {
     if open.is_empty() && done.is_empty() {
         println!("No recordings in {}.", state.root().display());
     }
+    println!("Log of every run: {}", super::log::path(&state).display());
     let mut by_step: HashMap<String, usize> = HashMap::new();
     for j in &open {
         *by_step.entry(j.step.to_string()).or_default() += 1;
