@@ -258,3 +258,37 @@ fn pipeline_check_explains_a_refusal_and_exits_2() {
     assert!(err.contains("bad.toml:8: key 'redact.mode'"), "{err}");
     assert!(err.contains("docs/pipeline-files.md"), "{err}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+    /// Whatever a pipeline file holds, loading it answers with a pipeline
+    /// or an error that starts with the file (and a line), never a panic.
+    #[test]
+    fn a_mangled_pipeline_file_is_loaded_or_refused_with_its_place(
+        edits in proptest::collection::vec(
+            (proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<char>(), 0u8..3),
+            1..6,
+        ),
+    ) {
+        let mut text: Vec<char> = RED.chars().collect();
+        for (at, c, op) in edits {
+            if text.is_empty() {
+                break;
+            }
+            let i = at.index(text.len());
+            match op {
+                0 => text[i] = c,
+                1 => {
+                    text.remove(i);
+                }
+                _ => text.insert(i, c),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Err(e) = load(&text) {
+            let shown = e.to_string();
+            proptest::prop_assert!(shown.starts_with("/etc/recpipe/p.toml:"), "{}", shown);
+        }
+    }
+}
