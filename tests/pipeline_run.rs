@@ -78,6 +78,46 @@ fn a_red_recording_goes_sealed_to_a_folder_and_the_interim_copy_is_shredded() {
     }
 }
 
+#[test]
+fn after_sealed_removes_the_interim_copy_before_the_upload_and_a_later_run_delivers() {
+    let w = World::new(&World::dir_destination(), "after = \"sealed\"");
+    // The destination cannot be used yet: a file stands where its folder goes.
+    fs::write(w.path("out"), b"not a folder").unwrap();
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        !w.recording().exists(),
+        "after = \"sealed\": the interim copy goes once every output is sealed, staged and opens"
+    );
+    let staged: Vec<PathBuf> = fs::read_dir(w.path("state/staged"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| fs::read_dir(d.path()).unwrap().flatten())
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(staged.len(), 4, "{staged:?}");
+    for f in &staged {
+        w.open(f);
+    }
+    // Once the destination is there, the next run delivers what was sealed.
+    fs::remove_file(w.path("out")).unwrap();
+    let again = w.run();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&again),
+        stderr(&again)
+    );
+    check_delivery(&w, &w.delivered(&w.path("out")));
+}
+
 /// The `[destination]` of a pipeline sending to a real sshd's
 /// `interviews` folder, with the folder as this test sees it. On Windows
 /// (under Wine) the server is the one scripts/test-windows.sh started.
