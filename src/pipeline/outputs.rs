@@ -22,9 +22,9 @@ use super::Event;
 use super::names::{label, remote_name};
 use super::recording::{Context, Stop, describe_output, first_change, staging_dir, track_kind};
 use super::stage::{Protection, StageError, Staged, stage};
-use crate::config::{CleanupAfter, TrackKind};
+use crate::config::{AudioFormat, CleanupAfter, TrackKind};
 use crate::journal::{self, Journal, Step};
-use crate::redact::plan::{FilePlan, PlanFile, plan};
+use crate::redact::plan::{Fate, FilePlan, PlanFile, plan};
 use crate::redact::{Range, RedactMode};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -187,8 +187,10 @@ impl Context<'_> {
     }
 }
 
-/// The outputs still to stage, in plan order, with their remote names
-/// (numbered per kind over every output, staged before or not).
+/// The outputs still to stage, with their remote names (numbered per kind
+/// in plan order over every output, staged before or not). The quickest to
+/// make come first (copies, then remuxes, then decoded audio), so the
+/// first upload starts as soon as it can.
 fn jobs<'p>(
     j: &Journal,
     plans: &'p [FilePlan],
@@ -222,7 +224,23 @@ fn jobs<'p>(
             ext,
         });
     }
+    jobs.sort_by_key(|job| making_cost(&job.plan.fate));
     jobs
+}
+
+/// How much work making an output of this fate is, per byte, as a rank.
+fn making_cost(fate: &Fate) -> u8 {
+    match fate {
+        Fate::Copy => 0,
+        Fate::Video => 1,
+        Fate::Audio {
+            format: AudioFormat::M4a,
+        } => 2,
+        Fate::Audio {
+            format: AudioFormat::Wav,
+        } => 3,
+        Fate::Drop { .. } => 4,
+    }
 }
 
 /// The helper thread: stages each job in turn, reporting progress and
