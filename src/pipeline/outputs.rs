@@ -17,6 +17,9 @@
 //! - A failed upload stops the uploads, not production: every output is
 //!   still sealed and staged, ready for the next run, and the upload's
 //!   error is what the step reports.
+//! - A failed production stops the recording: outputs already verified stay
+//!   at the destination (whole and sealed), the interim copy is kept, and
+//!   the error is reported (rare: the check decoded every track already).
 
 use super::Event;
 use super::names::{label, remote_name};
