@@ -112,19 +112,14 @@ impl FromStr for Recipient {
     type Err = KeyError;
 
     fn from_str(s: &str) -> Result<Recipient, KeyError> {
-        let s = s.trim();
-        let (hrp, bytes) = decode_32(s).map_err(|e| match e {
-            KeyError::BadEncoding if looks_like(s, IDENTITY_HRP) => {
-                KeyError::IdentityGivenAsRecipient
-            }
-            KeyError::BadEncoding if !looks_like(s, RECIPIENT_HRP) => KeyError::NotRecipient,
-            other => other,
-        })?;
-        match hrp.as_str() {
-            RECIPIENT_HRP => Ok(Recipient::from(*bytes)),
-            IDENTITY_HRP => Err(KeyError::IdentityGivenAsRecipient),
-            _ => Err(KeyError::NotRecipient),
-        }
+        let bytes = decode_key(
+            s,
+            RECIPIENT_HRP,
+            IDENTITY_HRP,
+            KeyError::IdentityGivenAsRecipient,
+            KeyError::NotRecipient,
+        )?;
+        Ok(Recipient::from(*bytes))
     }
 }
 
@@ -174,23 +169,44 @@ impl FromStr for Identity {
     type Err = KeyError;
 
     fn from_str(s: &str) -> Result<Identity, KeyError> {
-        let s = s.trim();
-        let (hrp, bytes) = decode_32(s).map_err(|e| match e {
-            KeyError::BadEncoding if looks_like(s, RECIPIENT_HRP) => {
-                KeyError::RecipientGivenAsIdentity
-            }
-            KeyError::BadEncoding if !looks_like(s, IDENTITY_HRP) => KeyError::NotIdentity,
-            other => other,
-        })?;
-        match hrp.as_str() {
-            IDENTITY_HRP => Ok(Identity(StaticSecret::from(*bytes))),
-            RECIPIENT_HRP => Err(KeyError::RecipientGivenAsIdentity),
-            _ => Err(KeyError::NotIdentity),
-        }
+        let bytes = decode_key(
+            s,
+            IDENTITY_HRP,
+            RECIPIENT_HRP,
+            KeyError::RecipientGivenAsIdentity,
+            KeyError::NotIdentity,
+        )?;
+        Ok(Identity(StaticSecret::from(*bytes)))
     }
 }
 
 /// Whether `s` starts with `hrp` followed by the Bech32 separator `1`.
+/// Decodes the key text `s` whose prefix must be `want`. The other kind
+/// of key (prefix `other`, even when its text is damaged) is `other_kind`;
+/// anything else is `not_key`.
+fn decode_key(
+    s: &str,
+    want: &str,
+    other: &str,
+    other_kind: KeyError,
+    not_key: KeyError,
+) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let s = s.trim();
+    let (hrp, bytes) = match decode_32(s) {
+        Ok(decoded) => decoded,
+        Err(KeyError::BadEncoding) if looks_like(s, other) => return Err(other_kind),
+        Err(KeyError::BadEncoding) if !looks_like(s, want) => return Err(not_key),
+        Err(e) => return Err(e),
+    };
+    if hrp == want {
+        Ok(bytes)
+    } else if hrp == other {
+        Err(other_kind)
+    } else {
+        Err(not_key)
+    }
+}
+
 fn looks_like(s: &str, hrp: &str) -> bool {
     s.len() > hrp.len()
         && s.is_char_boundary(hrp.len())
