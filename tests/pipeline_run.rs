@@ -219,6 +219,25 @@ fn a_login_that_needs_a_person_waits_and_keeps_everything() {
     }
 }
 
+/// After a crash: the invariant holds, and a rerun finishes the job (exit
+/// 0, everything delivered, the interim copy removed).
+fn rerun_finishes(w: &World, original: &Path, what: &str) {
+    check_invariant(w, original);
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    check_delivery(w, &w.delivered(&w.path("out")));
+    assert!(
+        !w.recording().exists(),
+        "{what}: interim removed after the rerun"
+    );
+}
+
 /// Every input is intact where it was, or every output is verified where it
 /// went; the destination never holds a partial under a final name.
 fn check_invariant(w: &World, original: &Path) {
@@ -281,20 +300,7 @@ fn a_crash_at_every_durable_step_is_finished_by_the_next_run() {
             Some(0),
             "{point}: the fault hook stops the run"
         );
-        check_invariant(&w, &original);
-        let out = w.run();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{point}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        check_delivery(&w, &w.delivered(&w.path("out")));
-        assert!(
-            !w.recording().exists(),
-            "{point}: interim removed after the rerun"
-        );
+        rerun_finishes(&w, &original, point);
     }
 }
 
@@ -319,17 +325,7 @@ fn a_kill_at_any_instant_is_finished_by_the_next_run() {
         std::thread::sleep(full * i / 9);
         let _ = child.kill(); // SIGKILL; TerminateProcess on Windows
         let _ = child.wait();
-        check_invariant(&w, &original);
-        let out = w.run();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "kill {i}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        check_delivery(&w, &w.delivered(&w.path("out")));
-        assert!(!w.recording().exists());
+        rerun_finishes(&w, &original, &format!("kill {i}"));
     }
 }
 
