@@ -40,27 +40,10 @@ touch -d '10 minutes ago' "$rec"/* "$rec/Audio Record"/* "$rec/Audio Record" "$r
 du -sh "$rec" >&2
 
 # A loopback sshd with its own keys.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-cp "$work/client_key.pub" "$work/authorized_keys"
-mkdir -p "$work/remote"
-cat > "$work/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PidFile $work/sshd.pid
-UsePAM no
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-Subsystem sftp internal-sftp
-CFG
-/usr/sbin/sshd -D -f "$work/sshd_config" -E "$work/sshd.log" &
-sshd_pid=$!
-for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" > "$work/known_hosts"
+mkdir "$work/sshd" "$work/remote"
+scripts/loopback-sshd.sh "$work/sshd"
+sshd_pid=$(cat "$work/sshd/pid")
+port=$(cat "$work/sshd/port")
 
 "$bin" keygen -o "$work/project.identity" > /dev/null 2>&1
 recipient=$("$bin" keygen -y "$work/project.identity")
@@ -83,8 +66,8 @@ host = "127.0.0.1"
 port = $port
 user = "$(id -un)"
 path = "$work/remote/up"
-known_hosts = "$work/known_hosts"
-identity_file = "$work/client_key"
+known_hosts = "$work/sshd/known_hosts"
+identity_file = "$work/sshd/client_ed25519"
 verify = "readback"
 [cleanup]
 interim = "delete"
@@ -114,7 +97,7 @@ cp "$work/remote/up"/* "$work/floor-src/"
     for f in "$work/floor-src"/*; do echo "get \"$(basename "$f")\" \"$work/floor-back/\""; done
 } > "$work/batch"
 sync
-read -r fl_wall _ < <(measure sftp -q -b "$work/batch" -i "$work/client_key" -o UserKnownHostsFile="$work/known_hosts" -P "$port" "$(id -un)@127.0.0.1")
+read -r fl_wall _ < <(measure sftp -q -b "$work/batch" -i "$work/sshd/client_ed25519" -o UserKnownHostsFile="$work/sshd/known_hosts" -P "$port" "$(id -un)@127.0.0.1")
 bytes=$(du -cb "$work/floor-src"/* | tail -1 | cut -f1)
 
 echo "recording: ${minutes} min; delivered $((bytes / 1048576)) MiB sealed in $(ls "$work/floor-src" | wc -l) files"

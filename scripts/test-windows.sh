@@ -48,56 +48,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts the sshd for the Windows SFTP tests, in its own folder, on a free
-# port of 127.0.0.1; exports RECPIPE_WINE_SSHD.
+# Starts the sshd for the Windows SFTP tests (scripts/loopback-sshd.sh);
+# exports RECPIPE_WINE_SSHD.
 start_sshd() {
     sshd_dir=$(mktemp -d -t recpipe-wine-sshd.XXXXXX)
-    local d=$sshd_dir port banner=""
-    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/host_ed25519"
-    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/client_ed25519"
-    ssh-keygen -q -t ed25519 -N '' -C recpipe-test -f "$d/other"
-    cp "$d/client_ed25519.pub" "$d/authorized_keys"
-    mkdir "$d/files"
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-    done
-    if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
-    cat > "$d/sshd_config" <<CFG
-ListenAddress 127.0.0.1:$port
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
-UsePAM no
-StrictModes no
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AllowUsers $(id -un)
-MaxStartups 100
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-CFG
-    /usr/sbin/sshd -D -e -f "$d/sshd_config" < /dev/null > /dev/null 2> "$d/sshd.log" &
-    sshd_pid=$!
-    for _ in $(seq 100); do
-        # The banner, read in a subshell: then sshd really serves.
-        banner=$( (exec 3<> "/dev/tcp/127.0.0.1/$port" && timeout 2 head -c 4 <&3) 2>/dev/null || true)
-        [ "$banner" = "SSH-" ] && break
-        sleep 0.1
-    done
-    if [ "$banner" != "SSH-" ]; then
-        echo "scripts/test-windows.sh: sshd did not start:" >&2
-        cat "$d/sshd.log" >&2
-        exit 1
-    fi
-    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" > "$d/known_hosts"
-    ssh-keygen -lf "$d/host_ed25519.pub" | cut -d' ' -f2 > "$d/host_fingerprint"
-    cut -d' ' -f1,2 "$d/other.pub" > "$d/other_key"
-    echo "$port" > "$d/port"
-    id -un > "$d/user"
-    export RECPIPE_WINE_SSHD="$d"
+    scripts/loopback-sshd.sh "$sshd_dir"
+    sshd_pid=$(cat "$sshd_dir/pid")
+    export RECPIPE_WINE_SSHD="$sshd_dir"
 }
 
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then

@@ -1,14 +1,15 @@
 //! Test harness for the Windows build: the real OpenSSH `sshd` that its
 //! SFTP tests talk to. sshd cannot run under Wine, so
 //! `scripts/test-windows.sh` starts one on the Linux side before it runs
-//! the Windows tests, and names its folder in `RECPIPE_WINE_SSHD` (a Linux
-//! path; Wine shows the Linux root as drive `Z:`). The folder holds `port`,
-//! `user`, `client_ed25519` (a key the server accepts), `known_hosts`
-//! (trusting the server's ed25519 host key), `host_fingerprint` (that key's
-//! SHA-256 fingerprint as `ssh-keygen -l` prints it), `other_key` (a
-//! `TYPE BASE64` key that is not the server's) and `files/`, which the
-//! server serves. Each [`SharedSshd`] is a fresh folder under `files/`, so tests
-//! running at once never meet. Include with
+//! the Windows tests (with `scripts/loopback-sshd.sh`), and names its
+//! folder in `RECPIPE_WINE_SSHD` (a Linux path; Wine shows the Linux root
+//! as drive `Z:`). The folder holds `port`, `user`, `client_ed25519` (a key
+//! the server accepts), `known_hosts` (trusting the server's ed25519 host
+//! key), `host_fingerprint` (that key's SHA-256 fingerprint as
+//! `ssh-keygen -l` prints it), `other_key` (a `TYPE BASE64` key that is not
+//! the server's) and `files/`, which the server serves. Each
+//! [`SharedSshd`] is a fresh folder under `files/`, so tests running at once
+//! never meet. Include with
 //! `#[cfg(windows)] #[path = "common/wine_sshd.rs"] mod wine_sshd;`.
 #![allow(dead_code)]
 
