@@ -10,7 +10,6 @@
 use crate::media::audio::{AudioError, decode_to_end};
 use crate::media::mp4::{Codec, Mp4Error, Mp4File};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the deep check learnt about one media file.
@@ -95,28 +94,30 @@ pub fn check_all(files: &[(PathBuf, u64)]) -> Vec<MediaFacts> {
         return files.iter().map(|(p, size)| check(p, *size)).collect();
     }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<MediaFacts>>> = Mutex::new(vec![None; files.len()]);
+    let mut results: Vec<Option<MediaFacts>> = vec![None; files.len()];
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, size)) = files.get(i) else {
-                        break;
-                    };
-                    let facts = check(path, *size);
-                    // A poisoned lock means another check panicked; that
-                    // panic is re-raised when the scope ends.
-                    if let Ok(mut r) = results.lock() {
-                        r[i] = Some(facts);
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, size)) = files.get(i) else {
+                            return done;
+                        };
+                        done.push((i, check(path, *size)));
                     }
-                }
-            });
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => done.into_iter().for_each(|(i, f)| results[i] = Some(f)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
     });
     results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .map(|f| f.unwrap_or_else(MediaFacts::not_checked))
         .collect()
