@@ -34,6 +34,10 @@ fi
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# The tests' Python packages, in a venv of their own.
+RECPIPE_PYTHON=$(scripts/test-venv.sh)
+export RECPIPE_PYTHON
+
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 # ffmpeg/ffprobe results are kept for the Windows run below, which cannot

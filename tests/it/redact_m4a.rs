@@ -3,10 +3,8 @@
 //! symphonia and by ffmpeg; the block's tone must be gone, the others
 //! present, the original frames of the range absent from the file.
 
-#[path = "common/media_gen.rs"]
-mod media_gen;
 
-use media_gen::*;
+use crate::util::media_gen::*;
 use recpipe::media::audio::decode_to_end;
 use recpipe::media::mp4::Mp4File;
 use recpipe::redact::{Range, RedactMode, m4a};

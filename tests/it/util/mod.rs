@@ -3,9 +3,14 @@
 //! and a runner for the built `recpipe` binary. ffmpeg and ffprobe are run
 //! through [`tools`], which lets the Windows run under Wine use the results
 //! of the Linux run.
-#![allow(dead_code)] // each test crate uses its own subset of the helpers
 
+pub mod media_gen;
+#[cfg(unix)]
+pub mod sshd;
 pub mod tools;
+#[cfg(windows)]
+pub mod wine_sshd;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -182,4 +187,25 @@ pub fn ffprobe_duration(path: &Path) -> f64 {
     .trim()
     .parse()
     .unwrap_or_else(|_| panic!("ffprobe gave no duration for {}", path.display()))
+}
+
+/// The shared corpus of real MP4/M4A/MOV files (`../shared/corpus/mp4`,
+/// read in place). `None` when it is absent on a developer's machine; under
+/// `CI=true` its absence fails the test, so no corpus test passes by
+/// having nothing to read.
+pub fn shared_corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mp4");
+    if dir.join("MANIFEST.tsv").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v != "true"),
+        "the media corpus is absent ({}): CI must have ../shared beside the repository",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: the media corpus is absent ({}); CI has it beside the repository",
+        dir.display()
+    );
+    None
 }

@@ -1,11 +1,9 @@
 //! A fresh world for pipeline tests: an interim folder holding a copy of
 //! the sample recording, a key, a pipeline file, a destination folder and
 //! a state folder, and helpers to run the binary and check deliveries.
-//! A test crate that includes it also declares `mod common;`, whose
-//! [`tools`](super::common::tools) run ffmpeg here.
-#![allow(dead_code)] // each test crate uses its own subset
+//! ffmpeg runs through [`super::tools`].
 
-use crate::common::tools;
+use super::tools;
 use recpipe::seal::{Identity, Unlock, decrypt};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,7 @@
 //! under Wine cannot.
 #![cfg(unix)]
 
-#[path = "common/sshd.rs"]
-mod sshd;
+use crate::util::sshd;
 
 use recpipe::config::{self, VerifyMode};
 use recpipe::destination::sftp::{SftpDestination, Target};

@@ -9,13 +9,9 @@
 //!
 //! ffmpeg and ffprobe run through [`tools`], so that the Windows run under
 //! Wine uses what the Linux run computed.
-#![allow(dead_code)]
-
-#[path = "tools.rs"]
-pub mod tools;
 
 use std::path::{Path, PathBuf};
-use tools::Tool;
+use super::tools::Tool;
 
 /// Frequencies of consecutive tone blocks (far apart, none a harmonic of
 /// another within the set's range).

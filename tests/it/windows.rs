@@ -5,9 +5,8 @@
 //! access lists are tested beside their code (`src/shred.rs`,
 //! `src/fsutil.rs`).
 
-mod common;
 
-use common::{Kind, Recording, recpipe, stderr, stdout};
+use crate::util::{Kind, Recording, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
 use recpipe::journal::{Journal, StateDir};
 use recpipe::shred::{self, Expected, Method};

@@ -11,11 +11,9 @@
 //! starts on the Linux side, with a fresh folder per check.
 
 #[cfg(unix)]
-#[path = "common/sshd.rs"]
-mod sshd;
+use crate::util::sshd;
 #[cfg(windows)]
-#[path = "common/wine_sshd.rs"]
-mod wine_sshd;
+use crate::util::wine_sshd;
 
 use recpipe::config::VerifyMode;
 use recpipe::destination::{

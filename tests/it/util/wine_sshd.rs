@@ -11,7 +11,6 @@
 //! [`SharedSshd`] is a fresh folder under `files/`, so tests running at once
 //! never meet. Include with
 //! `#[cfg(windows)] #[path = "common/wine_sshd.rs"] mod wine_sshd;`.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

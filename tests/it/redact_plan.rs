@@ -3,10 +3,8 @@
 //! produced), text refused when there are marks, nothing written by
 //! planning.
 
-#[path = "common/media_gen.rs"]
-mod media_gen;
 
-use media_gen::*;
+use crate::util::media_gen::*;
 use recpipe::config::{AudioFormat, Keep, TrackKind};
 use recpipe::redact::plan::{self, Fate, PlanError, PlanFile};
 use recpipe::redact::{Range, RedactMode};

@@ -4,19 +4,12 @@
 //! output ffprobe accepts or fails with an error naming the file; nothing
 //! panics. The files are read where they are, never copied into the repo.
 
-#[path = "common/tools.rs"]
-#[allow(dead_code)]
-mod tools;
+use crate::util::tools;
 
 use recpipe::redact::{Range, RedactMode, audio, m4a, video};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use tools::Tool;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mp4");
-    dir.join("MANIFEST.tsv").is_file().then_some(dir)
-}
 
 /// ffmpeg's complaints while decoding the whole file; empty when clean.
 fn ffmpeg_errors(path: &Path) -> String {
@@ -109,10 +102,7 @@ impl Tally {
 
 #[test]
 fn every_corpus_file_remuxes_or_fails_clearly() {
-    let Some(dir) = corpus() else {
-        eprintln!(
-            "SKIPPED: the media corpus is absent (expected ../shared/corpus/mp4/MANIFEST.tsv beside the repository)"
-        );
+    let Some(dir) = crate::util::shared_corpus() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -172,10 +162,7 @@ fn every_corpus_file_remuxes_or_fails_clearly() {
 
 #[test]
 fn he_aac_is_refused_by_name() {
-    let Some(dir) = corpus() else {
-        eprintln!(
-            "SKIPPED: the media corpus is absent (expected ../shared/corpus/mp4/MANIFEST.tsv)"
-        );
+    let Some(dir) = crate::util::shared_corpus() else {
         return;
     };
     let path = dir.join("UniversalMediaServer__UniversalMediaServer__video-h264-heaac.mp4");

@@ -7,8 +7,7 @@
 //! run under Wine cannot start it. The unreachable server runs everywhere.
 
 #[cfg(unix)]
-#[path = "common/sshd.rs"]
-mod sshd;
+use crate::util::sshd;
 
 #[cfg(unix)]
 use recpipe::destination::NoTerminal;

@@ -4,17 +4,13 @@
 //! and the binary itself, killed at every durable step and at random
 //! instants, then run again.
 
-mod common;
 #[cfg(unix)]
-#[path = "common/sshd.rs"]
-mod sshd;
+use crate::util::sshd;
 #[cfg(windows)]
-#[path = "common/wine_sshd.rs"]
-mod wine_sshd;
-#[path = "common/world.rs"]
-mod world;
+use crate::util::wine_sshd;
+use crate::util::world;
 
-use common::{stderr, stdout};
+use crate::util::{stderr, stdout};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

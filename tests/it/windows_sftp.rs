@@ -6,8 +6,7 @@
 //! the same server on Windows.
 #![cfg(windows)]
 
-#[path = "common/wine_sshd.rs"]
-mod wine_sshd;
+use crate::util::wine_sshd;
 
 use recpipe::destination::sftp::{SftpDestination, Target};
 use recpipe::destination::{DestError, Destination, ErrorClass, NoTerminal};

@@ -3,10 +3,8 @@
 //! every other block's tone present where it belongs, and the lengths those
 //! of silence (unchanged) and cut (shorter by the block).
 
-#[path = "common/media_gen.rs"]
-mod media_gen;
 
-use media_gen::*;
+use crate::util::media_gen::*;
 use recpipe::redact::{Range, RedactMode, audio};
 use std::path::Path;
 use std::time::Duration;

@@ -4,15 +4,9 @@
 //! recording folder. The promises: no panic; every file ffprobe rejects is
 //! called broken; every other file is complete, or broken with a reason.
 
-mod common;
-
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/mp4")
-}
 
 struct Entry {
     file: String,
@@ -36,14 +30,9 @@ fn manifest(dir: &Path) -> Vec<Entry> {
 
 #[test]
 fn check_never_panics_and_calls_what_ffprobe_rejects_broken() {
-    let dir = corpus_dir();
-    if !dir.join("MANIFEST.tsv").exists() {
-        eprintln!(
-            "corpus test skipped: {} is absent (CI has it beside the repository)",
-            dir.display()
-        );
+    let Some(dir) = crate::util::shared_corpus() else {
         return;
-    }
+    };
     let entries = manifest(&dir);
     assert!(
         entries.len() >= 30,

@@ -4,10 +4,8 @@
 //! everything outside the widened range present and in order, sound and
 //! picture the same length, and ffmpeg must decode it without an error.
 
-#[path = "common/media_gen.rs"]
-mod media_gen;
 
-use media_gen::*;
+use crate::util::media_gen::*;
 use recpipe::media::mp4::Mp4File;
 use recpipe::redact::{Range, video};
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! `recpipe watch`: recordings that appear while it runs are processed
 //! once each, only when they are complete and have settled.
 
-mod common;
-#[path = "common/world.rs"]
-mod world;
+use crate::util::world;
 
 use std::fs;
 use std::io::Write;
@@ -102,7 +100,13 @@ fn a_zoom_file_keeps_the_recording_waiting() {
     let converting = w.recording().join("double_click_to_convert_01.zoom");
     fs::write(&converting, b"zoom").unwrap();
     let _watch = Watch::start(&w);
-    std::thread::sleep(Duration::from_secs(5));
+    // Two passes of the watcher (its log says so) have seen the recording
+    // and held it back.
+    let log = w.path("state").join("recpipe.log");
+    wait_for("two passes that hold it back", Duration::from_secs(30), || {
+        fs::read_to_string(&log)
+            .is_ok_and(|t| t.matches("not processed").count() >= 2)
+    });
     assert!(
         w.delivered(&w.path("out")).is_empty(),
         "nothing is sent while Zoom converts"

@@ -8,7 +8,6 @@
 //! where sshd needs `/run/sshd`, created if missing). Killing it also kills
 //! the processes serving its connections; dropping it kills it. Include from a test file with
 //! `#[path = "common/sshd.rs"] mod sshd;`.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

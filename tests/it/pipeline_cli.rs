@@ -1,8 +1,6 @@
 //! `recpipe plan`, `preview` and `mark` against the sample recording.
 
-mod common;
-#[path = "common/world.rs"]
-mod world;
+use crate::util::world;
 
 use std::fs;
 use std::process::{Command, Output};

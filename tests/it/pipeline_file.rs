@@ -1,9 +1,8 @@
 //! Pipeline files: the shipped ones load, every refusal names the file,
 //! line and key, and each classification's policy holds.
 
-mod common;
 
-use common::{recpipe, stderr, stdout};
+use crate::util::{recpipe, stderr, stdout};
 use recpipe::config::{
     AudioFormat, Classification, CleanupAfter, ConfigError, Destination, InterimAction, Pipeline,
     RedactMode, TrackKind, VerifyMode,

@@ -1,0 +1,36 @@
+//! recpipe's integration tests: one test crate (as ripgrep has it), a
+//! module per area, and the shared helpers in [`util`]: the recording
+//! builder in Zoom's layouts, media made by ffmpeg, the sshd harness and
+//! the world of a whole pipeline run.
+//!
+//! Each test builds a fresh temp tree of its own. Tests that need an input
+//! from outside the repository (`../shared/corpus`) fail loudly under
+//! `CI=true` when it is missing, rather than passing without it.
+
+mod util;
+
+mod check;
+mod corpus;
+mod destination_conformance;
+mod destination_sftp;
+mod destination_trust_host;
+mod media_fuzz;
+mod pipeline_cli;
+mod pipeline_file;
+mod pipeline_run;
+mod pipeline_watch;
+mod redact_audio;
+mod redact_corpus;
+mod redact_m4a;
+mod redact_marks;
+mod redact_pending;
+mod redact_plan;
+mod redact_video;
+mod seal_cli;
+mod seal_config;
+mod seal_format;
+mod seal_header_fuzz;
+mod seal_reference;
+mod seal_vectors;
+mod windows;
+mod windows_sftp;
