@@ -8,7 +8,9 @@
 //! is connect + `put`. Read-back is connect + `verify` (read and SHA-256)
 //! against connect + `get` to a local file.
 
-#[path = "../tests/common/sshd.rs"]
+// The test suite's sshd harness; the bench uses only part of it.
+#[path = "../tests/it/util/sshd.rs"]
+#[allow(dead_code)]
 mod sshd;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};

@@ -2,7 +2,7 @@
 # Starts a real OpenSSH sshd on a free port of 127.0.0.1, in its own folder,
 # for the tests and benchmarks that cannot start one themselves (the Windows
 # tests under Wine; benches/e2e-vs-sftp.sh). The Rust tests on Linux use
-# tests/common/sshd.rs instead.
+# tests/it/util/sshd.rs instead.
 #
 #   scripts/loopback-sshd.sh DIR     (DIR must exist and be empty)
 #

@@ -11,10 +11,10 @@
 #
 # The SFTP tests of the Windows build talk to a real OpenSSH sshd that this
 # script starts on the Linux side (sshd cannot run under Wine) and describes
-# to them in RECPIPE_WINE_SSHD (tests/common/wine_sshd.rs).
+# to them in RECPIPE_WINE_SSHD (tests/it/util/wine_sshd.rs).
 #
 # Tests that need ffmpeg/ffprobe read their results from RECPIPE_TOOL_CACHE
-# (tests/common/tools.rs), which the Linux run fills: scripts/test.sh runs
+# (tests/it/util/tools.rs), which the Linux run fills: scripts/test.sh runs
 # the Linux tests with it first. Run alone, this script first runs the Linux
 # tests to fill a fresh cache. Arguments go to both `cargo test` runs.
 set -euo pipefail

@@ -41,7 +41,7 @@ export RECPIPE_PYTHON
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 # ffmpeg/ffprobe results are kept for the Windows run below, which cannot
-# start the Linux tools under Wine (tests/common/tools.rs).
+# start the Linux tools under Wine (tests/it/util/tools.rs).
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
     RECPIPE_TOOL_CACHE=$(mktemp -d -t recpipe-tools.XXXXXX)
     export RECPIPE_TOOL_CACHE

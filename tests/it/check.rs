@@ -1,7 +1,6 @@
 //! `recpipe check` and the completeness rules, over recording folders
 //! built fresh in a temp dir with real media from ffmpeg.
 
-
 use crate::util::{Kind, NEWER, OLDER, Recording, ffprobe_duration, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, RecordingReport, Role, Verdict, check_recording};
 use std::time::{Duration, SystemTime};

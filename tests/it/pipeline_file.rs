@@ -1,7 +1,6 @@
 //! Pipeline files: the shipped ones load, every refusal names the file,
 //! line and key, and each classification's policy holds.
 
-
 use crate::util::{recpipe, stderr, stdout};
 use recpipe::config::{
     AudioFormat, Classification, CleanupAfter, ConfigError, Destination, InterimAction, Pipeline,

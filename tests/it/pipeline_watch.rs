@@ -103,10 +103,11 @@ fn a_zoom_file_keeps_the_recording_waiting() {
     // Two passes of the watcher (its log says so) have seen the recording
     // and held it back.
     let log = w.path("state").join("recpipe.log");
-    wait_for("two passes that hold it back", Duration::from_secs(30), || {
-        fs::read_to_string(&log)
-            .is_ok_and(|t| t.matches("not processed").count() >= 2)
-    });
+    wait_for(
+        "two passes that hold it back",
+        Duration::from_secs(30),
+        || fs::read_to_string(&log).is_ok_and(|t| t.matches("not processed").count() >= 2),
+    );
     assert!(
         w.delivered(&w.path("out")).is_empty(),
         "nothing is sent while Zoom converts"

@@ -3,7 +3,6 @@
 //! every other block's tone present where it belongs, and the lengths those
 //! of silence (unchanged) and cut (shorter by the block).
 
-
 use crate::util::media_gen::*;
 use recpipe::redact::{Range, RedactMode, audio};
 use std::path::Path;

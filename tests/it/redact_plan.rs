@@ -3,7 +3,6 @@
 //! produced), text refused when there are marks, nothing written by
 //! planning.
 
-
 use crate::util::media_gen::*;
 use recpipe::config::{AudioFormat, Keep, TrackKind};
 use recpipe::redact::plan::{self, Fate, PlanError, PlanFile};

@@ -4,7 +4,6 @@
 //! everything outside the widened range present and in order, sound and
 //! picture the same length, and ffmpeg must decode it without an error.
 
-
 use crate::util::media_gen::*;
 use recpipe::media::mp4::Mp4File;
 use recpipe::redact::{Range, video};

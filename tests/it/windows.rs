@@ -5,7 +5,6 @@
 //! access lists are tested beside their code (`src/shred.rs`,
 //! `src/fsutil.rs`).
 
-
 use crate::util::{Kind, Recording, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
 use recpipe::journal::{Journal, StateDir};

@@ -10,8 +10,8 @@
 //! ffmpeg and ffprobe run through [`tools`], so that the Windows run under
 //! Wine uses what the Linux run computed.
 
-use std::path::{Path, PathBuf};
 use super::tools::Tool;
+use std::path::{Path, PathBuf};
 
 /// Frequencies of consecutive tone blocks (far apart, none a harmonic of
 /// another within the set's range).

@@ -9,10 +9,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 pub const FOLDER: &str = "2026-11-20 14.03.11 Pilot interview";
 
 /// A fresh world: interim folder with the sample recording, a key, a
