@@ -217,6 +217,9 @@ pub fn recording_id(folder_name: &str, inventory: &[shred::Expected]) -> String 
     crate::digest::hex(&h.finalize()[..8])
 }
 
+/// One journal file as read: the journal, or why it cannot be read.
+pub type JournalRead = Result<Journal, JournalError>;
+
 /// The per-user state folder: journals, staged files and the lock.
 #[derive(Debug, Clone)]
 pub struct StateDir {
@@ -324,6 +327,16 @@ impl StateDir {
         Ok(())
     }
 
+    /// Drops the journal of a recording that is to be admitted afresh.
+    pub fn discard(&self, id: &str) -> Result<(), JournalError> {
+        let path = self.journal_path(id);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
     /// The unfinished journals, oldest first.
     pub fn unfinished(&self) -> Result<Vec<Journal>, JournalError> {
         self.read_all(&self.root.join("journals"))
@@ -344,13 +357,43 @@ impl StateDir {
         Ok(None)
     }
 
-    fn read_all(&self, dir: &Path) -> Result<Vec<Journal>, JournalError> {
+    /// The unfinished journals, oldest first, each read on its own: one
+    /// that cannot be read is its own error (with its id), not the list's.
+    pub fn unfinished_each(&self) -> Result<Vec<(String, JournalRead)>, JournalError> {
+        let dir = self.root.join("journals");
+        let mut out: Vec<(String, JournalRead)> = self
+            .journal_files(&dir)?
+            .into_iter()
+            .map(|path| {
+                let id = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (id, read(&path))
+            })
+            .collect();
+        out.sort_by(|(a_id, a), (b_id, b)| match (a, b) {
+            (Ok(a), Ok(b)) => a.started.cmp(&b.started).then(a.id.cmp(&b.id)),
+            _ => a_id.cmp(b_id),
+        });
+        Ok(out)
+    }
+
+    fn journal_files(&self, dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
         let mut out = Vec::new();
         for item in fs::read_dir(dir).map_err(io_err(dir))? {
             let path = item.map_err(io_err(dir))?.path();
             if path.extension().is_some_and(|e| e == "json") {
-                out.push(read(&path)?);
+                out.push(path);
             }
+        }
+        Ok(out)
+    }
+
+    fn read_all(&self, dir: &Path) -> Result<Vec<Journal>, JournalError> {
+        let mut out = Vec::new();
+        for path in self.journal_files(dir)? {
+            out.push(read(&path)?);
         }
         out.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
         Ok(out)

@@ -68,7 +68,6 @@ pub fn record(e: &Event) {
             dropped = summary.dropped,
             ranges = summary.removed.len(),
             interim_removed = summary.interim_removed,
-            left = summary.left.len(),
             "done"
         ),
         Event::Stopped { id, outcome } => match outcome {

@@ -6,8 +6,11 @@ mod check;
 mod log;
 mod pipeline_file;
 mod plan;
+mod printer;
 mod prompt;
 mod run;
+mod setup;
+mod status;
 mod trust_host;
 
 mod seal;
@@ -77,7 +80,7 @@ enum Command {
     Mark(plan::MarkArgs),
     /// Show every recording's journal: step reached, what it waits for,
     /// the last error.
-    Status(run::StatusArgs),
+    Status(status::StatusArgs),
     /// Make a new identity (secret key) and print its recipient (public key).
     Keygen(seal::KeygenArgs),
     /// Seal (encrypt) a file to recipients, as the pipeline does.
@@ -121,7 +124,7 @@ pub fn main() -> ExitStatus {
         Command::Plan(args) => plan::plan(&args),
         Command::Preview(args) => plan::preview_cmd(&args),
         Command::Mark(args) => plan::mark(&args),
-        Command::Status(args) => run::status(&args),
+        Command::Status(args) => status::status(&args),
         Command::Keygen(args) => seal::keygen(args),
         Command::Seal(args) => seal::seal(args),
         Command::Decrypt(args) => seal::decrypt(args),

@@ -1,7 +1,7 @@
 //! `recpipe plan`, `recpipe preview` and `recpipe mark`: look before
 //! anything leaves the PC, and take marks while the meeting runs.
 
-use super::{fail, pipeline_file::config_error, run::parse_start};
+use super::{fail, pipeline_file::config_error, setup::parse_start};
 use clap::Args as ClapArgs;
 use recpipe::config::Pipeline;
 use recpipe::exit::ExitStatus;

@@ -6,7 +6,9 @@
 //! the name of any file in it; the sealed audit manifest is the one place
 //! that maps remote names back to the files they came from.
 
+use super::types::FileRef;
 use crate::config::TrackKind;
+use crate::discover::{self, PARTICIPANT_DIR, Role, role};
 use std::path::Path;
 
 /// The name at the destination of one output: `<start>_<id>_<label>.<ext>`,
@@ -61,9 +63,86 @@ pub fn scrub(text: &str, dir: &Path, files: &[&Path]) -> String {
     out
 }
 
+/// `YYYYMMDD-HHMMSS` of a recording folder's start, or `unknown-start`.
+pub fn stamp_of(dir: &Path) -> String {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(discover::FolderName::parse)
+        .map(|n| {
+            let t = n.start;
+            format!(
+                "{:04}{:02}{:02}-{:02}{:02}{:02}",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+        .unwrap_or_else(|| "unknown-start".into())
+}
+
+/// A recording's file in words a person can find it by (its role and its
+/// folder), never by its name: `rel` is relative to the recording folder,
+/// `marks` the pipeline's marks file name.
+pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
+    let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
+    let in_participant_dir = parent.is_some_and(|p| p == Path::new(PARTICIPANT_DIR));
+    let role = match rel.file_name().and_then(|n| n.to_str()) {
+        Some(name) if parent.is_none() || in_participant_dir => {
+            role::role_of(name, in_participant_dir, marks)
+        }
+        _ => Role::Other,
+    };
+    let what = match role {
+        Role::Video => "the video",
+        Role::MixedAudio => "the mixed audio",
+        Role::ParticipantAudio { .. } => "a participant's audio",
+        Role::Chat => "the chat",
+        Role::Captions => "the captions",
+        Role::Playlist => "the playlist",
+        Role::Marks => "the marks file",
+        Role::Unfinished => "a file Zoom had not finished",
+        Role::ConversionStatus => "Zoom's recording.conf",
+        Role::ConversionError => "Zoom's conversion error log",
+        Role::Other => "a file recpipe does not know",
+    };
+    let folder = match parent {
+        None => "the recording folder".to_string(),
+        Some(p) if in_participant_dir => format!("its {} folder", p.display()),
+        Some(_) => "a sub-folder of the recording".to_string(),
+    };
+    FileRef {
+        what: what.into(),
+        folder,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_named_by_role_and_folder_only() {
+        let r = file_ref(
+            Path::new("Audio Record/audioKariNordmann11.m4a"),
+            "marks.txt",
+        );
+        assert_eq!(
+            r.to_string(),
+            "a participant's audio in its Audio Record folder"
+        );
+        let r = file_ref(Path::new("audio84213977051.m4a"), "marks.txt");
+        assert_eq!(r.to_string(), "the mixed audio in the recording folder");
+        let r = file_ref(Path::new("marks.txt"), "marks.txt");
+        assert_eq!(r.what, "the marks file");
+        let r = file_ref(Path::new("Kari/notes.txt"), "marks.txt");
+        assert_eq!(
+            r.to_string(),
+            "a file recpipe does not know in a sub-folder of the recording"
+        );
+    }
 
     #[test]
     fn remote_names_carry_no_names() {

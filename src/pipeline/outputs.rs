@@ -1,52 +1,42 @@
-//! Staging every planned output of a recording, and sending each one as
-//! soon as it is staged: production (decode, redact, seal) runs on a helper
-//! thread while this thread uploads and verifies what is ready, so the two
-//! overlap.
+//! The outputs of a recording and their production: which outputs are
+//! still to be made (with their remote names), and a helper thread that
+//! makes, seals and stages them one after the other while the calling
+//! thread takes each as soon as it is staged (to record and send it).
 //!
 //! Invariants:
-//! - Only the calling thread touches the journal, the destination and the
-//!   caller's events; the helper only writes staged files and reports them.
-//! - An output enters the journal only once its staged file is whole on
-//!   disk, and is marked verified only once the destination verified it;
-//!   the journal is saved after each, so a crash anywhere resumes as if
-//!   nothing overlapped: outputs missing from the journal are staged again,
-//!   outputs not verified are sent again.
-//! - With `[cleanup] after = "sealed"` nothing is sent here: every output is
-//!   staged and checked to open, then the interim copy is removed, and the
-//!   uploads follow (that mode is for uploads that wait for a person).
-//! - A failed upload stops the uploads, not production: every output is
-//!   still sealed and staged, ready for the next run, and the upload's
-//!   error is what the step reports.
-//! - A failed production stops the recording: outputs already verified stay
-//!   at the destination (whole and sealed), the interim copy is kept, and
-//!   the error is reported (rare: the check decoded every track already).
+//! - The helper only writes staged files and reports them; the journal,
+//!   the destination and the caller's events stay on the calling thread.
+//! - The quickest outputs are made first (copies, remuxes, then decoded
+//!   audio), so the first upload can start as soon as it can.
+//! - Production stops after the output in progress once the caller
+//!   abandons it, once a stop is requested, or at its first failure.
+//! - A leaf: it calls staging and the redaction plan, never back into the
+//!   rest of the pipeline.
 
-use super::Event;
 use super::names::{label, remote_name};
-use super::recording::{Context, Stop, describe_output, first_change, staging_dir, track_kind};
 use super::stage::{Protection, StageError, Staged, stage};
-use crate::config::{AudioFormat, CleanupAfter, TrackKind};
-use crate::journal::{self, Journal, Step};
-use crate::redact::plan::{Fate, FilePlan, PlanFile, plan};
+use crate::config::{AudioFormat, TrackKind};
+use crate::discover::{self, Role};
+use crate::journal::{self, Journal};
+use crate::redact::plan::{Fate, FilePlan};
 use crate::redact::{Range, RedactMode};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Sender, channel};
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// One output to stage.
-struct Job<'p> {
-    plan: &'p FilePlan,
-    remote: String,
-    staged: PathBuf,
+pub struct Job<'p> {
+    pub plan: &'p FilePlan,
+    pub remote: String,
+    pub staged: PathBuf,
     /// The input it is made from, relative to the recording folder.
-    input: PathBuf,
-    ext: String,
+    pub input: PathBuf,
+    pub ext: String,
 }
 
 /// What the helper thread reports.
-enum Report {
+pub enum Report {
     Progress {
         job: usize,
         done: u64,
@@ -57,149 +47,45 @@ enum Report {
     },
 }
 
-impl Context<'_> {
-    /// Produces, seals and stages every planned output, and (unless the
-    /// pipeline deletes after sealing) uploads and verifies each as soon as
-    /// it is staged.
-    pub(super) fn stage_all(
-        &mut self,
-        j: &mut Journal,
-        events: &mut dyn FnMut(Event),
-    ) -> Result<(), Stop> {
-        let opts = self.opts;
-        let scrubbed = Self::scrubber(j);
-        if let Some(changed) = first_change(&j.source, &j.inventory) {
-            return Err(Stop::Broken(scrubbed(format!(
-                "{changed} changed after the recording was checked; nothing was deleted. Check the folder, then run again"
-            ))));
-        }
-        let files: Vec<PlanFile> = j
-            .inventory
-            .iter()
-            .map(|e| PlanFile {
-                path: j.source.join(&e.rel),
-                kind: track_kind(&e.rel, &opts.pipeline.redact.marks),
-            })
-            .collect();
-        let ranges: Vec<Range> = j
-            .ranges_ns
-            .iter()
-            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
-            .collect();
-        let mode = opts.pipeline.redact.mode;
-        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges).map_err(|e| {
-            let text = scrubbed(e.to_string());
-            Stop::Broken(format!("{text}; nothing of this recording was processed"))
-        })?;
-        let sealed = !opts.recipients.is_empty();
-        let protection = if sealed {
-            Protection::Sealed(&opts.recipients)
-        } else {
-            Protection::Plain
-        };
-        let check_opens = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
-        let jobs = jobs(j, &plans, &staging_dir(opts, j), sealed);
-        let send_now = match &opts.pipeline.destination {
-            Some(d) if !check_opens => Some(d.verify()),
-            _ => None,
-        };
+/// How production runs.
+#[derive(Clone, Copy)]
+pub struct Production<'a> {
+    pub mode: RedactMode,
+    pub ranges: &'a [Range],
+    pub protection: Protection<'a>,
+    /// Read each sealed output back once and check it opens.
+    pub check_opens: bool,
+    /// The run's stop request.
+    pub stop: &'a AtomicBool,
+}
 
-        let mut staged_now = 0;
-        let mut upload_stop: Option<Stop> = None;
-        let mut outcome: Result<(), Stop> = Ok(());
-        let abandon = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            let (tx, rx) = channel();
-            let (jobs, ranges, abandon) = (&jobs, &ranges, &abandon);
-            let stop = opts.stop;
-            s.spawn(move || {
-                produce(
-                    jobs,
-                    mode,
-                    ranges,
-                    protection,
-                    check_opens,
-                    &[stop, abandon],
-                    tx,
-                )
-            });
-            for report in rx {
-                let (i, result) = match report {
-                    Report::Progress { job, done } => {
-                        events(Event::Progress {
-                            id: j.id.clone(),
-                            what: "seal",
-                            output: jobs[job].remote.clone(),
-                            done,
-                            total: jobs[job].plan.bytes,
-                        });
-                        continue;
-                    }
-                    Report::Staged { job, result } => (job, result),
-                };
-                let step = result
-                    .map_err(|e| {
-                        let text = scrubbed(e.to_string());
-                        match e {
-                            StageError::Produce(_) => Stop::Broken(text),
-                            _ => Stop::Failed(text),
-                        }
-                    })
-                    .and_then(|staged| {
-                        j.outputs.push(output(&jobs[i], staged));
-                        opts.state.save(j).map_err(|e| Stop::Failed(e.to_string()))
-                    });
-                if let Err(stop) = step {
-                    outcome = Err(stop);
-                    // The helper stops after the output it is making.
-                    abandon.store(true, Ordering::SeqCst);
-                    break;
-                }
-                staged_now += 1;
-                (opts.fault_hook)("staged-output");
-                if let (Some(verify), None) = (send_now, &upload_stop) {
-                    let last = j.outputs.len() - 1;
-                    if let Err(stop) = self.upload_output(j, last, verify, events) {
-                        upload_stop = Some(stop);
-                    }
-                }
-            }
-        });
-        outcome?;
-        if staged_now < jobs.len() {
-            return Err(Stop::Waiting(
-                "stopped on request after a completed output; the next run resumes it".into(),
-            ));
-        }
-        j.step = Step::Staged;
-        if check_opens {
-            // `after = "sealed"`: every output opened with its key above.
-            self.remove_interim(j)?;
-        }
-        match upload_stop {
-            None => Ok(()),
-            Some(stop) => {
-                // Staging is complete and durable; the upload's trouble is
-                // what this step reports.
-                opts.state
-                    .save(j)
-                    .map_err(|e| Stop::Failed(e.to_string()))?;
-                Err(stop)
-            }
-        }
-    }
+/// Runs production of `jobs` on a helper thread and `body` on this one.
+/// `body` receives the helper's reports in order and a flag that, once
+/// set, makes the helper stop after the output it is making; its result
+/// is returned once the helper has ended.
+pub fn produce<T>(
+    jobs: &[Job<'_>],
+    how: Production<'_>,
+    body: impl FnOnce(&Receiver<Report>, &AtomicBool) -> T,
+) -> T {
+    let abandon = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let (tx, rx) = channel();
+        let abandon_ref = &abandon;
+        s.spawn(move || make_all(jobs, how, abandon_ref, tx));
+        let result = body(&rx, &abandon);
+        // The helper may still be making an output: it sees the flag (or
+        // the closed channel) once that output is done.
+        abandon.store(true, Ordering::SeqCst);
+        drop(rx);
+        result
+    })
 }
 
 /// The outputs still to stage, with their remote names (numbered per kind
-/// in plan order over every output, staged before or not). The quickest to
-/// make come first (copies, then remuxes, then decoded audio), so the
-/// first upload starts as soon as it can.
-fn jobs<'p>(
-    j: &Journal,
-    plans: &'p [FilePlan],
-    staging: &std::path::Path,
-    sealed: bool,
-) -> Vec<Job<'p>> {
+/// in plan order over every output, staged before or not), quickest to
+/// make first.
+pub fn jobs<'p>(j: &Journal, plans: &'p [FilePlan], staging: &Path, sealed: bool) -> Vec<Job<'p>> {
     let mut counts: HashMap<Option<TrackKind>, usize> = HashMap::new();
     let mut jobs = Vec::new();
     for p in plans.iter().filter(|p| p.output.is_some()) {
@@ -247,19 +133,11 @@ fn making_cost(fate: &Fate) -> u8 {
 }
 
 /// The helper thread: stages each job in turn, reporting progress and
-/// each result; stops after the first failure, when any of `stops` is
-/// set, or when nobody listens any more.
-fn produce(
-    jobs: &[Job<'_>],
-    mode: RedactMode,
-    ranges: &[Range],
-    protection: Protection<'_>,
-    check_opens: bool,
-    stops: &[&AtomicBool],
-    tx: Sender<Report>,
-) {
+/// each result; stops after the first failure, when a stop is requested
+/// or the output is abandoned, or when nobody listens any more.
+fn make_all(jobs: &[Job<'_>], how: Production<'_>, abandon: &AtomicBool, tx: Sender<Report>) {
     for (i, job) in jobs.iter().enumerate() {
-        if stops.iter().any(|s| s.load(Ordering::SeqCst)) {
+        if how.stop.load(Ordering::SeqCst) || abandon.load(Ordering::SeqCst) {
             return;
         }
         let mut progress = |done: u64| {
@@ -267,11 +145,11 @@ fn produce(
         };
         let result = stage(
             job.plan,
-            mode,
-            ranges,
-            protection,
+            how.mode,
+            how.ranges,
+            how.protection,
             &job.staged,
-            check_opens,
+            how.check_opens,
             &mut progress,
         );
         let failed = result.is_err();
@@ -282,12 +160,12 @@ fn produce(
 }
 
 /// The journal's record of a staged output.
-fn output(job: &Job<'_>, staged: Staged) -> journal::Output {
+pub fn record(job: &Job<'_>, staged: Staged) -> journal::Output {
     journal::Output {
         remote: job.remote.clone(),
         staged: job.staged.clone(),
         inputs: vec![job.input.clone()],
-        kind: describe_output(job.plan.kind, &job.ext),
+        kind: describe(job.plan.kind, &job.ext),
         plain_sha256: staged.plain_sha256,
         plain_len: staged.plain_len,
         staged_sha256: staged.staged_sha256,
@@ -300,4 +178,27 @@ fn output(job: &Job<'_>, staged: Staged) -> journal::Output {
             .collect(),
         verified: false,
     }
+}
+
+/// The kind of track a file holds, from its role (`rel` relative to the
+/// recording folder, `marks` the pipeline's marks file name).
+pub fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
+    let name = rel.file_name()?.to_str()?;
+    let in_participant_dir = rel
+        .parent()
+        .is_some_and(|p| p == Path::new(discover::PARTICIPANT_DIR));
+    match discover::role::role_of(name, in_participant_dir, marks) {
+        Role::Video => Some(TrackKind::Video),
+        Role::MixedAudio => Some(TrackKind::MixedAudio),
+        Role::ParticipantAudio { .. } => Some(TrackKind::ParticipantAudio),
+        Role::Chat => Some(TrackKind::Chat),
+        Role::Captions => Some(TrackKind::Captions),
+        _ => None,
+    }
+}
+
+/// An output's kind in plain words, e.g. "participant audio (WAV)".
+pub fn describe(kind: Option<TrackKind>, ext: &str) -> String {
+    let what = kind.map(|k| k.to_string()).unwrap_or_else(|| "file".into());
+    format!("{what} ({})", ext.to_uppercase())
 }

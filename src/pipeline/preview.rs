@@ -102,7 +102,7 @@ pub fn plan_recording(
         .iter()
         .map(|e| PlanFile {
             path: dir.join(&e.rel),
-            kind: super::recording::track_kind(&e.rel, &pipeline.redact.marks),
+            kind: super::outputs::track_kind(&e.rel, &pipeline.redact.marks),
         })
         .collect();
     let plans = plan(&files, &pipeline.keep, pipeline.redact.mode, &ranges)?;

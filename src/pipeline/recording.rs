@@ -1,46 +1,50 @@
-//! One recording through the steps after it was admitted (see `admit`):
-//! checked → staged (with uploads overlapping, see `outputs`) → verified →
-//! cleaned up → done. Each step starts from what the journal says and
-//! records its completion durably before the next begins; each is safe to
-//! repeat after a crash at any point inside it.
+//! One recording from its journal to done, top to bottom:
+//!
+//! checked → [`Context::stage`] → staged → [`Context::send`] → verified →
+//! [`Context::clean_up`] → cleaned up → [`Context::send_manifest`] → done
+//!
+//! Each step starts from what the journal says and returns the step it
+//! reached; [`Context::process`] records that durably before the next
+//! begins, so every step is safe to repeat after a crash at any point
+//! inside it.
+//!
+//! Invariants:
+//! - Inputs are made into outputs only while every inventory file is the
+//!   very file that was checked; a change before anything was delivered
+//!   discards the journal (the folder is checked afresh once it settles),
+//!   a change after some delivery stops the recording for a person.
+//! - The interim copy is removed only after every output is verified at
+//!   the destination, or with `after = "sealed"` once every output is
+//!   sealed, staged and checked to open; the journal records `staged`
+//!   before that removal starts, so a crash inside it is finished next run.
+//! - A recording is done only when its cleanup is complete: a file that
+//!   could not be removed, changed, or appeared is retried and reported
+//!   every run, and the folder keeps its journal (it is never taken for a
+//!   new recording) until a person has dealt with it.
 
-use super::names::{remote_name, scrub};
-use super::stage::{Protection, stage_bytes};
-use super::{Event, Options, Outcome, Summary, manifest, needs_person};
-use crate::config::{InterimAction, TrackKind, VerifyMode};
+use super::names::{file_ref, remote_name};
+use super::outputs::{self, Production, Report};
+use super::stage::{Protection, StageError, stage_bytes};
+use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
+use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Expected, Retrying};
-use crate::discover::{self, Role};
+use crate::discover;
 use crate::journal::{self, Journal, Step};
+use crate::redact::Range;
+use crate::redact::plan::{PlanFile, plan};
 use crate::shred::{self, Expected as Inventoried, Method};
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// What a step that could not go on means.
-pub(super) enum Stop {
-    Waiting(String),
-    Broken(String),
-    Failed(String),
-}
-
-impl From<Stop> for Outcome {
-    fn from(s: Stop) -> Outcome {
-        match s {
-            Stop::Waiting(w) => Outcome::Waiting(w),
-            Stop::Broken(w) => Outcome::Broken(w),
-            Stop::Failed(w) => Outcome::Failed(w),
-        }
-    }
-}
+use std::time::Duration;
 
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
 pub struct Context<'a> {
-    pub(super) opts: &'a Options<'a>,
+    opts: &'a Options<'a>,
     dest: Option<Retrying<'a>>,
     /// Set when logging in needs a person: later recordings wait too.
-    login_wait: Option<String>,
-    pub(super) handled: HashSet<PathBuf>,
+    login_wait: Option<Problem>,
 }
 
 impl<'a> Context<'a> {
@@ -49,198 +53,276 @@ impl<'a> Context<'a> {
             opts,
             dest: None,
             login_wait: None,
-            handled: HashSet::new(),
         }
-    }
-
-    pub fn was_handled(&self, dir: &Path) -> bool {
-        self.handled.contains(dir)
     }
 
     /// Takes a recording from the step its journal records to done, or to
     /// where it must stop.
-    pub fn advance(&mut self, mut j: Journal, events: &mut dyn FnMut(Event)) -> Outcome {
-        self.handled.insert(j.source.clone());
+    pub fn process(&mut self, mut j: Journal, events: &mut dyn FnMut(Event)) -> Outcome {
+        let names = names_of(&j);
         loop {
             if self.opts.stopping() && j.step != Step::Done {
-                return Outcome::Waiting(
-                    "stopped on request after a completed step; the next run resumes it".into(),
-                );
+                return Problem::StoppedOnRequest.outcome();
             }
-            let result = match j.step {
-                Step::Checked => self.stage_all(&mut j, events),
-                Step::Staged => self.upload_all(&mut j, events),
-                Step::Verified => self.clean_up(&mut j),
-                Step::CleanedUp => self.send_manifest(&mut j, events),
-                Step::Done => {
-                    let summary = self.summary(&j);
-                    let left = summary.left.len();
-                    events(Event::Finished {
-                        id: j.id.clone(),
-                        summary,
-                    });
-                    if left > 0 {
-                        return Outcome::Broken(format!(
-                            "uploaded and verified, but {left} file(s) were left in the interim folder because they changed or appeared after the check; look at them and remove them by hand"
-                        ));
-                    }
-                    return Outcome::Done;
-                }
+            let reached = match j.step {
+                Step::Checked => self.stage(&mut j, &names, events),
+                Step::Staged => self.send(&mut j, &names, events),
+                Step::Verified => self.clean_up(&mut j, &names),
+                Step::CleanedUp => self.send_manifest(&mut j, &names, events),
+                Step::Done => return self.finish(&j, events),
             };
-            match result {
-                Ok(()) => {
-                    j.last_error = None;
-                    j.waits_for = None;
-                    if j.step == Step::Done {
-                        j.forget_names();
+            let problem = match reached {
+                Ok(step) => match self.record(&mut j, step, &names) {
+                    Ok(()) => {
+                        events(Event::Step {
+                            id: j.id.clone(),
+                            step: j.step,
+                        });
+                        continue;
                     }
-                    if let Err(e) = self.opts.state.save(&mut j) {
-                        return Outcome::Failed(e.to_string());
-                    }
-                    (self.opts.fault_hook)(match j.step {
-                        Step::Checked => "checked",
-                        Step::Staged => "staged",
-                        Step::Verified => "verified",
-                        Step::CleanedUp => "cleaned-up",
-                        Step::Done => "done",
-                    });
-                    events(Event::Step {
-                        id: j.id.clone(),
-                        step: j.step,
-                    });
-                }
-                Err(stop) => {
-                    match &stop {
-                        Stop::Waiting(w) => j.waits_for = Some(w.clone()),
-                        Stop::Broken(w) | Stop::Failed(w) => j.last_error = Some(w.clone()),
-                    }
-                    // Best effort: the step itself is already safe to redo.
-                    let _ = self.opts.state.save(&mut j);
-                    return stop.into();
-                }
-            }
-        }
-    }
-
-    /// Removes the recording's names from a message (see [`scrub`]).
-    pub(super) fn scrubber(j: &Journal) -> impl Fn(String) -> String + use<> {
-        let dir = j.source.clone();
-        let names: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
-        move |t: String| {
-            let names: Vec<&Path> = names.iter().map(PathBuf::as_path).collect();
-            scrub(&t, &dir, &names)
-        }
-    }
-
-    pub(super) fn destination(&mut self) -> Result<&mut Retrying<'a>, Stop> {
-        if let Some(w) = &self.login_wait {
-            return Err(Stop::Waiting(w.clone()));
-        }
-        if self.dest.is_none() {
-            let Some(config) = &self.opts.pipeline.destination else {
-                return Err(Stop::Broken("the pipeline has no [destination]".into()));
+                    Err(p) => p,
+                },
+                Err(p) => p,
             };
-            match destination::open(config, self.opts.prompter, self.opts.retry) {
-                Ok(d) => self.dest = Some(d),
-                Err(e) if needs_person(&e) => {
-                    self.login_wait = Some(e.to_string());
-                    return Err(Stop::Waiting(e.to_string()));
-                }
-                Err(e) => return Err(Stop::Failed(e.to_string())),
+            if matches!(problem, Problem::ChangedBeforeDelivery(_)) {
+                self.discard(&j);
+                return problem.outcome();
             }
+            let outcome = problem.outcome();
+            match &outcome {
+                Outcome::Waiting(p) => j.waits_for = Some(p.to_string()),
+                Outcome::Broken(p) | Outcome::Failed(p) => j.last_error = Some(p.to_string()),
+                Outcome::Done | Outcome::AlreadyDone => {}
+            }
+            // Best effort: the step itself is already safe to redo.
+            let _ = self.opts.state.save(&mut j);
+            return outcome;
         }
-        Ok(self.dest.as_mut().expect("opened above"))
     }
 
-    /// Uploads and verifies every staged output not yet verified.
-    fn upload_all(&mut self, j: &mut Journal, events: &mut dyn FnMut(Event)) -> Result<(), Stop> {
-        let mode = self.opts.pipeline.destination.as_ref().map(|d| d.verify());
-        let Some(mode) = mode else {
-            return Err(Stop::Broken("the pipeline has no [destination]".into()));
-        };
-        for i in 0..j.outputs.len() {
-            if !j.outputs[i].verified {
-                self.upload_output(j, i, mode, events)?;
-            }
+    /// Records that the recording reached `step`, durably.
+    fn record(&self, j: &mut Journal, step: Step, names: &Names) -> Result<(), Problem> {
+        j.step = step;
+        j.last_error = None;
+        j.waits_for = None;
+        if step == Step::Done {
+            j.forget_names();
         }
-        j.step = Step::Verified;
+        self.save(j, names)?;
+        (self.opts.fault_hook)(match step {
+            Step::Checked => "checked",
+            Step::Staged => "staged",
+            Step::Verified => "verified",
+            Step::CleanedUp => "cleaned-up",
+            Step::Done => "done",
+        });
         Ok(())
     }
 
+    /// checked → staged: produces, seals and stages every planned output
+    /// and, unless the interim copy goes once sealed, sends each as soon
+    /// as it is staged.
+    fn stage(
+        &mut self,
+        j: &mut Journal,
+        names: &Names,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Step, Problem> {
+        let opts = self.opts;
+        let marks_name = &opts.pipeline.redact.marks;
+        if let Some(rel) = first_change(&j.source, &j.inventory) {
+            let what = file_ref(&rel, marks_name);
+            let delivered = j.outputs.iter().filter(|o| o.verified).count();
+            return Err(if delivered == 0 {
+                Problem::ChangedBeforeDelivery(what)
+            } else {
+                Problem::ChangedAfterDelivery(Box::new((what, delivered)))
+            });
+        }
+        let files: Vec<PlanFile> = j
+            .inventory
+            .iter()
+            .map(|e| PlanFile {
+                path: j.source.join(&e.rel),
+                kind: outputs::track_kind(&e.rel, marks_name),
+            })
+            .collect();
+        let ranges: Vec<Range> = j
+            .ranges_ns
+            .iter()
+            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
+            .collect();
+        let mode = opts.pipeline.redact.mode;
+        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges)
+            .map_err(|e| Problem::Plan(names.scrub(&e.to_string())))?;
+        let sealed = !opts.recipients.is_empty();
+        let after_sealed = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
+        let jobs = outputs::jobs(j, &plans, &staging_dir(opts, j), sealed);
+        let send_now = match &opts.pipeline.destination {
+            Some(d) if !after_sealed => Some(d.verify()),
+            _ => None,
+        };
+        let how = Production {
+            mode,
+            ranges: &ranges,
+            protection: protection(opts),
+            check_opens: after_sealed,
+            stop: opts.stop,
+        };
+        let (staged_now, upload_problem) = outputs::produce(&jobs, how, |reports, _abandon| {
+            let mut staged_now = 0;
+            let mut upload_problem: Option<Problem> = None;
+            for report in reports {
+                let (i, result) = match report {
+                    Report::Progress { job, done } => {
+                        events(Event::Progress {
+                            id: j.id.clone(),
+                            what: "seal",
+                            output: jobs[job].remote.clone(),
+                            done,
+                            total: jobs[job].plan.bytes,
+                        });
+                        continue;
+                    }
+                    Report::Staged { job, result } => (job, result),
+                };
+                let staged = result.map_err(|e| match e {
+                    StageError::Produce(_) => Problem::Produce(Hidden::new(e, names)),
+                    _ => Problem::Stage(Hidden::new(e, names)),
+                })?;
+                j.outputs.push(outputs::record(&jobs[i], staged));
+                self.save(j, names)?;
+                staged_now += 1;
+                (opts.fault_hook)("staged-output");
+                if let (Some(mode), None) = (send_now, &upload_problem) {
+                    let last = j.outputs.len() - 1;
+                    if let Err(p) = self.send_output(j, last, mode, names, events) {
+                        upload_problem = Some(p);
+                    }
+                }
+            }
+            Ok((staged_now, upload_problem))
+        })?;
+        if staged_now < jobs.len() {
+            return Err(Problem::StoppedOnRequest);
+        }
+        match upload_problem {
+            None => Ok(Step::Staged),
+            Some(p) => {
+                // Staging is complete (the journal saved each output); the
+                // upload's trouble is what this step reports.
+                j.step = Step::Staged;
+                Err(p)
+            }
+        }
+    }
+
+    /// staged → verified: uploads and verifies every output not verified
+    /// yet. With `after = "sealed"` the interim copy is removed first:
+    /// every output opened with its key when it was staged, and `staged`
+    /// is on record, so a crash inside the removal is finished next time.
+    fn send(
+        &mut self,
+        j: &mut Journal,
+        names: &Names,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Step, Problem> {
+        if self.opts.pipeline.cleanup.after == CleanupAfter::Sealed && !cleanup_complete(j) {
+            (self.opts.fault_hook)("removing-interim");
+            self.remove_interim(j);
+            self.save(j, names)?;
+        }
+        let mode = self.verify_mode()?;
+        for i in 0..j.outputs.len() {
+            if !j.outputs[i].verified {
+                self.send_output(j, i, mode, names, events)?;
+            }
+        }
+        Ok(Step::Verified)
+    }
+
     /// Uploads and verifies output `i` and records that in the journal.
-    pub(super) fn upload_output(
+    fn send_output(
         &mut self,
         j: &mut Journal,
         i: usize,
         mode: VerifyMode,
+        names: &Names,
         events: &mut dyn FnMut(Event),
-    ) -> Result<(), Stop> {
+    ) -> Result<(), Problem> {
         let o = j.outputs[i].clone();
-        self.send_one(j, &o, mode, events)?;
+        self.deliver(&j.id, &o, mode, names, events)?;
         j.outputs[i].verified = true;
-        self.opts
-            .state
-            .save(j)
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+        self.save(j, names)?;
         (self.opts.fault_hook)("uploaded-output");
         Ok(())
     }
 
-    fn send_one(
+    /// Sends one staged file and verifies it at the destination; a staged
+    /// file that is gone was sent and cleaned up before a crash, so it
+    /// must be verified there.
+    fn deliver(
         &mut self,
-        j: &Journal,
+        id: &str,
         o: &journal::Output,
         mode: VerifyMode,
+        names: &Names,
         events: &mut dyn FnMut(Event),
-    ) -> Result<(), Stop> {
+    ) -> Result<(), Problem> {
         let expected = Expected {
             len: o.staged_len,
             sha256: o.staged_sha256.0,
         };
         if !o.staged.exists() {
-            // Sent and cleaned up before a crash? Then it is verified there.
-            let dest = self.destination()?;
+            let dest = self.destination(names)?;
             return destination::verify(dest, &o.remote, &expected, mode).map_err(|e| {
-                Stop::Failed(format!(
-                    "{}: the staged file is gone and the destination does not hold it ({e}); its recording must be processed again",
-                    o.remote
-                ))
+                Problem::StagedGone {
+                    remote: o.remote.clone(),
+                    error: Hidden::new(e, names),
+                }
             });
         }
-        let id = j.id.clone();
-        let remote = o.remote.clone();
-        let total = o.staged_len;
-        let dest = self.destination()?;
+        let dest = self.destination(names)?;
         let mut progress = |done: u64| {
             events(Event::Progress {
-                id: id.clone(),
+                id: id.to_string(),
                 what: "upload",
-                output: remote.clone(),
+                output: o.remote.clone(),
                 done,
-                total: Some(total),
+                total: Some(o.staged_len),
             })
         };
         match destination::send(dest, &o.staged, &o.remote, &expected, mode, &mut progress) {
             Ok(_) => Ok(()),
-            Err(e) if needs_person(&e) => {
-                self.login_wait = Some(e.to_string());
-                Err(Stop::Waiting(e.to_string()))
+            Err(e) => {
+                let p = Problem::destination(e, names);
+                if matches!(p, Problem::Login(_)) {
+                    self.login_wait = Some(p.clone());
+                }
+                Err(p)
             }
-            Err(e) => Err(Stop::Failed(e.to_string())),
         }
     }
 
-    /// Removes the staged files and, as the pipeline says, the interim copy.
-    fn clean_up(&mut self, j: &mut Journal) -> Result<(), Stop> {
+    /// verified → cleaned up: removes the staged files and, as the
+    /// pipeline says, the interim copy. Anything left there keeps the
+    /// recording here, retried and reported every run.
+    fn clean_up(&mut self, j: &mut Journal, names: &Names) -> Result<Step, Problem> {
         remove_staged(self.opts, j);
-        if j.cleanup.is_none() {
-            self.remove_interim(j)?;
+        if !cleanup_complete(j) {
+            self.remove_interim(j);
         }
-        j.step = Step::CleanedUp;
-        Ok(())
+        let left = self.left_files(j, names);
+        if left.is_empty() {
+            Ok(Step::CleanedUp)
+        } else {
+            Err(Problem::Left(left))
+        }
     }
 
-    pub(super) fn remove_interim(&self, j: &mut Journal) -> Result<(), Stop> {
+    /// Removes the interim copy's inventoried files that are unchanged,
+    /// and records what was removed and what is left.
+    fn remove_interim(&self, j: &mut Journal) {
         let method = match self.opts.pipeline.cleanup.interim {
             InterimAction::Keep => {
                 j.cleanup = Some(journal::Cleanup {
@@ -249,20 +331,25 @@ impl<'a> Context<'a> {
                     left: Vec::new(),
                     at: journal::now_text(),
                 });
-                return Ok(());
+                return;
             }
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
         let report = shred::remove_interim(&j.source, &j.inventory, method);
         let mut left: Vec<(PathBuf, String)> = report.changed.clone();
-        left.extend(
-            report
-                .new_files
-                .iter()
-                .map(|p| (p.clone(), "it is new since the check".into())),
-        );
-        left.extend(report.failed.iter().cloned());
+        left.extend(report.new_files.iter().map(|p| {
+            (
+                p.clone(),
+                "it appeared after the recording was checked".into(),
+            )
+        }));
+        left.extend(report.failed.iter().map(|(p, e)| {
+            (
+                p.clone(),
+                format!("it could not be removed ({e}); it is tried again next run"),
+            )
+        }));
         j.cleanup = Some(journal::Cleanup {
             method: if method == Method::Shred {
                 "shred"
@@ -274,32 +361,49 @@ impl<'a> Context<'a> {
             left,
             at: journal::now_text(),
         });
-        Ok(())
     }
 
-    /// Seals, uploads and verifies the audit manifest.
+    /// What is left in the interim folder, by role and folder (never by
+    /// name), each kind once with its count.
+    fn left_files(&self, j: &Journal, names: &Names) -> Vec<String> {
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for (rel, why) in j.cleanup.iter().flat_map(|c| c.left.iter()) {
+            let what = file_ref(rel, &self.opts.pipeline.redact.marks);
+            *kinds
+                .entry(format!("{what}: {}", names.scrub(why)))
+                .or_default() += 1;
+        }
+        let mut out: Vec<String> = kinds
+            .into_iter()
+            .map(|(text, n)| match n {
+                1 => text,
+                n => format!("{text} ({n} files)"),
+            })
+            .collect();
+        if !out.is_empty() {
+            out.push(
+                "move or remove by hand what you do not need there, then run again to finish the recording".into(),
+            );
+        }
+        out
+    }
+
+    /// cleaned up → done: seals, uploads and verifies the audit manifest.
     fn send_manifest(
         &mut self,
         j: &mut Journal,
+        names: &Names,
         events: &mut dyn FnMut(Event),
-    ) -> Result<(), Stop> {
-        let mode = self.opts.pipeline.destination.as_ref().map(|d| d.verify());
-        let Some(mode) = mode else {
-            return Err(Stop::Broken("the pipeline has no [destination]".into()));
-        };
+    ) -> Result<Step, Problem> {
+        let mode = self.verify_mode()?;
         if j.manifest.is_none() {
-            let location = self.destination()?.location();
+            let location = self.destination(names)?.location();
             let sealed = !self.opts.recipients.is_empty();
             let remote = remote_name(&j.stamp, &j.id, "manifest", "json", sealed);
             let staged_path = self.opts.state.staging(&j.id).join(&remote);
-            let bytes = manifest::build(self.opts.pipeline, j, &location);
-            let protection = if sealed {
-                Protection::Sealed(&self.opts.recipients)
-            } else {
-                Protection::Plain
-            };
-            let staged = stage_bytes(&bytes, protection, &staged_path)
-                .map_err(|e| Stop::Failed(e.to_string()))?;
+            let bytes = super::manifest::build(self.opts.pipeline, j, &location);
+            let staged = stage_bytes(&bytes, protection(self.opts), &staged_path)
+                .map_err(|e| Problem::Stage(Hidden::new(e, names)))?;
             j.manifest = Some(journal::Output {
                 remote,
                 staged: staged_path,
@@ -312,22 +416,78 @@ impl<'a> Context<'a> {
                 ranges: Vec::new(),
                 verified: false,
             });
-            self.opts
-                .state
-                .save(j)
-                .map_err(|e| Stop::Failed(e.to_string()))?;
+            self.save(j, names)?;
         }
         let m = j.manifest.clone().expect("set above");
         if !m.verified {
-            self.send_one(j, &m, mode, events)?;
+            self.deliver(&j.id, &m, mode, names, events)?;
             if let Some(mm) = &mut j.manifest {
                 mm.verified = true;
             }
         }
         let _ = fs::remove_file(&m.staged);
         let _ = fs::remove_dir(self.opts.state.staging(&j.id));
-        j.step = Step::Done;
-        Ok(())
+        Ok(Step::Done)
+    }
+
+    /// done: reports what the recording became.
+    fn finish(&self, j: &Journal, events: &mut dyn FnMut(Event)) -> Outcome {
+        events(Event::Finished {
+            id: j.id.clone(),
+            summary: self.summary(j),
+        });
+        Outcome::Done
+    }
+
+    /// Drops the journal of a recording whose inputs changed before any
+    /// of its outputs was delivered, with its staged files: it is checked
+    /// and admitted afresh once it has settled.
+    fn discard(&self, j: &Journal) {
+        remove_staged(self.opts, j);
+        let _ = self.opts.state.discard(&j.id);
+    }
+
+    fn save(&self, j: &mut Journal, names: &Names) -> Result<(), Problem> {
+        self.opts
+            .state
+            .save(j)
+            .map_err(|e| Problem::Journal(Hidden::new(e, names)))
+    }
+
+    fn verify_mode(&self) -> Result<VerifyMode, Problem> {
+        self.opts
+            .pipeline
+            .destination
+            .as_ref()
+            .map(|d| d.verify())
+            .ok_or(Problem::NoDestination)
+    }
+
+    /// The destination, opened on first use; a login that needs a person
+    /// makes every later recording of this run wait too.
+    fn destination(&mut self, names: &Names) -> Result<&mut Retrying<'a>, Problem> {
+        if let Some(p) = &self.login_wait {
+            return Err(p.clone());
+        }
+        if self.dest.is_none() {
+            let config = self
+                .opts
+                .pipeline
+                .destination
+                .as_ref()
+                .ok_or(Problem::NoDestination)?;
+            match destination::open(config, self.opts.prompter, self.opts.retry) {
+                Ok(d) => self.dest = Some(d),
+                Err(e) => {
+                    let p = Problem::destination(e, names);
+                    if matches!(p, Problem::Login(_)) {
+                        self.login_wait = Some(p.clone());
+                    }
+                    return Err(p);
+                }
+            }
+        }
+        Ok(self.dest.as_mut().expect("opened above"))
     }
 
     fn summary(&self, j: &Journal) -> Summary {
@@ -340,35 +500,43 @@ impl<'a> Context<'a> {
             .collect();
         removed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         removed.dedup();
-        let used: usize = j.outputs.len();
-        let cleanup = j.cleanup.clone();
+        let cleanup = j.cleanup.as_ref();
         Summary {
             uploaded,
-            dropped: j.inventory.len().saturating_sub(used),
+            dropped: j.inventory.len().saturating_sub(j.outputs.len()),
             removed,
             destination: self.dest.as_ref().map(|d| d.location()).unwrap_or_default(),
-            verify: self
-                .opts
-                .pipeline
-                .destination
-                .as_ref()
-                .map(|d| d.verify())
-                .unwrap_or(crate::config::VerifyMode::Readback),
-            interim_removed: cleanup.as_ref().map(|c| c.removed).unwrap_or(0),
-            cleanup: cleanup
-                .as_ref()
-                .map(|c| c.method.clone())
-                .unwrap_or_default(),
-            left: cleanup
-                .map(|c| c.left.into_iter().map(|(_, why)| why).collect())
-                .unwrap_or_default(),
+            verify: self.verify_mode().unwrap_or(VerifyMode::Readback),
+            interim_removed: cleanup.map(|c| c.removed).unwrap_or(0),
+            cleanup: cleanup.map(|c| c.method.clone()).unwrap_or_default(),
         }
+    }
+}
+
+/// The names every message about this recording must leave out.
+fn names_of(j: &Journal) -> Names {
+    Names {
+        dir: j.source.clone(),
+        files: j.inventory.iter().map(|e| e.rel.clone()).collect(),
+    }
+}
+
+/// Whether the interim copy is dealt with as the pipeline says.
+fn cleanup_complete(j: &Journal) -> bool {
+    j.cleanup.as_ref().is_some_and(|c| c.left.is_empty())
+}
+
+fn protection<'o>(opts: &'o Options<'_>) -> Protection<'o> {
+    if opts.recipients.is_empty() {
+        Protection::Plain
+    } else {
+        Protection::Sealed(&opts.recipients)
     }
 }
 
 /// Where a recording's outputs are staged: the state folder when they are
 /// sealed, the recording's own folder when they are not.
-pub(super) fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
+fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
     if opts.recipients.is_empty() {
         j.source.join(discover::STAGING_DIR)
     } else {
@@ -385,33 +553,12 @@ fn remove_staged(opts: &Options<'_>, j: &Journal) {
 }
 
 /// The first inventory file that is no longer the file that was checked.
-pub(super) fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<String> {
+fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<PathBuf> {
     inventory.iter().find_map(|e| {
         let path = dir.join(&e.rel);
         let now = fs::symlink_metadata(&path)
             .ok()
             .map(|m| crate::fsutil::FileId::of(&path, &m));
-        (now != Some(e.id)).then(|| e.rel.display().to_string())
+        (now != Some(e.id)).then(|| e.rel.clone())
     })
-}
-
-/// The kind of track a file holds, from its role.
-pub(super) fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
-    let name = rel.file_name()?.to_str()?;
-    let in_participant_dir = rel
-        .parent()
-        .is_some_and(|p| p == Path::new(discover::PARTICIPANT_DIR));
-    match discover::role::role_of(name, in_participant_dir, marks) {
-        Role::Video => Some(TrackKind::Video),
-        Role::MixedAudio => Some(TrackKind::MixedAudio),
-        Role::ParticipantAudio { .. } => Some(TrackKind::ParticipantAudio),
-        Role::Chat => Some(TrackKind::Chat),
-        Role::Captions => Some(TrackKind::Captions),
-        _ => None,
-    }
-}
-
-pub(super) fn describe_output(kind: Option<TrackKind>, ext: &str) -> String {
-    let what = kind.map(|k| k.to_string()).unwrap_or_else(|| "file".into());
-    format!("{what} ({})", ext.to_uppercase())
 }

@@ -1,0 +1,160 @@
+//! What `run` and `watch` set up before the pipeline starts: the validated
+//! pipeline and its recipients, the state folder and its lock (with the
+//! log, which only the lock's holder writes), the prompter, Ctrl-C, and
+//! the crash tests' fault hook.
+
+use super::{fail, pipeline_file::config_error, prompt::Terminal};
+use recpipe::config::Pipeline;
+use recpipe::destination::{NoTerminal, Prompter};
+use recpipe::exit::ExitStatus;
+use recpipe::journal::StateDir;
+use recpipe::pipeline;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub(super) fn open_state(dir: Option<&Path>) -> Result<StateDir, ExitStatus> {
+    let root = match dir {
+        Some(d) => d.to_path_buf(),
+        None => StateDir::default_location().map_err(|e| fail(e, "", ExitStatus::Error))?,
+    };
+    StateDir::open(&root).map_err(|e| {
+        fail(
+            e,
+            "Check that the state folder is writable.",
+            ExitStatus::Error,
+        )
+    })
+}
+
+/// What `run` and `watch` both set up: a validated pipeline, its
+/// recipients, the state folder and its lock.
+pub(super) struct Setup {
+    pub pipeline: Pipeline,
+    pub recipients: Vec<recpipe::seal::Recipient>,
+    pub start: Option<time::PrimitiveDateTime>,
+    pub state: StateDir,
+}
+
+pub(super) fn setup(
+    pipeline_file: &Path,
+    start: Option<&str>,
+    state_dir: Option<&Path>,
+) -> Result<Setup, ExitStatus> {
+    let pipeline = Pipeline::load(pipeline_file).map_err(|e| config_error(&e))?;
+    let recipients = pipeline::recipients(&pipeline).map_err(|e| {
+        fail(
+            e,
+            "Fix the recipients in the pipeline file.",
+            ExitStatus::Usage,
+        )
+    })?;
+    let start = start.map(parse_start).transpose().map_err(|()| {
+        fail(
+            "--start must look like \"2026-11-20 14:03:11\"",
+            "",
+            ExitStatus::Usage,
+        )
+    })?;
+    let state = open_state(state_dir)?;
+    Ok(Setup {
+        pipeline,
+        recipients,
+        start,
+        state,
+    })
+}
+
+/// Takes the state folder's lock, or says another recpipe has it; with
+/// the lock, starts the log (only the run holding the lock writes it).
+pub(super) fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
+    match state.lock() {
+        Ok(Some(lock)) => {
+            super::log::start(state).map_err(|e| {
+                fail(
+                    format!(
+                        "cannot open the log {}: {e}",
+                        super::log::path(state).display()
+                    ),
+                    "Check that the state folder is writable.",
+                    ExitStatus::Error,
+                )
+            })?;
+            Ok(lock)
+        }
+        Ok(None) => {
+            eprintln!(
+                "recpipe: another recpipe run is working on {}; this one has nothing to do.",
+                state.root().display()
+            );
+            Err(ExitStatus::Success)
+        }
+        Err(e) => Err(fail(e, "", ExitStatus::Error)),
+    }
+}
+
+/// Whether a person is at this terminal (stdin and stderr both are one).
+pub(super) fn at_terminal() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// The prompter for logins: the terminal, or none for a scheduled job.
+pub(super) fn prompter(terminal: bool) -> &'static dyn Prompter {
+    if terminal { &Terminal } else { &NoTerminal }
+}
+
+/// A flag set by the first Ctrl-C (stop after the step in progress; the
+/// journal resumes the rest). A second Ctrl-C ends the process at once,
+/// which the journal also survives.
+pub(super) fn stop_on_ctrl_c() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if STOP.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("recpipe: stopping after the step in progress (Ctrl-C again to stop at once; the next run resumes)");
+        });
+    });
+    &STOP
+}
+
+pub(super) fn parse_start(text: &str) -> Result<time::PrimitiveDateTime, ()> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(text.trim(), &format).map_err(|_| ())
+}
+
+/// A test-only hook: `RECPIPE_FAULT_AT=<point>[:<n>]` stops the process
+/// abruptly (as a power cut would) the n-th time (default first) the run
+/// reaches that durable point, so the crash tests can check a rerun.
+pub(super) struct FaultHook {
+    point: Option<(String, u32)>,
+    seen: std::cell::Cell<u32>,
+}
+
+impl FaultHook {
+    pub(super) fn from_env() -> FaultHook {
+        let point = std::env::var("RECPIPE_FAULT_AT")
+            .ok()
+            .map(|v| match v.split_once(':') {
+                Some((p, n)) => (p.to_string(), n.parse().unwrap_or(1)),
+                None => (v, 1),
+            });
+        FaultHook {
+            point,
+            seen: std::cell::Cell::new(0),
+        }
+    }
+
+    pub(super) fn reached(&self, point: &str) {
+        if let Some((p, n)) = &self.point
+            && p == point
+        {
+            self.seen.set(self.seen.get() + 1);
+            if self.seen.get() == *n {
+                std::process::abort();
+            }
+        }
+    }
+}
