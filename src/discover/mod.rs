@@ -142,7 +142,11 @@ pub fn find_recordings(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
         let hidden = item.file_name().to_string_lossy().starts_with('.');
         // `file_type` does not follow links: a linked folder is not walked.
         let is_dir = item.file_type().map_err(read_err)?.is_dir();
-        if is_dir && !hidden && is_recording(&item.path()).map_err(read_err)? {
+        // A folder that cannot be read is a recording when its name says
+        // so (then its own check says what is wrong); otherwise it is not
+        // recognisably Zoom's, and one unreadable folder never stops the
+        // others from being found.
+        if is_dir && !hidden && is_recording(&item.path()).unwrap_or(false) {
             found.push(item.path());
         }
     }

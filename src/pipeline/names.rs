@@ -43,8 +43,11 @@ pub fn label(kind: Option<TrackKind>, n: usize) -> String {
 /// Replaces the recording folder's path and every given file name in
 /// `text`, so an error message can go to a log or the journal.
 pub fn scrub(text: &str, dir: &Path, files: &[&Path]) -> String {
-    let mut out = text.replace(&dir.display().to_string(), "<recording>");
-    if let Some(name) = dir.file_name() {
+    let mut out = text.to_string();
+    if !dir.as_os_str().is_empty() {
+        out = out.replace(&dir.display().to_string(), "<recording>");
+    }
+    if let Some(name) = dir.file_name().filter(|n| !n.is_empty()) {
         out = out.replace(&name.to_string_lossy().to_string(), "<recording>");
     }
     // Longest first, so a name that contains another is replaced whole.
@@ -53,6 +56,7 @@ pub fn scrub(text: &str, dir: &Path, files: &[&Path]) -> String {
         .enumerate()
         .filter_map(|(i, f)| {
             f.file_name()
+                .filter(|n| !n.is_empty())
                 .map(|n| (n.to_string_lossy().into_owned(), i + 1))
         })
         .collect();
@@ -122,6 +126,14 @@ pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_names_to_take_out_leaves_the_text_as_it_is() {
+        assert_eq!(
+            scrub("journal x: cannot be read", Path::new(""), &[]),
+            "journal x: cannot be read"
+        );
+    }
 
     #[test]
     fn files_are_named_by_role_and_folder_only() {

@@ -111,6 +111,24 @@ interim = "shred"
     }
 }
 
+/// Whether every file under `original` is under `copy` with the same
+/// bytes (one level of sub-folders, as Zoom writes them).
+pub fn same_tree(original: &Path, copy: &Path) -> bool {
+    let Ok(items) = fs::read_dir(original) else {
+        return false;
+    };
+    items.flatten().all(|e| {
+        let there = copy.join(e.file_name());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            same_tree(&e.path(), &there)
+        } else {
+            fs::read(e.path())
+                .ok()
+                .is_some_and(|a| fs::read(&there).ok() == Some(a))
+        }
+    })
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap().flatten() {
@@ -145,6 +163,27 @@ pub fn check_delivery(w: &World, files: &[PathBuf]) {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(files.len(), 5, "{names:?}");
+    check_files(w, files);
+}
+
+/// The four outputs are delivered and right, and the manifest not yet: it
+/// is sent once the recording's cleanup is complete.
+pub fn check_outputs(w: &World, files: &[PathBuf]) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 4, "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("manifest")), "{names:?}");
+    check_files(w, files);
+}
+
+/// Each delivered file is sealed, named without names, and right.
+fn check_files(w: &World, files: &[PathBuf]) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     for n in &names {
         assert!(n.ends_with(".sealed"), "{n} is not sealed");
         assert!(
