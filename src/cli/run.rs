@@ -142,18 +142,14 @@ pub fn watch(args: &WatchArgs) -> ExitStatus {
             if poll { " by polling" } else { "" }
         ),
         pipeline::WatchEvent::Pass(_) => {}
+        pipeline::WatchEvent::PassFailed(why) => eprintln!(
+            "recpipe: this pass could not run ({why}); nothing was deleted, and the next rescan tries again"
+        ),
     };
-    let result = pipeline::watch(&opts, &dir, &wopts, &mut on_watch, &mut |e| {
+    let last = pipeline::watch(&opts, &dir, &wopts, &mut on_watch, &mut |e| {
         super::log::record(&e);
         printer.event(e)
     });
     printer.finish();
-    match result {
-        Ok(last) => last.exit(),
-        Err(e) => fail(
-            e,
-            "Nothing was deleted; fix the cause and run again.",
-            ExitStatus::Error,
-        ),
-    }
+    last.exit()
 }

@@ -5,11 +5,13 @@
 //! are unreliable. Every pass is an ordinary [`super::run`]: a recording is
 //! processed only when it is complete and has settled.
 //!
-//! Invariants: a folder that is absent is waited for, not an error; events
-//! that arrive while a pass runs are kept and start the next pass; a stop
-//! request ends the loop after the step in progress.
+//! Invariants: a folder that is absent is waited for, not an error; a pass
+//! that fails as a whole (the state folder or the interim folder cannot be
+//! read) is reported and tried again at the next rescan, never the end of
+//! watching; events that arrive while a pass runs are kept and start the
+//! next pass; a stop request ends the loop after the step in progress.
 
-use super::{Event, Options, PipelineError, RunSummary, run};
+use super::{Event, Options, RunSummary, run};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -46,6 +48,8 @@ pub enum WatchEvent {
     Watching { dir: PathBuf, poll: bool },
     /// A pass ended.
     Pass(RunSummary),
+    /// A pass could not run; the next rescan tries again.
+    PassFailed(String),
 }
 
 /// Watches `dir` until `opts.stop` is set; returns the last pass.
@@ -55,7 +59,7 @@ pub fn watch(
     wopts: &WatchOptions,
     on_watch: &mut dyn FnMut(WatchEvent),
     events: &mut dyn FnMut(Event),
-) -> Result<RunSummary, PipelineError> {
+) -> RunSummary {
     let mut last = RunSummary::default();
     let tick = Duration::from_millis(200);
     // Recordings that wait for their settle time need a pass when it ends.
@@ -94,8 +98,14 @@ pub fn watch(
         while dir.is_dir() && !opts.stop.load(Ordering::SeqCst) {
             if due.is_some_and(|t| Instant::now() >= t) || last_pass.elapsed() >= wopts.rescan {
                 due = None;
-                last = run(opts, &[dir.to_path_buf()], events)?;
                 last_pass = Instant::now();
+                match run(opts, &[dir.to_path_buf()], events) {
+                    Ok(summary) => last = summary,
+                    Err(e) => {
+                        on_watch(WatchEvent::PassFailed(e.to_string()));
+                        continue;
+                    }
+                }
                 // Something still settling: look again when it may be done.
                 if last
                     .recordings
@@ -120,7 +130,7 @@ pub fn watch(
         }
         drop(watcher);
     }
-    Ok(last)
+    last
 }
 
 /// `Some(true)` when an event came, `Some(false)` on timeout, `None` when

@@ -132,3 +132,45 @@ fn a_missing_folder_is_waited_for() {
         w.delivered(&w.path("out")).len() == 5
     });
 }
+
+/// A pass that cannot run at all (here: the interim folder cannot be
+/// read, for a watcher without root's capabilities) is reported and tried
+/// again at the next rescan; watching goes on and delivers once it can.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pass_that_cannot_run_is_tried_again_and_watching_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::with_settle(&World::dir_destination(), "", "1s");
+    let zoom = w.path("zoom");
+    fs::set_permissions(&zoom, fs::Permissions::from_mode(0o000)).unwrap();
+    let log = w.path("watch.err");
+    let child = Command::new("setpriv")
+        .args([
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--inh-caps",
+            "-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["watch", "--rescan", "2s", "--pipeline"])
+        .arg(w.path("pipeline.toml"))
+        .env("RECPIPE_STATE_DIR", w.path("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut watch = Watch(child);
+    wait_for("a failed pass", Duration::from_secs(30), || {
+        fs::read_to_string(&log).is_ok_and(|t| t.contains("could not run"))
+    });
+    assert!(
+        watch.0.try_wait().unwrap().is_none(),
+        "watching goes on after a failed pass"
+    );
+    fs::set_permissions(&zoom, fs::Permissions::from_mode(0o755)).unwrap();
+    wait_for("the delivery", Duration::from_secs(60), || {
+        w.delivered(&w.path("out")).len() == 5
+    });
+    check_delivery(&w, &w.delivered(&w.path("out")));
+}
