@@ -355,7 +355,7 @@ impl Printer {
                     ),
                 });
                 for why in &summary.left {
-                    lines.push(format!("  left in the interim folder: a file that {why}"));
+                    lines.push(format!("  a file was left in the interim folder: {why}"));
                 }
                 for l in lines {
                     self.line(l);

@@ -15,7 +15,6 @@ use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
 use crate::journal::{self, Journal, MarkRecord, Step};
 use crate::redact::marks;
-use crate::shred::Expected as Inventoried;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -38,14 +37,13 @@ impl Context<'_> {
     ) -> Result<Start, PipelineError> {
         self.handled.insert(dir.to_path_buf());
         let stamp = stamp_of(dir);
-        let inventory =
-            discover::take_inventory(dir, &check.marks).map_err(|source| DiscoverError::Read {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+        let inventory = discover::take_inventory(dir).map_err(|source| DiscoverError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         // A recording that is done is known by its inventory alone: no need
         // to read its media again.
-        let id = journal::recording_id(&folder_name(dir), &listed(&inventory));
+        let id = journal::recording_id(&folder_name(dir), &inventory.entries);
         if let Some(j) = self.opts.state.find(&id)?
             && j.step == Step::Done
         {
@@ -84,7 +82,7 @@ impl Context<'_> {
                 outcome: Outcome::Waiting(waiting),
             });
         }
-        let inventory = listed(&report.inventory);
+        let inventory = report.inventory.entries.clone();
         let id = journal::recording_id(&folder_name(dir), &inventory);
         if let Some(j) = self.opts.state.find(&id)?
             && j.step == Step::Done
@@ -178,17 +176,18 @@ impl Context<'_> {
         let names: Vec<&Path> = j.inventory.iter().map(|e| e.rel.as_path()).collect();
         let scrubbed = |t: String| scrub(&t, &dir, &names);
         for e in &j.inventory {
-            if e.is_symlink {
+            if e.is_symlink() {
                 j.input_sha256.push(None);
                 continue;
             }
-            let sha = Sha256Digest::of_file(&dir.join(&e.rel))
+            let sha = Sha256Digest::of_file(&dir.join(&e.rel), &e.id)
                 .map_err(|err| Stop::Failed(scrubbed(format!("{}: {err}", e.rel.display()))))?;
             j.input_sha256.push(Some(sha));
         }
         let marks_entry = report.files.iter().find(|f| f.role == Role::Marks);
         if let Some(f) = marks_entry {
-            let text = fs::read_to_string(dir.join(&f.path))
+            let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
+            let text = crate::fsutil::read_text(&dir.join(&f.path), listed.as_ref())
                 .map_err(|e| Stop::Broken(format!("the marks file cannot be read: {e}")))?;
             let parsed = marks::parse(&text).map_err(|e| {
                 Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
@@ -231,18 +230,6 @@ impl Context<'_> {
         }
         Ok(())
     }
-}
-
-/// What cleanup may remove: the inventory's files with their identities.
-fn listed(inv: &discover::Inventory) -> Vec<Inventoried> {
-    inv.entries
-        .iter()
-        .map(|e| Inventoried {
-            rel: e.rel.clone(),
-            id: e.id,
-            is_symlink: e.is_symlink,
-        })
-        .collect()
 }
 
 fn folder_name(dir: &Path) -> String {

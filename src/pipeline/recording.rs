@@ -11,7 +11,7 @@ use crate::config::{InterimAction, TrackKind, VerifyMode};
 use crate::destination::{self, Destination, Expected, Retrying};
 use crate::discover::{self, Role};
 use crate::journal::{self, Journal, Step};
-use crate::shred::{self, Expected as Inventoried, Method};
+use crate::shred::{self, Method};
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -254,15 +254,9 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
-        let report = shred::remove_interim(&j.source, &j.inventory, method);
-        let mut left: Vec<(PathBuf, String)> = report.changed.clone();
-        left.extend(
-            report
-                .new_files
-                .iter()
-                .map(|p| (p.clone(), "it is new since the check".into())),
-        );
-        left.extend(report.failed.iter().cloned());
+        let marks = &self.opts.pipeline.redact.marks;
+        let report = shred::remove_interim(&j.source, &j.inventory, marks, method);
+        let left = report.left();
         j.cleanup = Some(journal::Cleanup {
             method: if method == Method::Shred {
                 "shred"
@@ -385,7 +379,7 @@ fn remove_staged(opts: &Options<'_>, j: &Journal) {
 }
 
 /// The first inventory file that is no longer the file that was checked.
-pub(super) fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<String> {
+pub(super) fn first_change(dir: &Path, inventory: &[discover::Entry]) -> Option<String> {
     inventory.iter().find_map(|e| {
         let path = dir.join(&e.rel);
         let now = fs::symlink_metadata(&path)
