@@ -132,10 +132,7 @@ fn a_named_pipe_or_socket_in_a_recording_is_broken_and_nothing_hangs() {
         stderr(&out)
     );
     let text = stdout(&out);
-    assert!(
-        text.contains("notes.txt is a named pipe (FIFO)"),
-        "{text}"
-    );
+    assert!(text.contains("notes.txt is a named pipe (FIFO)"), "{text}");
     assert!(text.contains("is a socket"), "{text}");
     assert_eq!(snapshot(&r.dir), before);
     assert!(r.dir.join("notes.txt").exists());
