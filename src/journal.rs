@@ -112,6 +112,10 @@ pub struct Cleanup {
     /// `shred`, `delete` or `keep`.
     pub method: String,
     pub removed: usize,
+    /// How many of those had other names (hard links) and were unlinked,
+    /// not overwritten (their data stays under the other names).
+    #[serde(default)]
+    pub unlinked_only: usize,
     pub left: Vec<(PathBuf, String)>,
     pub at: String,
 }

@@ -246,6 +246,7 @@ impl<'a> Context<'a> {
                 j.cleanup = Some(journal::Cleanup {
                     method: "keep".into(),
                     removed: 0,
+                    unlinked_only: 0,
                     left: Vec::new(),
                     at: journal::now_text(),
                 });
@@ -265,6 +266,7 @@ impl<'a> Context<'a> {
             }
             .into(),
             removed: report.removed.len() + report.already_gone.len(),
+            unlinked_only: report.unlinked_only.len(),
             left,
             at: journal::now_text(),
         });

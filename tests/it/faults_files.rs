@@ -139,6 +139,23 @@ fn a_named_pipe_or_socket_in_a_recording_is_broken_and_nothing_hangs() {
 }
 
 #[test]
+fn a_folder_deeper_than_the_inventory_reaches_makes_the_recording_broken() {
+    let r = Recording::newer_client(NEWER);
+    r.file("extra/more/deeper/audio1.m4a", b"not looked at");
+    let before = snapshot(&r.dir);
+    let mut cmd = bin();
+    cmd.args(["check", "--settle", "0s"]).arg(&r.dir);
+    let out = within(cmd, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("extra/more/deeper is a folder nested deeper than Zoom ever writes"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(&r.dir), before);
+}
+
+#[test]
 fn a_run_over_a_recording_holding_a_named_pipe_ends_and_leaves_it_whole() {
     let w = World::new(&World::dir_destination(), "");
     mkfifo(&w.recording().join("Audio Record/notes"));
