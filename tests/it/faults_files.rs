@@ -256,6 +256,13 @@ fn a_hard_linked_chat_keeps_its_outside_copy_through_a_whole_run() {
         before,
         "the other name keeps its data"
     );
+    let done: Vec<serde_json::Value> = fs::read_dir(w.path("state/done"))
+        .unwrap()
+        .flatten()
+        .map(|e| serde_json::from_slice(&fs::read(e.path()).unwrap()).unwrap())
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["cleanup"]["unlinked_only"], 1, "the record says so");
 }
 
 #[test]
