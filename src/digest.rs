@@ -5,10 +5,15 @@
 //! leaves the program (journal, manifest, messages); parsing accepts only
 //! exactly that form, so a damaged journal is refused rather than guessed at.
 //!
+//! [`Sha256Digest::of_file`] reads a recording's file only through
+//! [`crate::fsutil::open_checked`], and only while it is the inventoried
+//! file.
+//!
 //! [`BackgroundSha256`] hashes on a helper thread, so that a stream that
 //! needs two digests (sealing: plaintext and sealed bytes) uses two cores.
 //! It gives the same digest as hashing inline, whatever the write sizes.
 
+use crate::fsutil::{Access, FileId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -43,9 +48,12 @@ impl Sha256Digest {
         Sha256Digest(Sha256::digest(bytes).into())
     }
 
-    /// The digest of a file's contents, read once from start to end.
-    pub fn of_file(path: &Path) -> io::Result<Sha256Digest> {
-        let mut f = std::fs::File::open(path)?;
+    /// The digest of one of a recording's files, read once from start to
+    /// end: opened as [`crate::fsutil::open_checked`] opens (a regular
+    /// file, not through a link, without blocking) and only while it is
+    /// still the file `expected` describes.
+    pub fn of_file(path: &Path, expected: &FileId) -> io::Result<Sha256Digest> {
+        let mut f = crate::fsutil::open_checked(path, Access::Read, Some(expected))?.file;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -290,9 +298,21 @@ mod tests {
         let path = dir.path().join("f");
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &data).unwrap();
+        let id = FileId::of(&path, &std::fs::symlink_metadata(&path).unwrap());
         assert_eq!(
-            Sha256Digest::of_file(&path).unwrap(),
+            Sha256Digest::of_file(&path, &id).unwrap(),
             Sha256Digest::of_bytes(&data)
         );
+    }
+
+    #[test]
+    fn a_file_that_changed_since_its_listing_is_not_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"as checked").unwrap();
+        let id = FileId::of(&path, &std::fs::symlink_metadata(&path).unwrap());
+        std::fs::write(&path, b"as checked, and more").unwrap();
+        let err = Sha256Digest::of_file(&path, &id).unwrap_err();
+        assert!(err.to_string().contains("size changed"), "{err}");
     }
 }

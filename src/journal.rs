@@ -12,11 +12,18 @@
 //!   its inventory), never by the meeting topic; the id is what logs show.
 //! - A finished journal moves to `done/`, which is how a recording that
 //!   completed is recognised and never uploaded again.
-//! - One process at a time works on a state folder ([`StateDir::lock`]).
+//! - One process at a time works on a state folder ([`StateDir::lock`]);
+//!   taking the lock removes the temporaries an interrupted save left
+//!   (they hold folder paths, file names and mark notes).
+//! - The state folder and its sub-folders are the user's own (0700 on
+//!   Unix, an owner-only access list on Windows); journals are written
+//!   0600.
+//! - Journals store the inventory as [`discover::Entry`] rows; rows of
+//!   journals written before rows had a `kind` still read (version 1).
 
 use crate::digest::Sha256Digest;
-use crate::fsutil::{FileId, write_atomic};
-use crate::shred;
+use crate::discover;
+use crate::fsutil::{FileId, create_private_dir, remove_stale_temps, write_atomic};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
@@ -105,6 +112,10 @@ pub struct Cleanup {
     /// `shred`, `delete` or `keep`.
     pub method: String,
     pub removed: usize,
+    /// How many of those had other names (hard links) and were unlinked,
+    /// not overwritten (their data stays under the other names).
+    #[serde(default)]
+    pub unlinked_only: usize,
     pub left: Vec<(PathBuf, String)>,
     pub at: String,
 }
@@ -132,7 +143,7 @@ pub struct Journal {
     pub started: String,
     pub updated: String,
     pub step: Step,
-    pub inventory: Vec<shred::Expected>,
+    pub inventory: Vec<discover::Entry>,
     /// SHA-256 of each inventory file, in the same order (`None` for a
     /// symbolic link).
     pub input_sha256: Vec<Option<Sha256Digest>>,
@@ -155,7 +166,7 @@ impl Journal {
         source: PathBuf,
         stamp: String,
         pipeline: String,
-        inventory: Vec<shred::Expected>,
+        inventory: Vec<discover::Entry>,
     ) -> Journal {
         let now = now_text();
         Journal {
@@ -203,7 +214,7 @@ impl Journal {
 /// The recording id: a hash of the folder name and the inventory (names,
 /// sizes, mtimes), so the same recording always gets the same id and a
 /// different recording under the same name gets another. 16 hex digits.
-pub fn recording_id(folder_name: &str, inventory: &[shred::Expected]) -> String {
+pub fn recording_id(folder_name: &str, inventory: &[discover::Entry]) -> String {
     let mut h = Sha256::new();
     h.update(b"recpipe recording id v1\0");
     h.update(folder_name.as_bytes());
@@ -254,10 +265,12 @@ impl StateDir {
         }
     }
 
-    /// Opens (creating) a state folder at `root`.
+    /// Opens (creating) a state folder at `root`, keeping it and its
+    /// sub-folders to the current user (an existing one is narrowed).
     pub fn open(root: &Path) -> Result<StateDir, JournalError> {
+        create_private_dir(root).map_err(io_err(root))?;
         for sub in ["journals", "done", "staged"] {
-            fs::create_dir_all(root.join(sub)).map_err(io_err(root))?;
+            create_private_dir(&root.join(sub)).map_err(io_err(root))?;
         }
         Ok(StateDir {
             root: root.to_path_buf(),
@@ -268,20 +281,26 @@ impl StateDir {
         &self.root
     }
 
-    /// Takes the lock, or `None` when another process holds it.
+    /// Takes the lock, or `None` when another process holds it. Only the
+    /// holder saves journals, so once it is taken every journal temporary
+    /// in the folder is one an interrupted save left: they are removed.
     pub fn lock(&self) -> Result<Option<Lock>, JournalError> {
         let path = self.root.join("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(io_err(&path))?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(Lock { _file: file })),
-            Err(fs::TryLockError::WouldBlock) => Ok(None),
-            Err(fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
         }
+        for sub in ["journals", "done"] {
+            let dir = self.root.join(sub);
+            remove_stale_temps(&dir).map_err(io_err(&dir))?;
+        }
+        Ok(Some(Lock { _file: file }))
     }
 
     /// The file where `recpipe mark` keeps live marks until a recording
@@ -429,15 +448,15 @@ pub fn now_text() -> String {
 mod tests {
     use super::*;
 
-    fn expected(rel: &str, size: u64) -> shred::Expected {
-        shred::Expected {
+    fn expected(rel: &str, size: u64) -> discover::Entry {
+        discover::Entry {
             rel: rel.into(),
+            kind: crate::fsutil::FileKind::File,
             id: FileId {
                 size,
                 mtime_ns: 1,
                 identity: (1, 2),
             },
-            is_symlink: false,
         }
     }
 
@@ -483,6 +502,65 @@ mod tests {
             state.unfinished(),
             Err(JournalError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn taking_the_lock_removes_what_an_interrupted_save_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let mut j = Journal::new(
+            "abc".into(),
+            "/z/2026-11-20 14.03.11 Topic".into(),
+            "20261120-140311".into(),
+            "p".into(),
+            vec![expected("a.m4a", 3)],
+        );
+        state.save(&mut j).unwrap();
+        let journals = dir.path().join("journals");
+        let stale = [
+            journals.join(format!("{}abc.json.k3J9aQ", crate::fsutil::TEMP_PREFIX)),
+            journals.join("abc.json.tmp-00aa11bb22cc"),
+        ];
+        for p in &stale {
+            fs::write(p, b"{\"source\": \"/z/2026-11-20 14.03.11 Topic\"").unwrap();
+        }
+        let lock = state.lock().unwrap().expect("free");
+        for p in &stale {
+            assert!(!p.exists(), "{} is left", p.display());
+        }
+        assert_eq!(
+            state.unfinished().unwrap(),
+            vec![j],
+            "the journal itself stays"
+        );
+        drop(lock);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_folder_is_its_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("state");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let state = StateDir::open(&root).unwrap();
+        let mut j = Journal::new(
+            "abc".into(),
+            "/z/rec".into(),
+            "s".into(),
+            "p".into(),
+            Vec::new(),
+        );
+        state.save(&mut j).unwrap();
+        let _lock = state.lock().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        for sub in ["journals", "done", "staged"] {
+            assert_eq!(mode(&root.join(sub)), 0o700, "{sub}");
+        }
+        assert_eq!(mode(&root.join("journals/abc.json")), 0o600);
+        assert_eq!(mode(&root.join("lock")), 0o600);
     }
 
     #[test]

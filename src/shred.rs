@@ -3,23 +3,40 @@
 //! still that very file.
 //!
 //! Invariants:
-//! - A file whose size, mtime or identity changed since the check is left
-//!   and reported; so is anything new in the folder.
+//! - A file whose kind, size, mtime or identity changed since the check is
+//!   left and reported; so is anything new in the folder. Identity is
+//!   compared on the opened handle ([`crate::fsutil::open_checked`]:
+//!   regular files only, never through a link, never blocking) before a
+//!   byte is written, and again on the hidden name after the rename.
 //! - A symbolic link is removed as a link; its target is never opened.
-//! - Shredding renames the file to a hidden random name (`.recpipe-shred-…`),
-//!   overwrites it once with random bytes, flushes it to disk, truncates it
-//!   and unlinks it. A crash part way leaves only such a hidden file, which
-//!   the next cleanup of the folder shreds and removes. What
-//!   overwriting cannot promise (SSDs, copy-on-write file systems, synced
-//!   folders) is written down in `docs/deletion.md`.
+//! - A file with other names (hard links, link count above 1) is unlinked,
+//!   not overwritten: its data belongs to the other names too. The report
+//!   lists it in `unlinked_only`.
+//! - Shredding renames the file to a hidden random name
+//!   (`.recpipe-shred-` and 16 hex digits), overwrites it once with random
+//!   bytes, flushes it to disk, truncates it and unlinks it. A crash part
+//!   way leaves only such a hidden file, which the next cleanup finishes:
+//!   that pass touches only names of exactly that form, only directly in
+//!   the folders the inventory lists files in, only regular files (a link
+//!   or anything else under such a name is left and reported as new).
+//!   What overwriting cannot promise (SSDs, copy-on-write file systems,
+//!   synced folders) is written down in `docs/deletion.md`.
 //! - A file that cannot be opened for writing (held open by Zoom or an
 //!   antivirus on Windows) is retried, then reported; it is never left
 //!   half-overwritten because of a failed open.
+//! - The marks file goes last, and only when every other file of the
+//!   recording is gone and nothing new is there: a file that stays behind
+//!   (and may be taken for a recording again) never stays without its
+//!   marks.
 //! - Emptied folders (`Audio Record/`, the recording folder) are removed;
 //!   a folder that is not empty is left.
 
-use crate::fsutil::{FileId, fill_random, random_hex, sync_dir};
-use std::fs::{self, OpenOptions};
+use crate::discover::{Entry, MAX_DEPTH, Role};
+use crate::fsutil::{
+    Access, FileId, FileKind, OpenError, Opened, fill_random, open_checked, random_hex, sync_dir,
+};
+use std::ffi::OsStr;
+use std::fs;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,113 +50,208 @@ pub enum Method {
     Delete,
 }
 
-/// One file the check saw, that cleanup may remove.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Expected {
-    /// Relative to the recording folder.
-    pub rel: PathBuf,
-    pub id: FileId,
-    pub is_symlink: bool,
-}
-
-/// What cleanup did, file by file.
+/// What cleanup did, file by file. Every reason is worded to follow the
+/// file's name or role and a colon ("the mixed audio: it was replaced by
+/// another file after the check").
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Report {
     pub removed: Vec<PathBuf>,
+    /// Removed files that had other names (hard links): only their name
+    /// here was removed, their data was not overwritten, since the other
+    /// names still hold it. Each is also in `removed`.
+    pub unlinked_only: Vec<PathBuf>,
     /// Files the inventory named that were already gone.
     pub already_gone: Vec<PathBuf>,
     /// Files left because they changed since the check, with why.
     pub changed: Vec<(PathBuf, String)>,
     /// Files that were not in the inventory, left in place.
     pub new_files: Vec<PathBuf>,
-    /// Files that could not be removed, with the error.
+    /// Files that could not be removed, with why; each is intact.
     pub failed: Vec<(PathBuf, String)>,
+    /// The marks file, kept on purpose while other files are left.
+    pub kept: Vec<(PathBuf, String)>,
     pub folders_removed: Vec<PathBuf>,
 }
 
 impl Report {
     /// Everything in the inventory is gone and nothing else was there.
     pub fn is_clean(&self) -> bool {
-        self.changed.is_empty() && self.new_files.is_empty() && self.failed.is_empty()
+        self.changed.is_empty()
+            && self.new_files.is_empty()
+            && self.failed.is_empty()
+            && self.kept.is_empty()
+    }
+
+    /// Every file left in the folder, with why.
+    pub fn left(&self) -> Vec<(PathBuf, String)> {
+        let mut left = self.changed.clone();
+        left.extend(
+            self.new_files
+                .iter()
+                .map(|p| (p.clone(), NEW_FILE.to_string())),
+        );
+        left.extend(self.failed.iter().cloned());
+        left.extend(self.kept.iter().cloned());
+        left
     }
 }
+
+const NEW_FILE: &str =
+    "it appeared in the folder after the check, and recpipe removes only what it checked";
+const MARKS_KEPT: &str = "the marks file is kept while other files of the recording are left, so that they are never without their marks";
 
 /// Tries to open a file held by another program this many times.
 const OPEN_ATTEMPTS: u32 = 5;
 const OPEN_RETRY_WAIT: Duration = Duration::from_millis(400);
 const CHUNK: usize = 1024 * 1024;
-/// The name a file being shredded has, so a crash mid-shred is recognised.
+/// The name a file being shredded has, so a crash mid-shred is recognised:
+/// this prefix and [`SHRED_HEX`] lower-case hex digits.
 const SHRED_PREFIX: &str = ".recpipe-shred-";
+const SHRED_HEX: usize = 16;
 
-/// Removes the inventoried files of the recording folder `dir`.
-pub fn remove_interim(dir: &Path, expected: &[Expected], method: Method) -> Report {
+/// Removes the inventoried files of the recording folder `dir`; `marks` is
+/// the pipeline's marks file name, whose file goes last.
+pub fn remove_interim(dir: &Path, inventory: &[Entry], marks: &str, method: Method) -> Report {
     let mut report = Report::default();
-    finish_interrupted(dir, &mut report);
-    for e in expected {
-        let path = dir.join(&e.rel);
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                report.already_gone.push(e.rel.clone());
-                continue;
-            }
-            Err(err) => {
-                report.failed.push((e.rel.clone(), err.to_string()));
-                continue;
-            }
-        };
-        let now = FileId::of(&path, &meta);
-        if meta.file_type().is_symlink() != e.is_symlink || now != e.id {
-            report
-                .changed
-                .push((e.rel.clone(), describe_change(&e.id, &now)));
-            continue;
-        }
-        let result = if e.is_symlink || method == Method::Delete {
-            fs::remove_file(&path)
+    finish_interrupted(dir, inventory, &mut report);
+    let (marks_files, media): (Vec<&Entry>, Vec<&Entry>) =
+        inventory.iter().partition(|e| e.role(marks) == Role::Marks);
+    for e in media {
+        remove_one(dir, e, method, &mut report);
+    }
+    report.new_files = leftovers(dir, inventory);
+    for e in marks_files {
+        if report.is_clean() {
+            remove_one(dir, e, method, &mut report);
         } else {
-            shred_file(&path, e.id.size)
-        };
-        match result {
-            Ok(()) => report.removed.push(e.rel.clone()),
-            Err(err) => report.failed.push((e.rel.clone(), err.to_string())),
+            report.kept.push((e.rel.clone(), MARKS_KEPT.into()));
         }
     }
-    report.new_files = leftovers(dir, expected);
     remove_empty_folders(dir, &mut report);
     report
 }
 
-fn describe_change(before: &FileId, now: &FileId) -> String {
-    if before.identity != now.identity {
-        "it was replaced by another file".into()
-    } else if before.size != now.size {
-        format!(
-            "its size changed from {} to {} bytes",
-            before.size, now.size
-        )
+/// What became of one inventoried file that is not there any more.
+enum Gone {
+    Removed,
+    /// Unlinked; its data stays under its other names.
+    UnlinkedOnly,
+}
+
+/// Why one inventoried file is still there.
+enum Left {
+    Changed(String),
+    Failed(String),
+}
+
+fn remove_one(dir: &Path, e: &Entry, method: Method, report: &mut Report) {
+    let path = dir.join(&e.rel);
+    let meta = match fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            report.already_gone.push(e.rel.clone());
+            return;
+        }
+        Err(err) => {
+            report.failed.push((e.rel.clone(), cannot_remove(&err)));
+            return;
+        }
+    };
+    let kind = FileKind::of(meta.file_type());
+    let result = if kind != e.kind {
+        Err(Left::Changed(format!(
+            "it was replaced by {} after the check",
+            kind.describe()
+        )))
     } else {
-        "it was modified".into()
+        match e.kind {
+            FileKind::Symlink => remove_link(&path, &meta, &e.id),
+            FileKind::File => remove_file(&path, &e.id, method),
+            other => Err(Left::Failed(format!(
+                "it is {}, which recpipe never removes",
+                other.describe()
+            ))),
+        }
+    };
+    match result {
+        Ok(Gone::Removed) => report.removed.push(e.rel.clone()),
+        Ok(Gone::UnlinkedOnly) => {
+            report.removed.push(e.rel.clone());
+            report.unlinked_only.push(e.rel.clone());
+        }
+        Err(Left::Changed(why)) => report.changed.push((e.rel.clone(), why)),
+        Err(Left::Failed(why)) => report.failed.push((e.rel.clone(), why)),
     }
 }
 
-/// Renames to a random name, overwrites, flushes, truncates, unlinks. The
-/// file stays open until it is gone: on Windows that handle includes the
-/// right to delete, so a program that holds the file without sharing
-/// deletion makes the open fail before it is renamed or overwritten, and
-/// no program can open it in a way that stops the deletion afterwards.
-fn shred_file(path: &Path, size: u64) -> io::Result<()> {
-    let mut file = open_for_overwrite(path)?;
+fn cannot_remove(e: &io::Error) -> String {
+    format!("it could not be removed ({e}); it is left as it was")
+}
+
+fn remove_link(path: &Path, meta: &fs::Metadata, expected: &FileId) -> Result<Gone, Left> {
+    if let Some(why) = FileId::of(path, meta).change_since(expected) {
+        return Err(Left::Changed(why));
+    }
+    fs::remove_file(path).map_err(|e| Left::Failed(cannot_remove(&e)))?;
+    Ok(Gone::Removed)
+}
+
+/// Removes one regular file, shredding it unless it has other names or
+/// `method` says delete.
+fn remove_file(path: &Path, expected: &FileId, method: Method) -> Result<Gone, Left> {
+    let access = match method {
+        Method::Shred => Access::Overwrite,
+        Method::Delete => Access::Read,
+    };
+    let Opened {
+        mut file,
+        id,
+        links,
+        ..
+    } = open_retrying(path, access, Some(expected))?;
+    let failed = |e: io::Error| Left::Failed(cannot_remove(&e));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if method == Method::Delete || links > 1 {
+        if !names(path, &id) {
+            return Err(Left::Changed(SWAPPED.into()));
+        }
+        fs::remove_file(path).map_err(failed)?;
+        drop(file);
+        sync_dir(dir).map_err(failed)?;
+        return Ok(if method == Method::Shred {
+            Gone::UnlinkedOnly
+        } else {
+            Gone::Removed
+        });
+    }
     // First out of the recording's name: a crash from here on leaves a file
     // only recpipe names this way, which the next cleanup finishes.
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let hidden = dir.join(format!("{SHRED_PREFIX}{}", random_hex(8)));
-    fs::rename(path, &hidden)?;
-    sync_dir(dir)?;
-    overwrite(&mut file, size)?;
-    fs::remove_file(&hidden)?;
+    let hidden = dir.join(format!("{SHRED_PREFIX}{}", random_hex(SHRED_HEX / 2)));
+    fs::rename(path, &hidden).map_err(failed)?;
+    if !names(&hidden, &id) {
+        // Another file took the name between the open and the rename.
+        let _ = fs::rename(&hidden, path);
+        return Err(Left::Changed(SWAPPED.into()));
+    }
+    sync_dir(dir).map_err(failed)?;
+    overwrite(&mut file, id.size).map_err(|e| {
+        Left::Failed(format!(
+            "overwriting it failed ({e}); it is left under the name {}, which the next run finishes removing",
+            hidden.file_name().unwrap_or_default().to_string_lossy()
+        ))
+    })?;
+    fs::remove_file(&hidden).map_err(failed)?;
     drop(file);
-    sync_dir(dir)
+    sync_dir(dir).map_err(failed)?;
+    Ok(Gone::Removed)
+}
+
+const SWAPPED: &str = "it was replaced by another file while recpipe was removing it";
+
+/// Whether `path` (not followed) is the opened file `id` describes.
+fn names(path: &Path, id: &FileId) -> bool {
+    fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_file() && FileId::of(path, &m).identity == id.identity)
 }
 
 /// Overwrites `size` bytes with random ones, flushes, truncates, flushes.
@@ -159,71 +271,86 @@ fn overwrite(file: &mut fs::File, size: u64) -> io::Result<()> {
 }
 
 /// Finishes shredding what a crashed cleanup left under recpipe's hidden
-/// names (anywhere in the recording folder).
-fn finish_interrupted(dir: &Path, report: &mut Report) {
-    let mut found = Vec::new();
-    collect(dir, Path::new(""), 0, &mut found);
-    for rel in found.into_iter().filter(|r| is_ours(r)) {
-        let path = dir.join(&rel);
-        let result = (|| {
-            let mut f = open_for_overwrite(&path)?;
-            let size = f.metadata()?.len();
-            overwrite(&mut f, size)?;
-            drop(f);
-            fs::remove_file(&path)
-        })();
-        match result {
-            Ok(()) => report.removed.push(rel),
-            Err(e) => report.failed.push((rel, e.to_string())),
+/// names: directly in the recording folder and in the folders the
+/// inventory lists files in, regular files only, never through a link.
+fn finish_interrupted(dir: &Path, inventory: &[Entry], report: &mut Report) {
+    let mut folders: Vec<&Path> = vec![Path::new("")];
+    for e in inventory {
+        let parent = e.rel.parent().unwrap_or(Path::new(""));
+        if !folders.contains(&parent) {
+            folders.push(parent);
+        }
+    }
+    for folder in folders {
+        let at = dir.join(folder);
+        // The folder itself, not a link put in its place.
+        if !fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let Ok(items) = fs::read_dir(&at) else {
+            continue;
+        };
+        for item in items.flatten() {
+            let name = item.file_name();
+            if !is_ours(&name) || !item.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let rel = folder.join(&name);
+            match finish_one(&at.join(&name)) {
+                Ok(()) => report.removed.push(rel),
+                Err(why) => report.failed.push((rel, why)),
+            }
         }
     }
 }
 
-fn is_ours(rel: &Path) -> bool {
-    rel.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with(SHRED_PREFIX))
+fn finish_one(path: &Path) -> Result<(), String> {
+    let Opened {
+        mut file, links, ..
+    } = open_retrying(path, Access::Overwrite, None).map_err(|l| match l {
+        Left::Changed(w) | Left::Failed(w) => w,
+    })?;
+    let failed = |e: io::Error| cannot_remove(&e);
+    if links == 1 {
+        let size = file.metadata().map_err(failed)?.len();
+        overwrite(&mut file, size).map_err(failed)?;
+    }
+    drop(file);
+    fs::remove_file(path).map_err(failed)
 }
 
-/// Opens for writing without truncating; retries while another program
-/// holds the file (Windows sharing violations), then gives up cleanly.
-fn open_for_overwrite(path: &Path) -> io::Result<fs::File> {
+/// Exactly the names [`remove_file`] gives: the prefix and 16 lower-case
+/// hex digits.
+fn is_ours(name: &OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix(SHRED_PREFIX))
+        .is_some_and(|hex| {
+            hex.len() == SHRED_HEX && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+}
+
+/// Opens as [`open_checked`] does; retries while another program holds
+/// the file (Windows sharing violations), then gives up cleanly.
+fn open_retrying(path: &Path, access: Access, expected: Option<&FileId>) -> Result<Opened, Left> {
     let mut attempt = 1;
     loop {
-        match overwrite_options().open(path) {
-            Ok(f) => return Ok(f),
-            Err(e) if attempt < OPEN_ATTEMPTS && is_busy(&e) => {
+        match open_checked(path, access, expected) {
+            Ok(o) => return Ok(o),
+            Err(OpenError::Io(e)) if attempt < OPEN_ATTEMPTS && is_busy(&e) => {
                 attempt += 1;
                 std::thread::sleep(OPEN_RETRY_WAIT);
             }
-            Err(e) if is_busy(&e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!(
-                        "another program holds the file open ({e}); close Zoom or wait, then run again"
-                    ),
-                ));
+            Err(OpenError::Io(e)) if is_busy(&e) => {
+                return Err(Left::Failed(format!(
+                    "another program holds the file open ({e}); close Zoom or that program, or wait, then run again; the file is intact"
+                )));
             }
-            Err(e) => return Err(e),
+            Err(OpenError::Io(e)) => return Err(Left::Failed(cannot_remove(&e))),
+            Err(e @ OpenError::NotRegular(_)) | Err(e @ OpenError::Changed(_)) => {
+                return Err(Left::Changed(e.to_string()));
+            }
         }
     }
-}
-
-#[cfg(not(windows))]
-fn overwrite_options() -> OpenOptions {
-    let mut o = OpenOptions::new();
-    o.write(true);
-    o
-}
-
-/// Write and delete rights, sharing reading, writing and deletion (the
-/// standard library's default share mode).
-#[cfg(windows)]
-fn overwrite_options() -> OpenOptions {
-    use std::os::windows::fs::OpenOptionsExt;
-    use windows_sys::Win32::Storage::FileSystem::{DELETE, FILE_GENERIC_WRITE};
-    let mut o = OpenOptions::new();
-    o.write(true).access_mode(FILE_GENERIC_WRITE | DELETE);
-    o
 }
 
 fn is_busy(e: &io::Error) -> bool {
@@ -232,11 +359,12 @@ fn is_busy(e: &io::Error) -> bool {
         || e.kind() == io::ErrorKind::ResourceBusy
 }
 
-/// Files under `dir` that the inventory did not name.
-fn leftovers(dir: &Path, expected: &[Expected]) -> Vec<PathBuf> {
+/// Files under `dir` that the inventory did not name, walked as deep as
+/// the inventory walks; a folder deeper than that is named itself.
+fn leftovers(dir: &Path, inventory: &[Entry]) -> Vec<PathBuf> {
     let mut found = Vec::new();
     collect(dir, Path::new(""), 0, &mut found);
-    found.retain(|rel| !expected.iter().any(|e| &e.rel == rel));
+    found.retain(|rel| !inventory.iter().any(|e| &e.rel == rel));
     found.sort();
     found
 }
@@ -248,7 +376,7 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for item in items.flatten() {
         let rel = rel.join(item.file_name());
         match item.file_type() {
-            Ok(t) if t.is_dir() && depth < 4 => collect(root, &rel, depth + 1, out),
+            Ok(t) if t.is_dir() && depth + 1 < MAX_DEPTH => collect(root, &rel, depth + 1, out),
             _ => out.push(rel),
         }
     }
@@ -260,7 +388,7 @@ fn remove_empty_folders(dir: &Path, report: &mut Report) {
     fn walk(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         if let Ok(items) = fs::read_dir(root.join(rel)) {
             for item in items.flatten() {
-                if item.file_type().is_ok_and(|t| t.is_dir()) && depth < 4 {
+                if item.file_type().is_ok_and(|t| t.is_dir()) && depth + 1 < MAX_DEPTH {
                     let rel = rel.join(item.file_name());
                     walk(root, &rel, depth + 1, out);
                     out.push(rel);
@@ -286,13 +414,19 @@ fn remove_empty_folders(dir: &Path, report: &mut Report) {
 mod tests {
     use super::*;
 
-    fn expect(dir: &Path, rel: &str) -> Expected {
+    const MARKS: &str = "marks.txt";
+
+    fn expect(dir: &Path, rel: &str) -> Entry {
         let meta = fs::symlink_metadata(dir.join(rel)).unwrap();
-        Expected {
+        Entry {
             rel: rel.into(),
+            kind: FileKind::of(meta.file_type()),
             id: FileId::of(&dir.join(rel), &meta),
-            is_symlink: meta.file_type().is_symlink(),
         }
+    }
+
+    fn remove_interim(dir: &Path, expected: &[Entry], method: Method) -> Report {
+        super::remove_interim(dir, expected, MARKS, method)
     }
 
     fn recording() -> (tempfile::TempDir, PathBuf) {
@@ -317,16 +451,71 @@ mod tests {
         assert!(!dir.exists(), "the emptied recording folder is removed");
     }
 
+    #[cfg(unix)]
     #[test]
     fn shredding_overwrites_the_file_itself_not_just_its_name() {
-        let (root, dir) = recording();
-        // A second name for the same file shows what happened to its data.
-        let other_name = root.path().join("hard-link");
-        fs::hard_link(dir.join("video1.mp4"), &other_name).unwrap();
+        use std::os::unix::fs::FileExt;
+        let (_root, dir) = recording();
+        // A handle kept open shows what happened to the file's data.
+        let watcher = fs::File::open(dir.join("video1.mp4")).unwrap();
         let expected = vec![expect(&dir, "video1.mp4")];
         let report = remove_interim(&dir, &expected, Method::Shred);
         assert_eq!(report.removed, vec![PathBuf::from("video1.mp4")]);
-        assert_eq!(fs::metadata(&other_name).unwrap().len(), 0);
+        assert!(report.unlinked_only.is_empty());
+        assert_eq!(watcher.metadata().unwrap().len(), 0, "truncated");
+        let mut byte = [0u8; 1];
+        assert_eq!(watcher.read_at(&mut byte, 0).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_file_with_another_name_is_unlinked_and_the_other_name_keeps_its_data() {
+        let (root, dir) = recording();
+        let other_name = root.path().join("hard-link");
+        fs::hard_link(dir.join("video1.mp4"), &other_name).unwrap();
+        let before = fs::read(&other_name).unwrap();
+        let expected = vec![expect(&dir, "video1.mp4")];
+        let report = remove_interim(&dir, &expected, Method::Shred);
+        assert_eq!(report.removed, vec![PathBuf::from("video1.mp4")]);
+        assert_eq!(report.unlinked_only, vec![PathBuf::from("video1.mp4")]);
+        assert!(!dir.join("video1.mp4").exists());
+        assert_eq!(
+            fs::read(&other_name).unwrap(),
+            before,
+            "not a byte overwritten"
+        );
+    }
+
+    #[test]
+    fn the_marks_file_goes_last_and_only_when_nothing_else_is_left() {
+        let (_root, dir) = recording();
+        fs::write(dir.join(MARKS), b"0:10 - 0:20").unwrap();
+        let expected = vec![
+            expect(&dir, MARKS),
+            expect(&dir, "video1.mp4"),
+            expect(&dir, "Audio Record/audioA11.m4a"),
+        ];
+        // The participant audio is replaced after the check: it stays, and
+        // so do the marks it needs.
+        fs::remove_file(dir.join("Audio Record/audioA11.m4a")).unwrap();
+        fs::write(dir.join("Audio Record/audioA11.m4a"), b"participant").unwrap();
+        let report = remove_interim(&dir, &expected, Method::Delete);
+        assert_eq!(report.removed, vec![PathBuf::from("video1.mp4")]);
+        assert_eq!(report.kept.len(), 1, "{report:?}");
+        assert_eq!(report.kept[0].0, PathBuf::from(MARKS));
+        assert!(dir.join(MARKS).exists());
+        let left: Vec<PathBuf> = report.left().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            left,
+            vec![
+                PathBuf::from("Audio Record/audioA11.m4a"),
+                PathBuf::from(MARKS)
+            ]
+        );
+        // Once the rest is gone, the marks file goes too.
+        fs::remove_file(dir.join("Audio Record/audioA11.m4a")).unwrap();
+        let report = remove_interim(&dir, &expected, Method::Delete);
+        assert!(report.is_clean(), "{report:?}");
+        assert!(!dir.exists());
     }
 
     #[test]
@@ -345,7 +534,10 @@ mod tests {
         let report = remove_interim(&dir, &expected, Method::Delete);
         assert_eq!(report.removed, vec![PathBuf::from("video1.mp4")]);
         assert_eq!(report.changed.len(), 1);
-        assert!(report.changed[0].1.contains("size changed"));
+        assert_eq!(
+            report.changed[0].1,
+            "its size changed after the check, from 11 to 23 bytes"
+        );
         assert_eq!(report.new_files, vec![PathBuf::from("notes.txt")]);
         assert!(dir.join("notes.txt").exists());
         assert!(dir.join("Audio Record/audioA11.m4a").exists());
@@ -370,7 +562,7 @@ mod tests {
     #[cfg(windows)]
     fn held_open(path: &Path, share: u32, hold: Duration) -> std::thread::JoinHandle<()> {
         use std::os::windows::fs::OpenOptionsExt;
-        let file = OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .read(true)
             .write(true)
             .share_mode(share)
@@ -467,6 +659,30 @@ mod tests {
         assert!(report.is_clean(), "{report:?}");
         assert_eq!(report.already_gone, vec![PathBuf::from("video1.mp4")]);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn only_names_of_exactly_the_hidden_form_are_finished() {
+        assert!(is_ours(OsStr::new(".recpipe-shred-0123456789abcdef")));
+        for other in [
+            ".recpipe-shred-0123456789abcde",
+            ".recpipe-shred-0123456789abcdef0",
+            ".recpipe-shred-0123456789ABCDEF",
+            ".recpipe-shred-notes.txt",
+            "recpipe-shred-0123456789abcdef",
+        ] {
+            assert!(!is_ours(OsStr::new(other)), "{other}");
+        }
+        let (_root, dir) = recording();
+        let lookalike = dir.join(".recpipe-shred-mine.txt");
+        fs::write(&lookalike, b"keep").unwrap();
+        let report = remove_interim(&dir, &[], Method::Shred);
+        assert_eq!(fs::read(&lookalike).unwrap(), b"keep");
+        assert!(
+            report
+                .new_files
+                .contains(&PathBuf::from(".recpipe-shred-mine.txt"))
+        );
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl Printer {
                         summary.interim_removed
                     ),
                 });
+                if summary.interim_unlinked_only > 0 {
+                    lines.push(format!(
+                        "  {} of them had other names (hard links) elsewhere: unlinked here, not overwritten",
+                        summary.interim_unlinked_only
+                    ));
+                }
                 for l in lines {
                     self.line(l);
                 }

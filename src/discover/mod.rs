@@ -15,7 +15,7 @@ mod media_check;
 pub mod name;
 pub mod role;
 
-pub use inventory::{Entry, Inventory, take as take_inventory};
+pub use inventory::{Entry, Inventory, MAX_DEPTH, take as take_inventory};
 pub use name::FolderName;
 pub use role::{PARTICIPANT_DIR, Role};
 
@@ -23,6 +23,7 @@ pub use role::{PARTICIPANT_DIR, Role};
 /// its outputs. It is recpipe's own, so it is not part of the recording.
 pub const STAGING_DIR: &str = ".recpipe-staging";
 
+use crate::fsutil::FileKind;
 use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -180,7 +181,7 @@ fn is_recording(dir: &Path) -> std::io::Result<bool> {
 
 /// Checks one recording folder.
 pub fn check_recording(dir: &Path, opts: &CheckOptions) -> Result<RecordingReport, DiscoverError> {
-    let inventory = inventory::take(dir, &opts.marks).map_err(|source| DiscoverError::Read {
+    let inventory = inventory::take(dir).map_err(|source| DiscoverError::Read {
         path: dir.to_path_buf(),
         source,
     })?;
@@ -207,8 +208,13 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         text,
     };
 
-    for e in &inventory.entries {
-        match &e.role {
+    let roles: Vec<Role> = inventory
+        .entries
+        .iter()
+        .map(|e| e.role(&opts.marks))
+        .collect();
+    for (e, role) in inventory.entries.iter().zip(&roles) {
+        match role {
             Role::Unfinished => reasons.push(waiting(
                 Some(&e.rel),
                 format!(
@@ -225,11 +231,8 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
             )),
             _ => {}
         }
-        if e.is_symlink {
-            reasons.push(broken(
-                Some(&e.rel),
-                "it is a symbolic link; recpipe only processes files Zoom wrote in place".into(),
-            ));
+        if let Some(text) = not_a_file(e) {
+            reasons.push(broken(Some(&e.rel), text));
         }
     }
     if let Some(newest) = inventory.newest {
@@ -247,28 +250,29 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     }
 
     let zoom_at_work = reasons.iter().any(|r| r.verdict == Verdict::InProgress);
-    let deep = |e: &Entry| e.role.is_media() && !e.is_symlink && !zoom_at_work;
+    let deep = |e: &Entry, role: &Role| role.is_media() && e.is_file() && !zoom_at_work;
     let jobs: Vec<(PathBuf, u64)> = inventory
         .entries
         .iter()
-        .filter(|e| deep(e))
-        .map(|e| (dir.join(&e.rel), e.size))
+        .zip(&roles)
+        .filter(|(e, role)| deep(e, role))
+        .map(|(e, _)| (dir.join(&e.rel), e.id.size))
         .collect();
     let mut checked = media_check::check_all(&jobs).into_iter();
     let mut files = Vec::new();
     let mut media = 0;
-    for e in &inventory.entries {
+    for (e, role) in inventory.entries.iter().zip(&roles) {
         let mut report = FileReport {
             path: e.rel.clone(),
-            role: e.role.clone(),
-            size: e.size,
-            modified: e.modified,
+            role: role.clone(),
+            size: e.id.size,
+            modified: e.modified(),
             duration: None,
             codecs: Vec::new(),
         };
-        if e.role.is_media() && !e.is_symlink {
+        if role.is_media() && e.is_file() {
             media += 1;
-            if deep(e) {
+            if deep(e, role) {
                 let facts = checked
                     .next()
                     .unwrap_or_else(media_check::MediaFacts::not_checked);
@@ -312,9 +316,44 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     }
 }
 
+/// Why an entry that is not a regular file stops the recording: recpipe
+/// opens only regular files, follows no link, and lists only as deep as
+/// [`MAX_DEPTH`]. `None` for a regular file.
+fn not_a_file(e: &Entry) -> Option<String> {
+    let name = e.rel.display();
+    match e.kind {
+        FileKind::File => None,
+        FileKind::Symlink => Some(format!(
+            "{name} is a symbolic link; recpipe only processes files Zoom wrote in place, so a person must replace it with the file itself or move it out"
+        )),
+        FileKind::Folder => Some(format!(
+            "{name} is a folder nested deeper than Zoom ever writes ({MAX_DEPTH} levels); recpipe does not look inside it, so it does not process the recording: move that folder out of the recording folder, then run again"
+        )),
+        kind => Some(format!(
+            "{name} is {}, not a file; recpipe never opens one, so a person must remove it or move it out of the recording folder, then run again",
+            kind.describe()
+        )),
+    }
+}
+
 /// What `recording.conf` says, as a reason to wait, if any.
 fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<String> {
-    let text = match fs::read(dir.join(&e.rel)) {
+    if !e.is_file() {
+        // Reported by `not_a_file`; never opened.
+        return None;
+    }
+    let read = || -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let opened = crate::fsutil::open_checked(
+            &dir.join(&e.rel),
+            crate::fsutil::Access::Read,
+            Some(&e.id),
+        )?;
+        let mut bytes = Vec::new();
+        opened.file.take(1024 * 1024 + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let text = match read() {
         Ok(bytes) if bytes.len() <= 1024 * 1024 => String::from_utf8_lossy(&bytes).into_owned(),
         Ok(_) => return Some("recording.conf is too large to be Zoom's status file".into()),
         Err(err) => return Some(format!("recording.conf cannot be read yet ({err})")),

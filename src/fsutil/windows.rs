@@ -1,5 +1,6 @@
 //! The Windows side of [`super`]: file identity by volume serial number and
-//! file index, and access control lists that keep a file to its owner.
+//! file index (from a path or an open handle), and access control lists
+//! that keep a file or a folder to its owner.
 //!
 //! Invariants: a handle opened here only queries attributes and shares
 //! reading, writing and deletion, so it never gets in Zoom's way; every
@@ -18,9 +19,10 @@ use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, GetNamedSecurityInfoW, SE_FILE_OBJECT, SetNamedSecurityInfoW,
 };
 use windows_sys::Win32::Security::{
-    ACCESS_ALLOWED_ACE, ACE_HEADER, ACL, ACL_REVISION, AddAccessAllowedAce,
-    DACL_SECURITY_INFORMATION, GetAce, GetLengthSid, GetTokenInformation, InitializeAcl,
-    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER, TokenUser,
+    ACCESS_ALLOWED_ACE, ACE_HEADER, ACL, ACL_REVISION, AddAccessAllowedAceEx,
+    CONTAINER_INHERIT_ACE, DACL_SECURITY_INFORMATION, GetAce, GetLengthSid, GetTokenInformation,
+    InitializeAcl, OBJECT_INHERIT_ACE, PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+    TOKEN_QUERY, TOKEN_USER, TokenUser,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, FILE_ALL_ACCESS, FILE_FLAG_BACKUP_SEMANTICS,
@@ -45,6 +47,12 @@ fn query_index(path: &Path) -> io::Result<(u64, u64)> {
         .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
         .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
         .open(path)?;
+    handle_identity(&file).map(|(identity, _)| identity)
+}
+
+/// Volume serial number and file index of an open file, and its number of
+/// names (hard links).
+pub(super) fn handle_identity(file: &std::fs::File) -> io::Result<((u64, u64), u64)> {
     let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
     // SAFETY: the handle is open for the call; `info` is a valid out-pointer.
     let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle() as HANDLE, &mut info) };
@@ -52,7 +60,10 @@ fn query_index(path: &Path) -> io::Result<(u64, u64)> {
         return Err(io::Error::last_os_error());
     }
     let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
-    Ok((u64::from(info.dwVolumeSerialNumber), index))
+    Ok((
+        (u64::from(info.dwVolumeSerialNumber), index),
+        u64::from(info.nNumberOfLinks),
+    ))
 }
 
 fn wide(path: &Path) -> Vec<u16> {
@@ -101,9 +112,11 @@ impl UserSid {
     }
 }
 
-/// Replaces the file's access list with one entry: full access for the
-/// current user; inherited entries are cut off.
-pub(super) fn restrict_to_owner(path: &Path) -> io::Result<()> {
+/// Replaces the file's (or folder's) access list with one entry: full
+/// access for the current user; inherited entries are cut off. With
+/// `inherit` (for a folder) the entry is passed on to every file and
+/// folder created inside it.
+pub(super) fn restrict_to_owner(path: &Path, inherit: bool) -> io::Result<()> {
     let user = UserSid::current()?;
     // SAFETY: the SID comes from the token and lives as long as `user`.
     let sid_len = unsafe { GetLengthSid(user.sid()) } as usize;
@@ -116,8 +129,15 @@ pub(super) fn restrict_to_owner(path: &Path) -> io::Result<()> {
     if unsafe { InitializeAcl(acl_ptr, acl_len as u32, ACL_REVISION) } == 0 {
         return Err(io::Error::last_os_error());
     }
+    let flags = if inherit {
+        OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE
+    } else {
+        0
+    };
     // SAFETY: the ACL was sized for exactly this entry.
-    if unsafe { AddAccessAllowedAce(acl_ptr, ACL_REVISION, FILE_ALL_ACCESS, user.sid()) } == 0 {
+    if unsafe { AddAccessAllowedAceEx(acl_ptr, ACL_REVISION, flags, FILE_ALL_ACCESS, user.sid()) }
+        == 0
+    {
         return Err(io::Error::last_os_error());
     }
     let name = wide(path);

@@ -6,7 +6,6 @@
 //! A frame that does not decode is an error naming its position.
 
 use crate::media::mp4::{Codec, Track};
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use symphonia::core::codecs::{CODEC_TYPE_AAC, CodecParameters, Decoder, DecoderOptions};
@@ -59,7 +58,7 @@ pub fn aac_decoder(track: &Track) -> Result<Box<dyn Decoder>, AudioError> {
 /// Decodes every frame of an audio track to prove it decodes to the end.
 pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> {
     let mut decoder = aac_decoder(track)?;
-    let mut reader = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    let mut reader = BufReader::with_capacity(256 * 1024, crate::fsutil::open_input(path)?);
     let mut pos = 0u64;
     let mut buf = Vec::new();
     let mut pcm_frames = 0u64;

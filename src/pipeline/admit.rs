@@ -19,7 +19,6 @@ use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
 use crate::journal::{self, Journal, MarkRecord, Step};
 use crate::redact::marks;
-use crate::shred::Expected as Inventoried;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -70,7 +69,7 @@ pub fn admit(
         dir: dir.to_path_buf(),
         files: Vec::new(),
     };
-    let inventory = match discover::take_inventory(dir, &check.marks) {
+    let inventory = match discover::take_inventory(dir) {
         Ok(inv) => inv,
         // Something was removed or renamed while the folder was listed.
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -86,7 +85,7 @@ pub fn admit(
     };
     // A recording that is done is known by its inventory alone: no need
     // to read its media again.
-    let id = journal::recording_id(&folder_name(dir), &listed(&inventory));
+    let id = journal::recording_id(&folder_name(dir), &inventory.entries);
     match opts.state.find(&id) {
         Ok(Some(j)) if j.step == Step::Done => return Admission::AlreadyDone { id, stamp },
         Ok(_) => {}
@@ -119,7 +118,7 @@ pub fn admit(
         Ok(n) => return not_now(Problem::LiveMarksAdded(n), events),
         Err(p) => return not_now(p, events),
     }
-    let inventory = listed(&report.inventory);
+    let inventory = report.inventory.entries.clone();
     let mut j = Journal::new(
         id,
         dir.to_path_buf(),
@@ -189,20 +188,22 @@ fn prepare(
     let dir = j.source.clone();
     let marks_name = &opts.pipeline.redact.marks;
     for e in &j.inventory {
-        if e.is_symlink {
+        if e.is_symlink() {
             j.input_sha256.push(None);
             continue;
         }
-        let sha = Sha256Digest::of_file(&dir.join(&e.rel)).map_err(|err| Problem::Input {
-            what: file_ref(&e.rel, marks_name),
-            error: Hidden::new(err, names),
-        })?;
+        let sha =
+            Sha256Digest::of_file(&dir.join(&e.rel), &e.id).map_err(|err| Problem::Input {
+                what: file_ref(&e.rel, marks_name),
+                error: Hidden::new(err, names),
+            })?;
         j.input_sha256.push(Some(sha));
     }
     let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) else {
         return Ok(());
     };
-    let text = fs::read_to_string(dir.join(&f.path))
+    let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
+    let text = crate::fsutil::read_text(&dir.join(&f.path), listed.as_ref())
         .map_err(|e| Problem::Marks(format!("the marks file cannot be read: {e}")))?;
     let parsed = marks::parse(&text).map_err(|e| Problem::Marks(e.to_string()))?;
     let start = opts.start.or_else(|| report.name.as_ref().map(|n| n.start));
@@ -240,18 +241,6 @@ fn longest(report: &discover::RecordingReport) -> f64 {
         .iter()
         .filter_map(|f| f.duration)
         .fold(0.0f64, f64::max)
-}
-
-/// What cleanup may remove: the inventory's files with their identities.
-fn listed(inv: &discover::Inventory) -> Vec<Inventoried> {
-    inv.entries
-        .iter()
-        .map(|e| Inventoried {
-            rel: e.rel.clone(),
-            id: e.id,
-            is_symlink: e.is_symlink,
-        })
-        .collect()
 }
 
 fn folder_name(dir: &Path) -> String {

@@ -26,7 +26,7 @@ pub fn build(pipeline: &Pipeline, j: &Journal, destination: &str) -> Vec<u8> {
             json!({
                 "name": e.rel,
                 "size": e.id.size,
-                "symlink": e.is_symlink,
+                "symlink": e.is_symlink(),
                 "sha256": j.input_sha256.get(i).cloned().flatten(),
             })
         })

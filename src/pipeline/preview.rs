@@ -73,7 +73,7 @@ pub fn plan_recording(
     let mut ranges = Vec::new();
     let mut lines = Vec::new();
     if let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) {
-        let text = fs::read_to_string(dir.join(&f.path))
+        let text = crate::fsutil::read_text(&dir.join(&f.path), None)
             .map_err(|e| PreviewError::Marks(format!("the marks file cannot be read: {e}")))?;
         let parsed = marks::parse(&text).map_err(|e| PreviewError::Marks(e.to_string()))?;
         ranges = parsed

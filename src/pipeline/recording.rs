@@ -32,7 +32,7 @@ use crate::discover;
 use crate::journal::{self, Journal, Step};
 use crate::redact::Range;
 use crate::redact::plan::{PlanFile, plan};
-use crate::shred::{self, Expected as Inventoried, Method};
+use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -328,6 +328,7 @@ impl<'a> Context<'a> {
                 j.cleanup = Some(journal::Cleanup {
                     method: "keep".into(),
                     removed: 0,
+                    unlinked_only: 0,
                     left: Vec::new(),
                     at: journal::now_text(),
                 });
@@ -336,20 +337,9 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
-        let report = shred::remove_interim(&j.source, &j.inventory, method);
-        let mut left: Vec<(PathBuf, String)> = report.changed.clone();
-        left.extend(report.new_files.iter().map(|p| {
-            (
-                p.clone(),
-                "it appeared after the recording was checked".into(),
-            )
-        }));
-        left.extend(report.failed.iter().map(|(p, e)| {
-            (
-                p.clone(),
-                format!("it could not be removed ({e}); it is tried again next run"),
-            )
-        }));
+        let marks = &self.opts.pipeline.redact.marks;
+        let report = shred::remove_interim(&j.source, &j.inventory, marks, method);
+        let left = report.left();
         j.cleanup = Some(journal::Cleanup {
             method: if method == Method::Shred {
                 "shred"
@@ -358,6 +348,7 @@ impl<'a> Context<'a> {
             }
             .into(),
             removed: report.removed.len() + report.already_gone.len(),
+            unlinked_only: report.unlinked_only.len(),
             left,
             at: journal::now_text(),
         });
@@ -508,6 +499,7 @@ impl<'a> Context<'a> {
             destination: self.dest.as_ref().map(|d| d.location()).unwrap_or_default(),
             verify: self.verify_mode().unwrap_or(VerifyMode::Readback),
             interim_removed: cleanup.map(|c| c.removed).unwrap_or(0),
+            interim_unlinked_only: cleanup.map(|c| c.unlinked_only).unwrap_or(0),
             cleanup: cleanup.map(|c| c.method.clone()).unwrap_or_default(),
         }
     }
@@ -553,7 +545,7 @@ fn remove_staged(opts: &Options<'_>, j: &Journal) {
 }
 
 /// The first inventory file that is no longer the file that was checked.
-fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<PathBuf> {
+fn first_change(dir: &Path, inventory: &[discover::Entry]) -> Option<PathBuf> {
     inventory.iter().find_map(|e| {
         let path = dir.join(&e.rel);
         let now = fs::symlink_metadata(&path)

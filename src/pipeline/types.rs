@@ -123,6 +123,9 @@ pub struct Summary {
     pub verify: VerifyMode,
     /// Interim files removed, and how (`shred`, `delete`, `keep`).
     pub interim_removed: usize,
+    /// Of those, files that had other names (hard links): unlinked, not
+    /// overwritten, since overwriting would destroy the other names' data.
+    pub interim_unlinked_only: usize,
     pub cleanup: String,
 }
 

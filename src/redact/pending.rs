@@ -9,12 +9,19 @@
 //! the closed marks that fall inside a recording's time span into lines of
 //! that recording's marks file, leaving the rest pending.
 //!
-//! Invariants: fast and non-interactive (it runs from a hotkey); the file
-//! is rewritten through a temporary file and a rename in the same folder,
-//! so a crash leaves the old or the new state, never half of one. Notes
-//! stay on one line; errors never quote them.
+//! Invariants: fast and non-interactive (it runs from a hotkey). Every
+//! change is a read-modify-write under an exclusive lock on a lock file
+//! beside the state file (`pending-marks.lock`), written with
+//! [`crate::fsutil::write_atomic`] (a unique temporary name, fsync, rename,
+//! fsync of the folder): calls made at the same moment follow one another,
+//! so every call that returns `Ok` has its mark on disk, and a crash leaves
+//! the old or the new state, never half of one. Temporaries a crash left
+//! are removed under the lock. Notes stay on one line; errors never quote
+//! them.
 
 use super::marks::{Point, parse_point};
+use crate::fsutil::{TEMP_PREFIX, write_atomic};
+use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use time::PrimitiveDateTime;
@@ -117,12 +124,46 @@ fn save(path: &Path, marks: &[Pending]) -> Result<(), PendingError> {
         }
         text.push('\n');
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+    write_atomic(path, text.as_bytes()).map_err(io)
+}
+
+/// Held while one call reads, changes and writes the state file at `path`;
+/// released on drop.
+struct Locked {
+    _file: File,
+}
+
+/// Waits for the exclusive lock on the lock file beside `path`, then
+/// removes what interrupted saves of `path` left (no one else writes it
+/// while the lock is held).
+fn lock(path: &Path) -> Result<Locked, PendingError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let lock_path = path.with_extension("lock");
+    let io = |source| PendingError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(io)?;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&lock_path).map_err(io)?;
+    file.lock().map_err(io)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let ours = format!("{TEMP_PREFIX}{name}.");
+    // What recpipe 0.1 used: one shared name for every call.
+    let legacy = path.with_extension("tmp");
+    for item in fs::read_dir(dir).map_err(io)?.flatten() {
+        let stale = item.file_name().to_string_lossy().starts_with(&ours) || item.path() == legacy;
+        if stale && item.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(item.path());
+        }
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    Ok(Locked { _file: file })
 }
 
 /// A time of day `HH:MM[:SS]` on the day of `now` (the day before when
@@ -150,6 +191,7 @@ pub fn record(
     to: Option<&str>,
     note: Option<&str>,
 ) -> Result<Recorded, PendingError> {
+    let _locked = lock(path)?;
     let mut marks = load(path)?;
     let note = note
         .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -238,6 +280,7 @@ fn take(
     duration: Duration,
     remove: bool,
 ) -> Result<Vec<String>, PendingError> {
+    let _locked = if remove { Some(lock(path)?) } else { None };
     let marks = load(path)?;
     let end = start + duration;
     let (mine, rest): (Vec<Pending>, Vec<Pending>) = marks

@@ -201,7 +201,7 @@ pub fn produce(
                 path: file.path.clone(),
                 source,
             };
-            let mut src = std::fs::File::open(&file.path).map_err(read)?;
+            let mut src = crate::fsutil::open_input(&file.path).map_err(read)?;
             let mut out = out;
             let bytes = std::io::copy(&mut src, &mut out).map_err(|source| {
                 PlanError::Media(RedactError::Write {

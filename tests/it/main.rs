@@ -14,6 +14,7 @@ mod corpus;
 mod destination_conformance;
 mod destination_sftp;
 mod destination_trust_host;
+mod faults_files;
 mod faults_pipeline;
 mod media_fuzz;
 mod pipeline_cli;

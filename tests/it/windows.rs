@@ -8,7 +8,7 @@
 use crate::util::{Kind, Recording, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
 use recpipe::journal::{Journal, StateDir};
-use recpipe::shred::{self, Expected, Method};
+use recpipe::shred::{self, Method};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -140,18 +140,9 @@ fn a_non_ascii_recording_is_cleaned_up_whole_from_its_check_inventory() {
     let r = with_participants(JAPANESE, &["佐藤 花子", "Åse Ødegård"]);
     let report = check(&r.dir);
     assert_eq!(report.verdict, Verdict::Complete, "{:?}", report.reasons);
-    let expected: Vec<Expected> = report
-        .inventory
-        .entries
-        .iter()
-        .map(|e| Expected {
-            rel: e.rel.clone(),
-            id: e.id,
-            is_symlink: e.is_symlink,
-        })
-        .collect();
+    let expected = &report.inventory.entries;
     assert_eq!(expected.len(), 4);
-    let cleanup = shred::remove_interim(&r.dir, &expected, Method::Shred);
+    let cleanup = shred::remove_interim(&r.dir, expected, "marks.txt", Method::Shred);
     assert!(cleanup.is_clean(), "{cleanup:?}");
     assert_eq!(cleanup.removed.len(), 4);
     assert!(!r.dir.exists(), "the emptied recording folder is gone");

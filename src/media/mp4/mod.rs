@@ -19,7 +19,6 @@ pub mod write;
 pub use boxes::{BoxHeader, kind_name};
 pub use samples::{Sample, SampleIter};
 
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -205,8 +204,10 @@ pub struct Mp4File {
 
 impl Mp4File {
     /// Opens and checks a file. Reads box headers and the `moov` box only.
+    /// Opens only a regular file, never through a link and never blocking
+    /// ([`crate::fsutil::open_input`]).
     pub fn open(path: &Path) -> Result<Mp4File, Mp4Error> {
-        let file = File::open(path)?;
+        let file = crate::fsutil::open_input(path)?;
         let len = file.metadata()?.len();
         Self::read(&mut BufReader::new(file), len)
     }

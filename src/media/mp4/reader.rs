@@ -20,7 +20,7 @@ pub struct SampleReader {
 impl SampleReader {
     pub fn open(path: &Path) -> io::Result<SampleReader> {
         Ok(SampleReader {
-            reader: BufReader::with_capacity(1 << 20, File::open(path)?),
+            reader: BufReader::with_capacity(1 << 20, crate::fsutil::open_input(path)?),
             pos: 0,
         })
     }

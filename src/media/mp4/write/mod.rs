@@ -18,7 +18,6 @@ mod index;
 use super::reader::{CopyError, SampleReader};
 use super::{Mp4Error, Mp4File, Track};
 use index::{build_moov, ftyp};
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -286,7 +285,7 @@ fn read_moov(path: &Path, file: &Mp4File) -> Result<Vec<u8>, MuxError> {
         .iter()
         .find(|b| &b.kind == b"moov")
         .ok_or(Mp4Error::NoMoov)?;
-    let mut f = BufReader::new(File::open(path).map_err(MuxError::Read)?);
+    let mut f = BufReader::new(crate::fsutil::open_input(path).map_err(MuxError::Read)?);
     f.seek(SeekFrom::Start(moov.body_offset()))
         .map_err(MuxError::Read)?;
     let mut body = vec![0u8; moov.body_len() as usize];
@@ -297,6 +296,7 @@ fn read_moov(path: &Path, file: &Mp4File) -> Result<Vec<u8>, MuxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
     use symphonia::core::formats::FormatOptions;
     use symphonia::core::io::MediaSourceStream;
     use symphonia::core::meta::MetadataOptions;
