@@ -14,6 +14,7 @@ mod corpus;
 mod destination_conformance;
 mod destination_sftp;
 mod destination_trust_host;
+mod destination_tsd;
 mod media_fuzz;
 mod pipeline_cli;
 mod pipeline_file;
