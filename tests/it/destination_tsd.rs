@@ -15,7 +15,9 @@ use recpipe::destination::{
     RetryPolicy, Secret, Sent,
 };
 use sha2::{Digest, Sha256};
+use recpipe::destination::tsd::{Session, TsdDestination};
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,6 +72,13 @@ fn open_with<'p>(
 fn open_basic(s: &TsdServer, path: &str) -> destination::Retrying<'static> {
     open_with(s.config(path, TsdAuth::Basic, CH), &NoTerminal)
         .unwrap_or_else(|e| panic!("open: {e}\n{}", s.log()))
+}
+
+/// The backend alone, without the retry wrapper (as the conformance suite
+/// calls backends), so its errors are seen.
+fn open_raw(s: &TsdServer, path: &str) -> TsdDestination<'static> {
+    let session = Session::new(s.config(path, TsdAuth::Basic, CH), &NoTerminal);
+    TsdDestination::connect(Rc::new(RefCell::new(session))).unwrap()
 }
 
 fn landed(s: &TsdServer, path: &str, name: &str) -> PathBuf {
@@ -168,7 +177,7 @@ fn a_partial_of_other_bytes_is_caught_by_its_last_chunk_and_redone() {
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), "c", LEN, 4);
     let (other, _) = sealed(tmp.path(), "other", LEN, 40);
-    let mut d = open_basic(&s, "");
+    let mut d = open_raw(&s, "");
     // Another version of the file was being uploaded under this name.
     partial(&mut d, tmp.path(), &other, "c.sealed", 2 * CH as usize);
     let err = d
@@ -223,7 +232,7 @@ fn upload_contract_exclusive_create_and_exact_resume() {
     let s = server!();
     let tmp = tempfile::tempdir().unwrap();
     let (local, _) = sealed(tmp.path(), "u", 5000, 10);
-    let mut d = open_basic(&s, "");
+    let mut d = open_raw(&s, "");
     let mut src = File::open(&local).unwrap();
     d.upload("u.sealed", &mut src, 0, &mut |_| {}).unwrap();
     assert!(d.upload("u.sealed", &mut src, 0, &mut |_| {}).is_err());
@@ -289,7 +298,7 @@ fn chunks_out_of_order_never_corrupt_an_upload() {
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), "o", LEN, 13);
     let bytes = std::fs::read(&local).unwrap();
-    let mut d = open_basic(&s, "");
+    let mut d = open_raw(&s, "");
     partial(&mut d, tmp.path(), &local, "o.sealed", 2 * CH as usize);
     // Someone sends chunk 5 of this upload (chunk 3 is next): refused.
     let list = ureq_get(&s, "/v1/p11/files/resumables");
