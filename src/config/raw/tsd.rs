@@ -61,10 +61,7 @@ pub(super) fn destination(
         (raw.identity_file.as_ref(), "identity_file"),
     ] {
         if let Some(v) = value {
-            return Err(loc.at(
-                v,
-                format!("{key} belongs to kind = \"sftp\", not \"tsd\""),
-            ));
+            return Err(loc.at(v, format!("{key} belongs to kind = \"sftp\", not \"tsd\"")));
         }
     }
     if let Some(p) = &raw.port {
@@ -111,7 +108,9 @@ pub(super) fn destination(
             let prefix = format!("{project}-");
             if !g_text.starts_with(&prefix)
                 || !g_text.ends_with("-group")
-                || !g_text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                || !g_text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
             {
                 return Err(loc.at(
                     g,
@@ -166,10 +165,7 @@ pub(super) fn destination(
         "basic" | "login" => {
             for (value, key) in [(&raw.link, "link"), (&raw.secret_file, "secret_file")] {
                 if let Some(v) = value {
-                    return Err(loc.at(
-                        v,
-                        format!("{key} belongs to auth = \"import-link\""),
-                    ));
+                    return Err(loc.at(v, format!("{key} belongs to auth = \"import-link\"")));
                 }
             }
             if auth_raw.get_ref() == "basic" {
@@ -247,9 +243,7 @@ pub(super) fn destination(
 }
 
 fn is_project(p: &str) -> bool {
-    p.len() >= 2
-        && p.starts_with('p')
-        && p[1..].chars().all(|c| c.is_ascii_digit())
+    p.len() >= 2 && p.starts_with('p') && p[1..].chars().all(|c| c.is_ascii_digit())
 }
 
 /// A name TSD's importer accepts: `[A-Za-z0-9._-]`, not starting with `.`
@@ -275,7 +269,9 @@ fn check_url(url: &str) -> Result<String, String> {
         return Err(format!("url {url:?} names no host"));
     }
     if rest.contains(['?', '#']) {
-        return Err(format!("url {url:?}: give only the API's address, no query"));
+        return Err(format!(
+            "url {url:?}: give only the API's address, no query"
+        ));
     }
     match scheme {
         "https" => Ok(trimmed.to_string()),

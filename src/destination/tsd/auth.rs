@@ -186,11 +186,7 @@ impl<'p> Session<'p> {
 
     fn refresh(&mut self, api: &Api, refresh: &str) -> Result<Tokens, DestError> {
         let key = self.api_key()?;
-        let url = format!(
-            "{}/v1/{}/auth/refresh/token",
-            api.base(),
-            self.cfg.project
-        );
+        let url = format!("{}/v1/{}/auth/refresh/token", api.base(), self.cfg.project);
         let body = Zeroizing::new(
             serde_json::json!({ "refresh_token": refresh })
                 .to_string()
@@ -238,10 +234,7 @@ impl<'p> Session<'p> {
                 ));
             }
             s => {
-                return Err(refused(format!(
-                    "TSD answered {s}: {}",
-                    reply.short_text()
-                )));
+                return Err(refused(format!("TSD answered {s}: {}", reply.short_text())));
             }
         }
         #[derive(serde::Deserialize)]
@@ -345,8 +338,8 @@ mod tests {
     #[test]
     fn claims_are_read_from_the_middle_part() {
         use base64::Engine;
-        let mid = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"exp":123,"proj":"p11"}"#);
+        let mid =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":123,"proj":"p11"}"#);
         let c = claims(&format!("x.{mid}.y")).unwrap();
         assert_eq!(c["exp"], 123);
         assert!(claims("nodots").is_none());

@@ -29,11 +29,7 @@ impl Reply {
     /// The body as text, cut to one short line, for messages.
     pub fn short_text(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
-        let line: String = text
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect();
+        let line: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
         if line.is_empty() {
             "(no text)".into()
         } else {
@@ -75,7 +71,13 @@ impl Api {
     }
 
     /// An error about `op` on `path` at this destination.
-    pub fn error(&self, op: &'static str, path: &str, message: String, class: ErrorClass) -> DestError {
+    pub fn error(
+        &self,
+        op: &'static str,
+        path: &str,
+        message: String,
+        class: ErrorClass,
+    ) -> DestError {
         DestError::Remote {
             location: self.location.clone(),
             op,
@@ -134,7 +136,12 @@ impl Api {
     }
 
     /// `POST url` with `Authorization: Bearer KEY` and an optional JSON body.
-    pub fn post_json(&self, url: &str, bearer: &str, body: Option<&[u8]>) -> Result<Reply, DestError> {
+    pub fn post_json(
+        &self,
+        url: &str,
+        bearer: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, DestError> {
         let req = self
             .agent
             .post(url)

@@ -131,7 +131,11 @@ impl<'p> TsdDestination<'p> {
         self.api.error(
             op,
             name,
-            format!("the server answered {}: {}{hint}", reply.status, reply.short_text()),
+            format!(
+                "the server answered {}: {}{hint}",
+                reply.status,
+                reply.short_text()
+            ),
             class,
         )
     }
@@ -176,9 +180,7 @@ impl<'p> TsdDestination<'p> {
             )
         };
         let doc = reply.json().ok_or_else(|| bad("not JSON"))?;
-        let list = doc["resumables"]
-            .as_array()
-            .ok_or_else(|| bad("no list"))?;
+        let list = doc["resumables"].as_array().ok_or_else(|| bad("no list"))?;
         let group = self.session.borrow().cfg().group.clone();
         let mut found = Vec::new();
         for r in list {
@@ -457,7 +459,9 @@ impl Destination for TsdDestination<'_> {
             let (got, max_chunk) =
                 self.send_chunk(name, src, num, id.as_deref(), pos, n, &mut *progress)?;
             if len == 0 {
-                self.empty.borrow_mut().insert(name.to_string(), got.clone());
+                self.empty
+                    .borrow_mut()
+                    .insert(name.to_string(), got.clone());
             }
             id = Some(got);
             num = max_chunk + 1;

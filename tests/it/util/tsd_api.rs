@@ -29,7 +29,10 @@ pub fn vendor_dir() -> Option<PathBuf> {
 fn python() -> Option<PathBuf> {
     let p = std::env::var_os("RECPIPE_PYTHON").map(PathBuf::from)?;
     let ok = Command::new(&p)
-        .args(["-c", "import tornado, jwcrypto, pyresumable, pysquril, magic, libnacl"])
+        .args([
+            "-c",
+            "import tornado, jwcrypto, pyresumable, pysquril, magic, libnacl",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -51,8 +51,11 @@ def _move(value):
 
 
 config = _move(config)
-with open(STATE) as f:
-    config["jwt_secret"] = json.load(f)["secret"]
+# RECPIPE_TSD_UNSIGNED=1 (benches/tsd-vs-tacl.sh only): the dev default of
+# no signature check, so tacl's `--env dev` tokens from /v1/p11/token work.
+if os.environ.get("RECPIPE_TSD_UNSIGNED") != "1":
+    with open(STATE) as f:
+        config["jwt_secret"] = json.load(f)["secret"]
 config["disallowed_start_chars"] = ".~"
 config["port"] = PORT
 config_path = os.path.join(ROOT, "file-api-config.yaml")
