@@ -250,12 +250,10 @@ impl<'p> TsdDestination<'p> {
         &self,
         name: &str,
         src: &mut File,
-        num: u64,
-        id: Option<&str>,
-        pos: u64,
-        len: u64,
+        chunk: Chunk<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(String, u64), DestError> {
+        let Chunk { num, id, pos, len } = chunk;
         let mut url = format!("{}?chunk={num}", self.stream_url(name));
         if let Some(id) = id {
             url.push_str(&format!("&id={id}"));
@@ -319,6 +317,15 @@ impl<'p> TsdDestination<'p> {
         }
         Ok((got_id, max_chunk))
     }
+}
+
+/// One chunk to send: its number, the upload's id (none for the first),
+/// and where in the file it starts and how long it is.
+struct Chunk<'a> {
+    num: u64,
+    id: Option<&'a str>,
+    pos: u64,
+    len: u64,
 }
 
 /// A reader that hashes and reports what passes through it.
@@ -456,8 +463,13 @@ impl Destination for TsdDestination<'_> {
         // An empty file is one empty chunk, so the server has a record.
         while pos < len || id.is_none() {
             let n = (len - pos).min(self.chunk_size);
-            let (got, max_chunk) =
-                self.send_chunk(name, src, num, id.as_deref(), pos, n, &mut *progress)?;
+            let chunk = Chunk {
+                num,
+                id: id.as_deref(),
+                pos,
+                len: n,
+            };
+            let (got, max_chunk) = self.send_chunk(name, src, chunk, &mut *progress)?;
             if len == 0 {
                 self.empty
                     .borrow_mut()
