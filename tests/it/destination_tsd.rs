@@ -570,6 +570,15 @@ fn scheduled_run(auth: &str) {
     let folder = s.import_dir().join("p11-member-group/recpipe");
     let files = w.delivered(&folder);
     world::check_delivery(&w, &files);
+    let manifest = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("manifest"))
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&w.open(manifest)).unwrap();
+    assert_eq!(
+        m["verification"], "chunk-md5",
+        "the manifest says how it was verified"
+    );
     assert!(!w.recording().exists(), "the interim copy is still there");
     assert!(!stderr.contains(tsd_api::API_KEY) && !stderr.contains(tsd_api::LINK_SECRET));
 }
