@@ -15,6 +15,7 @@ mod destination_conformance;
 mod destination_sftp;
 mod destination_trust_host;
 mod destination_tsd;
+mod destination_tsd_config;
 mod media_fuzz;
 mod pipeline_cli;
 mod pipeline_file;
