@@ -17,6 +17,12 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v sftp >/dev/null 2>&1   || need+=(openssh-client)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+# TSD's file API (tests/it/util/tsd_api.rs starts it per test; nothing is
+# started here): it calls sudo, and its Python packages need libmagic and
+# libsodium.
+command -v sudo >/dev/null 2>&1   || need+=(sudo)
+ldconfig -p | grep -q 'libmagic.so.1 '  || need+=(libmagic1)
+ldconfig -p | grep -q 'libsodium.so.23 ' || need+=(libsodium23)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then
     ls /lib/*/security/pam_google_authenticator.so /usr/lib/*/security/pam_google_authenticator.so \

@@ -104,6 +104,7 @@ impl Printer {
                 let how = match summary.verify {
                     VerifyMode::Readback => "uploaded, read back and compared",
                     VerifyMode::Size => "uploaded, size compared",
+                    VerifyMode::ChunkMd5 => "uploaded, every chunk's MD5 and the size compared",
                 };
                 for name in &summary.uploaded {
                     lines.push(format!("  {how}: {name}"));

@@ -113,6 +113,7 @@ pub fn describe(p: &Pipeline) -> Vec<String> {
             path.display(),
             verify_words(*verify)
         )),
+        Some(Destination::Tsd(t)) => out.extend(describe_tsd(t)),
         None => out.push("Sends the outputs nowhere (green data only).".to_string()),
     }
     let action = match p.cleanup.interim {
@@ -140,7 +141,51 @@ fn verify_words(v: VerifyMode) -> &'static str {
             "verifies every upload by reading it back and comparing its SHA-256 with what was sent"
         }
         VerifyMode::Size => "verifies every upload by its size only",
+        VerifyMode::ChunkMd5 => {
+            "verifies every upload chunk by chunk (each chunk's MD5 compared with what the server recorded as it arrived) and by its size at the end; an import token cannot read files back, so this is all TSD's file API offers"
+        }
     }
+}
+
+/// The TSD file API route: where files land, and what the route needs.
+fn describe_tsd(t: &Tsd) -> Vec<String> {
+    let folder = if t.path.is_empty() {
+        t.group.clone()
+    } else {
+        format!("{}/{}", t.group, t.path)
+    };
+    let route = match &t.auth {
+        TsdAuth::Basic => format!(
+            "Logs in with auth = \"basic\": the API key in {} alone, which TSD accepts only from an address it allow-listed for that key (ask TSD to allow this PC's address); no person is needed, so a scheduled run uploads.",
+            t.api_key_file.display()
+        ),
+        TsdAuth::ImportLink {
+            link_id,
+            secret_file,
+        } => format!(
+            "Logs in with auth = \"import-link\": the import link {link_id} that the project owner made in TSD, with the API key in {}{}; no person is needed, so a scheduled run uploads, for as long as the link is valid.",
+            t.api_key_file.display(),
+            secret_file
+                .as_ref()
+                .map(|f| format!(" and the link's secret in {}", f.display()))
+                .unwrap_or_default()
+        ),
+        TsdAuth::Login => format!(
+            "Logs in with auth = \"login\": a TSD user name (pXX-name), password and one-time code typed at the terminal, with the API key in {}; the token is renewed with refresh tokens for a working day. A scheduled run cannot answer and waits for `recpipe run` from a terminal.",
+            t.api_key_file.display()
+        ),
+    };
+    vec![
+        format!(
+            "Uploads over HTTPS to TSD's file API at {} for project {}, into the import area's folder {folder} (inside TSD: /tsd/{}/data/durable/file-import/{folder}), in resumable chunks of {} bytes; an existing file of the same name is never overwritten; {}.",
+            t.url,
+            t.project,
+            t.project,
+            t.chunk_size,
+            verify_words(t.verify)
+        ),
+        route,
+    ]
 }
 
 /// `recpipe1abcdefgh…wxyz`: enough to tell keys apart.

@@ -14,6 +14,7 @@ mod describe;
 mod raw;
 
 pub use describe::describe;
+pub use raw::tsd::is_tsd_name;
 
 use crate::duration::HumanDuration;
 use std::fmt;
@@ -102,6 +103,11 @@ pub enum VerifyMode {
     Readback,
     /// Compare sizes only.
     Size,
+    /// Compare every chunk's MD5 with what the server recorded as it was
+    /// uploaded, then the size at the end: what TSD's file API offers, whose
+    /// import tokens cannot read files back (`kind = "tsd"` only).
+    #[serde(rename = "chunk-md5")]
+    ChunkMd5,
 }
 
 /// What happens to the interim recording after the outputs are safe.
@@ -181,12 +187,68 @@ pub enum Destination {
         path: PathBuf,
         verify: VerifyMode,
     },
+    /// TSD's HTTPS file API (what TSD's own client `tacl` speaks).
+    Tsd(Tsd),
 }
 
 impl Destination {
     pub fn verify(&self) -> VerifyMode {
         match self {
             Destination::Sftp { verify, .. } | Destination::Dir { verify, .. } => *verify,
+            Destination::Tsd(t) => t.verify,
+        }
+    }
+}
+
+/// TSD's production file API, as tacl names it.
+pub const TSD_DEFAULT_URL: &str = "https://api.tsd.usit.no";
+
+/// tacl's default chunk size (`50mb`, which tacl reads as 50,000,000 bytes).
+pub const TSD_DEFAULT_CHUNK_SIZE: u64 = 50_000_000;
+
+/// `[destination] kind = "tsd"`: uploads to a TSD project's import area
+/// through the file API. No secret is held here: only the files they are in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tsd {
+    /// The project, `p11`.
+    pub project: String,
+    /// The API's base URL without `/v1` (`https://api.tsd.usit.no`).
+    pub url: String,
+    /// The group that owns the uploads (`p11-member-group`).
+    pub group: String,
+    /// Folders under the group, `/`-separated; empty for the group's top.
+    pub path: String,
+    pub auth: TsdAuth,
+    /// The file holding the client's API key (every route needs one).
+    pub api_key_file: PathBuf,
+    /// Bytes per resumable chunk.
+    pub chunk_size: u64,
+    pub verify: VerifyMode,
+}
+
+/// How recpipe gets its tokens from TSD's authentication API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TsdAuth {
+    /// The API key alone, from an address TSD allow-listed for it.
+    Basic,
+    /// An import link from the project (its id), with its secret when the
+    /// link has one.
+    ImportLink {
+        link_id: String,
+        secret_file: Option<PathBuf>,
+    },
+    /// A TSD user's name, password and one-time code, asked at the terminal;
+    /// the token is renewed with refresh tokens for a working day.
+    Login,
+}
+
+impl TsdAuth {
+    /// The value of `auth` that chose this route.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TsdAuth::Basic => "basic",
+            TsdAuth::ImportLink { .. } => "import-link",
+            TsdAuth::Login => "login",
         }
     }
 }

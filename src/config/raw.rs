@@ -6,6 +6,8 @@ use super::*;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub(super) mod tsd;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPipeline {
@@ -54,6 +56,7 @@ struct RawSeal {
 enum DestKind {
     Sftp,
     Dir,
+    Tsd,
 }
 
 #[derive(Deserialize)]
@@ -66,7 +69,16 @@ struct RawDestination {
     path: Option<Spanned<String>>,
     known_hosts: Option<Spanned<String>>,
     identity_file: Option<Spanned<String>>,
-    verify: Option<VerifyMode>,
+    verify: Option<Spanned<VerifyMode>>,
+    // kind = "tsd" (src/config/raw/tsd.rs)
+    project: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    group: Option<Spanned<String>>,
+    auth: Option<Spanned<String>>,
+    api_key_file: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    secret_file: Option<Spanned<String>>,
+    chunk_size: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -387,7 +399,17 @@ fn destination(
 ) -> Result<Destination, ConfigError> {
     let raw = raw.into_inner();
     let kind = *raw.kind.get_ref();
-    let verify = raw.verify.unwrap_or(VerifyMode::Readback);
+    tsd::refuse_tsd_keys(loc, &raw, kind)?;
+    let verify = match &raw.verify {
+        Some(v) if *v.get_ref() == VerifyMode::ChunkMd5 && kind != DestKind::Tsd => {
+            return Err(loc.at(
+                v,
+                "verify = \"chunk-md5\" is how kind = \"tsd\" verifies; use \"readback\" or \"size\"",
+            ));
+        }
+        Some(v) => *v.get_ref(),
+        None => VerifyMode::Readback,
+    };
     let required =
         |v: Option<Spanned<String>>, key: &str| -> Result<Spanned<String>, ConfigError> {
             match v {
@@ -443,5 +465,6 @@ fn destination(
                 verify,
             })
         }
+        DestKind::Tsd => tsd::destination(loc, raw, base),
     }
 }

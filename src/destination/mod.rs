@@ -21,6 +21,7 @@ pub mod retry;
 pub mod sftp;
 mod stream;
 mod transfer;
+pub mod tsd;
 
 pub use error::{DestError, ErrorClass};
 pub use prompt::{NoTerminal, PromptError, Prompter, Secret};
@@ -171,6 +172,17 @@ pub fn open<'p>(
                 Box::new(move || {
                     Ok(Box::new(sftp::SftpDestination::connect(&target, prompter)?) as _)
                 }),
+                policy,
+            )
+        }
+        config::Destination::Tsd(cfg) => {
+            // One session for every reconnect: tokens outlive connections.
+            let session = std::rc::Rc::new(std::cell::RefCell::new(tsd::Session::new(
+                cfg.clone(),
+                prompter,
+            )));
+            Retrying::new(
+                Box::new(move || Ok(Box::new(tsd::TsdDestination::connect(session.clone())?) as _)),
                 policy,
             )
         }

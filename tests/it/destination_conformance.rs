@@ -560,3 +560,49 @@ conformance!(
     a_changed_local_file_is_not_uploaded,
     retries_resume_retryable_failures_and_stop_at_permanent_ones,
 );
+
+/// TSD's file API (its real server, tests/it/util/tsd_api.rs). It verifies
+/// with `chunk-md5`, not a read-back, and its partials are the server's
+/// resumable records, not files: the checks above that read back or plant
+/// partial files have their TSD counterparts in `destination_tsd`; these run
+/// here unchanged.
+#[cfg(unix)]
+mod tsd {
+    use super::*;
+    use crate::util::tsd_api::TsdServer;
+    use recpipe::config::TsdAuth;
+    use recpipe::destination::tsd::{Session, TsdDestination};
+
+    struct TsdBackend {
+        server: TsdServer,
+    }
+
+    impl Backend for TsdBackend {
+        fn open(&self) -> Box<dyn Destination> {
+            let cfg = self.server.config("out/sub", TsdAuth::Basic, 256 * 1024);
+            let session = std::rc::Rc::new(std::cell::RefCell::new(Session::new(cfg, &NoTerminal)));
+            match TsdDestination::connect(session) {
+                Ok(d) => Box::new(d),
+                Err(e) => panic!("connect: {e}\nserver log:\n{}", self.server.log()),
+            }
+        }
+        fn local(&self, name: &str) -> PathBuf {
+            self.server
+                .import_dir()
+                .join("p11-member-group/out/sub")
+                .join(name)
+        }
+    }
+
+    macro_rules! tsd_checks {
+        ($($check:ident),* $(,)?) => {
+            $( #[test] fn $check() {
+                if let Some(server) = TsdServer::start() {
+                    super::$check(&TsdBackend { server });
+                }
+            } )*
+        };
+    }
+
+    tsd_checks!(bad_names_are_refused, a_changed_local_file_is_not_uploaded);
+}

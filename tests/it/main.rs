@@ -14,6 +14,8 @@ mod corpus;
 mod destination_conformance;
 mod destination_sftp;
 mod destination_trust_host;
+mod destination_tsd;
+mod destination_tsd_config;
 mod faults_files;
 mod faults_pipeline;
 mod media_fuzz;

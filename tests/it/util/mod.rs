@@ -8,6 +8,8 @@ pub mod media_gen;
 #[cfg(unix)]
 pub mod sshd;
 pub mod tools;
+#[cfg(unix)]
+pub mod tsd_api;
 #[cfg(windows)]
 pub mod wine_sshd;
 pub mod world;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# recpipe's TSD file-API upload against TSD's own client, tacl (PyPI
+# tsd-api-client, `tacl p11 --env dev --upload`), to the same local file-API
+# server (the vendored real server, tests/it/util/tsd_server.py, on
+# localhost:3003 where tacl's dev environment looks), the same sealed files,
+# in the same run, both as resumable chunked uploads of 50 MB chunks
+# (tacl's default chunk size; its resumable threshold is lowered so it
+# chunks as recpipe does). Wall time includes each tool's start and login.
+# Prints the throughput ratio recpipe / tacl (goal >= 1.0).
+#
+# Usage: benches/tsd-vs-tacl.sh [MiB per file] [files]   (default 256 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mib="${1:-256}"
+count="${2:-3}"
+python=$(scripts/test-venv.sh)
+venv_bin=$(dirname "$python")
+vendor="${RECPIPE_TSD_FILE_API:-../shared/vendor/tsd-file-api}"
+[ -f "$vendor/tsdfileapi/api.py" ] || { echo "no tsd-file-api at $vendor" >&2; exit 1; }
+getent group p11-member-group >/dev/null || groupadd p11-member-group
+
+work=$(mktemp -d -t tsd-bench.XXXXXX)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cp -r "$vendor" "$work/server"
+mkdir -p "$work/root" "$work/files"
+echo "bench-key" > "$work/api-key"
+secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+cat > "$work/state.json" <<JSON
+{"secret": "$secret", "api_keys": {"bench-key": {"name": "recpipe"}},
+ "basic_allowed": ["127.0.0.1"], "token_seconds": 3600, "refreshes": 5}
+JSON
+(cd "$work/server" && RECPIPE_TSD_ROOT="$work/root" RECPIPE_TSD_PORT=3003 \
+    RECPIPE_TSD_STATE="$work/state.json" RECPIPE_TSD_UNSIGNED=1 \
+    exec "$python" "$OLDPWD/tests/it/util/tsd_server.py" >"$work/server.log" 2>&1) &
+server_pid=$!
+for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/3003) 2>/dev/null && break; sleep 0.2; done
+
+# "Sealed" files: random bytes are what sealed files look like.
+for i in $(seq "$count"); do
+    head -c "$((mib * 1024 * 1024))" /dev/urandom > "$work/files/f$i.sealed"
+done
+total=$((mib * count))
+
+# The dev profile: dependencies are optimised there too (Cargo.toml). The
+# test binary is run directly, so cargo's own start-up is not timed.
+bin=$(cargo test --test it --no-run 2>&1 | grep -o 'target/[a-z]*/deps/it-[0-9a-f]*' | head -1)
+start=$(date +%s.%N)
+RECPIPE_TSD_BENCH_URL=http://127.0.0.1:3003 RECPIPE_TSD_BENCH_KEY="$work/api-key" \
+    RECPIPE_TSD_BENCH_DIR="$work/files" \
+    "$bin" destination_tsd::bench_upload --ignored --exact --quiet >"$work/recpipe.log" 2>&1 \
+    || { cat "$work/recpipe.log" >&2; exit 1; }
+recpipe_s=$(echo "$(date +%s.%N) - $start" | bc)
+
+start=$(date +%s.%N)
+for f in "$work"/files/*; do
+    "$venv_bin/tacl" p11 --env dev --basic --api-key bench-key --upload "$f" \
+        --remote-path tacl --resumable-threshold 1mb >/dev/null
+done
+tacl_s=$(echo "$(date +%s.%N) - $start" | bc)
+
+for f in "$work"/files/*; do
+    n=$(basename "$f")
+    for who in recpipe tacl; do
+        cmp -s "$f" "$work/root/p11/import/p11-member-group/$who/$n" \
+            || { echo "$who: $n did not land intact" >&2; exit 1; }
+    done
+done
+awk -v t="$total" -v r="$recpipe_s" -v c="$tacl_s" 'BEGIN {
+    printf "%d MiB in all, loopback file API\n", t
+    printf "  recpipe  %6.1f s  %6.0f MiB/s\n", r, t / r
+    printf "  tacl     %6.1f s  %6.0f MiB/s\n", c, t / c
+    printf "ratio (recpipe / tacl throughput): %.2f\n", c / r
+}'
