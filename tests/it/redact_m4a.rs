@@ -5,6 +5,7 @@
 
 
 use crate::util::media_gen::*;
+use crate::util::tools;
 use recpipe::media::audio::decode_to_end;
 use recpipe::media::mp4::Mp4File;
 use recpipe::redact::{Range, RedactMode, m4a};
