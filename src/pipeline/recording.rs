@@ -140,7 +140,8 @@ impl<'a> Context<'a> {
             let Some(config) = &self.opts.pipeline.destination else {
                 return Err(Stop::Broken("the pipeline has no [destination]".into()));
             };
-            match destination::open(config, self.opts.prompter, self.opts.retry) {
+            let (prompter, retry, stop) = (self.opts.prompter, self.opts.retry, self.opts.stop);
+            match destination::open(config, prompter, retry, stop) {
                 Ok(d) => self.dest = Some(d),
                 Err(e) if needs_person(&e) => {
                     self.login_wait = Some(e.to_string());

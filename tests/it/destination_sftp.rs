@@ -12,7 +12,7 @@ use crate::util::sshd;
 use recpipe::config::{self, VerifyMode};
 use recpipe::destination::sftp::{SftpDestination, Target};
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, NoTerminal, PromptError, Prompter,
+    self, DestError, Destination, ErrorClass, Expected, NoTerminal, Notice, PromptError, Prompter,
     RetryPolicy, Retrying, Secret, Sent,
 };
 use sha2::{Digest, Sha256};
@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn target(s: &sshd::Sshd, port: u16, known_hosts: PathBuf) -> Target {
     Target {
@@ -373,7 +375,11 @@ fn a_connection_cut_mid_file_is_resumed() {
     let sent = {
         let mut d = Retrying::new(Box::new(|| Ok(Box::new(connect(&t)?) as _)), quick(4))
             .unwrap()
-            .on_retry(|_| retries += 1);
+            .on_notice(|n| {
+                if matches!(n, Notice::Retry(_)) {
+                    retries += 1
+                }
+            });
         destination::send(
             &mut d,
             &local,
@@ -412,7 +418,11 @@ fn a_killed_server_is_reconnected_to_and_the_upload_resumed() {
     let sent = {
         let mut d = Retrying::new(Box::new(|| Ok(Box::new(connect(&t)?) as _)), quick(5))
             .unwrap()
-            .on_retry(|_| retries += 1);
+            .on_notice(|n| {
+                if matches!(n, Notice::Retry(_)) {
+                    retries += 1
+                }
+            });
         destination::send(
             &mut d,
             &local,
@@ -480,7 +490,7 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), 12345);
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default()).unwrap();
+    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
     assert!(d.location().starts_with("sftp://"), "{}", d.location());
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(s.files.join("from-config/c.age").is_file());
@@ -489,7 +499,7 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
         path: tmp.path().join("dest"),
         verify: VerifyMode::Size,
     };
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default()).unwrap();
+    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(tmp.path().join("dest/c.age").is_file());
 }
