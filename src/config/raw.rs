@@ -66,7 +66,7 @@ struct RawDestination {
     path: Option<Spanned<String>>,
     known_hosts: Option<Spanned<String>>,
     identity_file: Option<Spanned<String>>,
-    verify: Option<VerifyMode>,
+    verify: Option<Spanned<VerifyMode>>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +222,23 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
 
     let keep = keep(&loc, raw.keep, classification)?;
     let seal = raw.seal.map(|s| seal(&loc, s, base)).transpose()?;
+    // Size alone cannot tell this sealing from another of the same length,
+    // and the interim copy of protected data is deleted on its word
+    // (docs/destinations.md, "Verification").
+    let size_only = raw.destination.as_ref().and_then(|d| {
+        d.get_ref()
+            .verify
+            .as_ref()
+            .filter(|v| *v.get_ref() == VerifyMode::Size)
+    });
+    if let Some(v) = size_only.filter(|_| classification.is_protected()) {
+        return Err(loc.at(
+            v,
+            format!(
+                "{classification} data is removed from the PC only after its upload is read back and compared: remove verify = \"size\" (the default is \"readback\")"
+            ),
+        ));
+    }
     let destination = raw
         .destination
         .map(|d| destination(&loc, d, base))
@@ -387,7 +404,10 @@ fn destination(
 ) -> Result<Destination, ConfigError> {
     let raw = raw.into_inner();
     let kind = *raw.kind.get_ref();
-    let verify = raw.verify.unwrap_or(VerifyMode::Readback);
+    let verify = raw
+        .verify
+        .as_ref()
+        .map_or(VerifyMode::Readback, |v| *v.get_ref());
     let required =
         |v: Option<Spanned<String>>, key: &str| -> Result<Spanned<String>, ConfigError> {
             match v {

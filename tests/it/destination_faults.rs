@@ -585,3 +585,29 @@ fn a_partial_left_by_another_sealing_is_not_completed() {
     let (a, b) = ("o-Size.sealed", "o-Readback.sealed");
     check_folder(&out, &[(a, &new), (b, &new)]);
 }
+
+/// Issue 13 item 1's decision: size-only verification can never be the
+/// reason a red or yellow interim copy is removed, so such pipelines are
+/// refused at load, naming the line; green ones may still use it.
+#[test]
+fn size_only_verification_is_refused_for_red_and_yellow() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Identity::generate().unwrap().recipient().to_string();
+    for (class, refused) in [("red", true), ("yellow", true), ("green", false)] {
+        let text = format!(
+            "name = \"p\"\nclassification = \"{class}\"\n[keep]\ntracks = [\"mixed-audio\"]\n\
+             [seal]\nrecipients = [\"{key}\"]\n\
+             [destination]\nkind = \"dir\"\npath = \"out\"\nverify = \"size\"\n"
+        );
+        let path = dir.path().join(format!("{class}.toml"));
+        std::fs::write(&path, text).unwrap();
+        match recpipe::config::Pipeline::load(&path) {
+            Ok(_) => assert!(!refused, "{class} with verify = size was accepted"),
+            Err(e) => {
+                assert!(refused, "{class}: {e}");
+                let msg = e.to_string();
+                assert!(msg.contains(":10:") && msg.contains("readback"), "{msg}");
+            }
+        }
+    }
+}

@@ -168,6 +168,70 @@ fn a_mismatched_host_key_is_refused_plain_or_hashed() {
     assert!(matches!(err, DestError::HostKeyMismatch { .. }), "{err}");
 }
 
+/// Issue 13 item 3: a key marked `@revoked` is refused even when a plain
+/// line trusts it (as OpenSSH refuses it; `ssh` is the oracle), and says so.
+#[test]
+fn a_revoked_host_key_is_refused_even_beside_a_line_that_trusts_it() {
+    let s = sshd::Sshd::start();
+    let kh = s.dir.path().join("kh");
+    std::fs::write(
+        &kh,
+        format!("@revoked * {}\n{}", s.host_key, s.known_hosts_line(s.port)),
+    )
+    .unwrap();
+    let err = connect(&target(&s, s.port, kh.clone())).err().unwrap();
+    assert!(matches!(err, DestError::HostKeyRevoked { .. }), "{err}");
+    assert!(err.to_string().contains("@revoked"), "{err}");
+    assert!(err.to_string().contains(&host_fingerprint(&s)), "{err}");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    // OpenSSH refuses the same file.
+    let out = Command::new("ssh")
+        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .arg("-i")
+        .arg(&s.client_key)
+        .args(["-p", &s.port.to_string(), "127.0.0.1", "true"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("REVOKED"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Hashing the plain line changes nothing.
+    hash_known_hosts_keeping_markers(&kh);
+    let err = connect(&target(&s, s.port, kh)).err().unwrap();
+    assert!(matches!(err, DestError::HostKeyRevoked { .. }), "{err}");
+}
+
+/// `ssh-keygen -H` refuses files with marker lines, so hash the plain line
+/// alone and put the marker back.
+fn hash_known_hosts_keeping_markers(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (markers, plain): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with('@'));
+    std::fs::write(path, plain.join("\n") + "\n").unwrap();
+    hash_known_hosts(path);
+    let hashed = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, markers.join("\n") + "\n" + &hashed).unwrap();
+}
+
+/// `@cert-authority` lines are never trust: recpipe does not check host
+/// certificates, so the server's own key as a "CA" leaves it unknown.
+#[test]
+fn a_cert_authority_line_is_never_trust() {
+    let s = sshd::Sshd::start();
+    let kh = s.dir.path().join("kh");
+    std::fs::write(
+        &kh,
+        format!("@cert-authority [127.0.0.1]:{},* {}\n", s.port, s.host_key),
+    )
+    .unwrap();
+    let err = connect(&target(&s, s.port, kh)).err().unwrap();
+    assert!(matches!(err, DestError::UnknownHostKey { .. }), "{err}");
+}
+
 #[test]
 fn hashed_and_bracketed_port_entries_are_recognised() {
     let s = sshd::Sshd::start();

@@ -138,6 +138,13 @@ pub fn open_checked(target: &Target) -> Result<Session, DestError> {
             fingerprint,
             known_hosts,
         }),
+        HostKeyStatus::Revoked => Err(DestError::HostKeyRevoked {
+            host,
+            port,
+            key_type,
+            fingerprint,
+            known_hosts,
+        }),
     }
 }
 
