@@ -5,12 +5,12 @@
 use clap::Args;
 use recpipe::exit::ExitStatus;
 use recpipe::seal::file::{
-    FileError, decrypted_name, read_identity_file, read_recipients_file, seal_file, sealed_name,
-    write_identity_file,
+    FileError, decrypted_name, read_identity_file, read_recipients_file, remove_stale_partials,
+    seal_file, sealed_name, write_identity_file,
 };
 use recpipe::seal::{Identity, KeyError, OpenError, Passphrase, Recipient, Unlock};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
@@ -56,9 +56,17 @@ pub struct DecryptArgs {
     /// Ask for the passphrase on the terminal (it is never taken from arguments).
     #[arg(long, conflicts_with = "identities")]
     passphrase: bool,
-    /// Folder for the decrypted files (default: beside each sealed file).
-    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
-    dir: Option<PathBuf>,
+    /// Where the decrypted output goes (default: beside each sealed file).
+    /// With one FILE: an existing folder, a folder to create when OUT ends
+    /// with `/`, or else the output file itself. With several: a folder,
+    /// created if missing. Never overwrites a file.
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "output-dir",
+        value_name = "OUT"
+    )]
+    output: Option<PathBuf>,
     /// Sealed files; `name.sealed` decrypts to `name`.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -176,9 +184,34 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
         }
         Unlock::Identities(&identities)
     };
+    let target = match output_target(args.output.as_deref(), args.files.len()) {
+        Ok(t) => t,
+        Err(status) => return status,
+    };
+    interruption_removes_partials();
+    let mut cleaned = std::collections::HashSet::new();
     let mut status = ExitStatus::Success;
     for file in &args.files {
-        let output = decrypted_name(file, args.dir.as_deref());
+        let output = match &target {
+            Target::Beside => decrypted_name(file, None),
+            Target::Folder(dir) => decrypted_name(file, Some(dir)),
+            Target::File(path) => path.clone(),
+        };
+        // What a killed decrypt left in this folder goes first.
+        let folder = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if cleaned.insert(folder.clone()) {
+            match remove_stale_partials(&folder) {
+                Ok(0) => {}
+                Ok(n) => eprintln!(
+                    "Removed {n} partial output(s) a stopped decrypt had left in {}.",
+                    folder.display()
+                ),
+                Err(e) => return fail(&e),
+            }
+        }
         match recpipe::seal::file::decrypt_file(file, &output, unlock) {
             Ok(_) => println!("{}", output.display()),
             Err(e) => {
@@ -193,12 +226,64 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
     status
 }
 
+/// Where `decrypt` writes.
+enum Target {
+    Beside,
+    Folder(PathBuf),
+    File(PathBuf),
+}
+
+/// Reads `-o OUT` (see [`DecryptArgs`]), creating the folder it names.
+fn output_target(out: Option<&Path>, inputs: usize) -> Result<Target, ExitStatus> {
+    let Some(out) = out else {
+        return Ok(Target::Beside);
+    };
+    let text = out.as_os_str().to_string_lossy();
+    let names_folder = text.ends_with('/') || (cfg!(windows) && text.ends_with('\\'));
+    if out.is_dir() {
+        return Ok(Target::Folder(out.to_path_buf()));
+    }
+    if inputs == 1 && !names_folder {
+        return Ok(Target::File(out.to_path_buf()));
+    }
+    match std::fs::create_dir_all(out) {
+        Ok(()) => Ok(Target::Folder(out.to_path_buf())),
+        Err(e) => {
+            eprintln!(
+                "error: cannot create the output folder {}: {e}",
+                out.display()
+            );
+            Err(ExitStatus::Error)
+        }
+    }
+}
+
+/// Ctrl-C, SIGTERM, SIGHUP or closing the console while decrypting removes
+/// the partial plaintext before the process ends (exit status 130).
+fn interruption_removes_partials() {
+    let _ = ctrlc::set_handler(|| {
+        let removed = recpipe::seal::file::remove_open_partials();
+        eprintln!(
+            "recpipe: stopped; {removed} partial output(s) removed, nothing decrypted was kept"
+        );
+        std::process::exit(130);
+    });
+}
+
 /// Prints the error with what to do next and chooses the exit status.
 fn fail(e: &FileError) -> ExitStatus {
     eprintln!("error: {e}");
     let (hint, status) = match e {
         FileError::Exists { .. } => (None, ExitStatus::Usage),
         FileError::Key { .. } | FileError::Empty { .. } => (None, ExitStatus::Usage),
+        FileError::Unprotected { .. } => (
+            Some(if cfg!(windows) {
+                "let only your own account read it (file Properties > Security), or make a new key pair with recpipe keygen -o FILE"
+            } else {
+                "make it readable only by you: chmod 600 FILE"
+            }),
+            ExitStatus::Usage,
+        ),
         FileError::Open { source, .. } if source.is_corrupt() => (
             Some("nothing was written; get a fresh copy of the sealed file"),
             ExitStatus::Broken,
