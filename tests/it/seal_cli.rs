@@ -386,3 +386,86 @@ fn the_next_decrypt_removes_stale_partials_of_its_own() {
     assert!(other.exists());
     assert_eq!(fs::read(out.join("f")).unwrap(), b"words");
 }
+
+/// The exit statuses the README's command table gives for `keygen`, `seal`
+/// and `decrypt` (issue 13 item 9): a case for each, run here, and the row
+/// lists exactly the statuses run. 130 is run by
+/// `an_interrupted_decrypt_leaves_no_plaintext`.
+#[test]
+fn exit_statuses_are_the_ones_the_readme_gives() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row_codes = |command: &str| -> Vec<i32> {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `recpipe {command} ")))
+            .unwrap_or_else(|| panic!("no README row for {command}"));
+        let last = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        let mut codes: Vec<i32> = last
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let code = |args: &[&str]| recpipe(d, args).status.code().unwrap();
+    let mut ran: std::collections::BTreeMap<&str, Vec<i32>> = Default::default();
+    let mut check = |command: &'static str, expected: i32, got: i32| {
+        assert_eq!(got, expected, "recpipe {command}");
+        ran.entry(command).or_default().push(expected);
+    };
+
+    check("keygen", 0, code(&["keygen", "-o", "id"]));
+    check("keygen", 2, code(&["keygen", "-o", "id"]));
+    check("keygen", 1, code(&["keygen", "-o", "no/such/folder/id"]));
+
+    let a = stdout(&recpipe(d, &["keygen", "-y", "id"]))
+        .trim()
+        .to_string();
+    fs::write(d.join("f"), sample(100_000)).unwrap();
+    check("seal", 0, code(&["seal", "-r", &a, "f"]));
+    check(
+        "seal",
+        2,
+        code(&["seal", "-r", "recpipe1qqqq", "-o", "g", "f"]),
+    );
+    check("seal", 1, code(&["seal", "-r", &a, "-o", "g", "missing"]));
+
+    keygen(d, "other");
+    fs::create_dir(d.join("out")).unwrap();
+    check(
+        "decrypt",
+        0,
+        code(&["decrypt", "-i", "id", "-o", "out", "f.sealed"]),
+    );
+    check(
+        "decrypt",
+        2,
+        code(&["decrypt", "-i", "other", "-o", "out2/", "f.sealed"]),
+    );
+    let mut bytes = fs::read(d.join("f.sealed")).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] ^= 1;
+    fs::write(d.join("bad.sealed"), &bytes).unwrap();
+    check(
+        "decrypt",
+        4,
+        code(&["decrypt", "-i", "id", "-o", "out3/", "bad.sealed"]),
+    );
+    fs::create_dir(d.join("dir.sealed")).unwrap();
+    check(
+        "decrypt",
+        1,
+        code(&["decrypt", "-i", "id", "-o", "out4/", "dir.sealed"]),
+    );
+    ran.entry("decrypt").or_default().push(130);
+
+    for (command, mut codes) in ran {
+        codes.sort();
+        codes.dedup();
+        assert_eq!(row_codes(command), codes, "README row of {command}");
+    }
+}
