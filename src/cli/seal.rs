@@ -1,14 +1,17 @@
 //! `recpipe keygen`, `recpipe seal` and `recpipe decrypt`: argument
 //! handling and messages around [`recpipe::seal`]. Passphrases are only
-//! ever read from the terminal, without echo, never from arguments.
+//! ever read from the terminal (the CLI's prompter), without echo, never
+//! from arguments, and are zeroized.
 
+use super::prompt::Terminal;
 use clap::Args;
+use recpipe::destination::{PromptError, Prompter};
 use recpipe::exit::ExitStatus;
 use recpipe::seal::file::{
-    FileError, decrypted_name, read_identity_file, read_recipients_file, remove_stale_partials,
-    seal_file, sealed_name, write_identity_file,
+    FileError, SealTo, decrypted_name, read_identity_file, read_recipients_file,
+    remove_stale_partials, seal_file, seal_file_to, sealed_name, write_identity_file,
 };
-use recpipe::seal::{Identity, KeyError, OpenError, Passphrase, Recipient, Unlock};
+use recpipe::seal::{Identity, KeyError, OpenError, Passphrase, Recipient, SealSummary, Unlock};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +39,11 @@ pub struct SealArgs {
     /// A file of recipients, one a line (`#` starts a comment); repeatable.
     #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
     recipients_files: Vec<PathBuf>,
+    /// Seal to a passphrase asked for twice on the terminal (never taken
+    /// from arguments), for someone without key files; open it with
+    /// `recpipe decrypt --passphrase`.
+    #[arg(long, conflicts_with_all = ["recipients", "recipients_files"])]
+    passphrase: bool,
     /// Where to write the sealed file (default: FILE.sealed). Never overwritten.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
@@ -113,6 +121,17 @@ pub fn keygen(args: KeygenArgs) -> ExitStatus {
 }
 
 pub fn seal(args: SealArgs) -> ExitStatus {
+    if args.passphrase {
+        let passphrase = match new_passphrase() {
+            Ok(p) => p,
+            Err(status) => return status,
+        };
+        let output = args.output.unwrap_or_else(|| sealed_name(&args.file));
+        return report_sealed(
+            &output,
+            seal_file_to(&args.file, &output, SealTo::Passphrase(&passphrase)),
+        );
+    }
     let mut recipients = Vec::new();
     for text in &args.recipients {
         match text.parse::<Recipient>() {
@@ -139,7 +158,11 @@ pub fn seal(args: SealArgs) -> ExitStatus {
         return ExitStatus::Usage;
     }
     let output = args.output.unwrap_or_else(|| sealed_name(&args.file));
-    match seal_file(&args.file, &output, &recipients) {
+    report_sealed(&output, seal_file(&args.file, &output, &recipients))
+}
+
+fn report_sealed(output: &Path, result: Result<SealSummary, FileError>) -> ExitStatus {
+    match result {
         Ok(summary) => {
             println!(
                 "{}\tsha256:{}\tplaintext-sha256:{}",
@@ -153,6 +176,35 @@ pub fn seal(args: SealArgs) -> ExitStatus {
     }
 }
 
+/// Asks twice, through the CLI's terminal prompter, for a new passphrase.
+/// The answers are zeroizing [`recpipe::destination::Secret`]s, moved (not
+/// copied) into a zeroizing [`Passphrase`].
+fn new_passphrase() -> Result<Passphrase, ExitStatus> {
+    let ask = |question: &str| match Terminal.ask(question, false) {
+        Ok(answer) => Ok(answer),
+        Err(PromptError::NoTerminal) => {
+            eprintln!("error: --passphrase asks on the terminal, and there is none here");
+            eprintln!("  run recpipe seal --passphrase in a terminal");
+            Err(ExitStatus::Usage)
+        }
+        Err(e) => {
+            eprintln!("error: cannot read a passphrase from the terminal: {e}");
+            Err(ExitStatus::Usage)
+        }
+    };
+    let first = ask("New passphrase: ")?;
+    let again = ask("The same passphrase again: ")?;
+    if first.expose() != again.expose() {
+        eprintln!("error: the two passphrases differ; nothing was sealed");
+        return Err(ExitStatus::Usage);
+    }
+    if first.expose().is_empty() {
+        eprintln!("error: the passphrase is empty; nothing was sealed");
+        return Err(ExitStatus::Usage);
+    }
+    Ok(Passphrase::new(first.into_string()))
+}
+
 pub fn decrypt(args: DecryptArgs) -> ExitStatus {
     let passphrase;
     let mut identities = Vec::new();
@@ -162,8 +214,8 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
             eprintln!("  run recpipe decrypt --passphrase in a terminal");
             return ExitStatus::Usage;
         }
-        passphrase = match rpassword::prompt_password("Passphrase: ") {
-            Ok(p) if !p.is_empty() => Passphrase::new(p),
+        passphrase = match Terminal.ask("Passphrase: ", false) {
+            Ok(p) if !p.expose().is_empty() => Passphrase::new(p.into_string()),
             Ok(_) => {
                 eprintln!("error: the passphrase is empty");
                 return ExitStatus::Usage;

@@ -13,7 +13,8 @@
 
 use super::SEALED_EXTENSION;
 use super::error::{KeyError, OpenError, SealError};
-use super::keys::{Identity, Recipient, parse_identities, parse_recipients};
+use super::keys::{Identity, Passphrase, Recipient, parse_identities, parse_recipients};
+use super::stanza::Argon2Params;
 use super::reader::{OpenSummary, Unlock, decrypt};
 use super::writer::{SealSummary, SealWriter};
 use std::fs::{self, File, OpenOptions};
@@ -148,12 +149,26 @@ pub fn decrypted_name(input: &Path, dir: Option<&Path>) -> PathBuf {
     }
 }
 
+/// What a sealed file opens with.
+#[derive(Debug, Clone, Copy)]
+pub enum SealTo<'a> {
+    /// Any of these recipients' identities.
+    Recipients(&'a [Recipient]),
+    /// This passphrase (Argon2id with [`Argon2Params::SEAL`]).
+    Passphrase(&'a Passphrase),
+}
+
 /// Seals `input` into `output` (which must not exist) for `recipients`.
 pub fn seal_file(
     input: &Path,
     output: &Path,
     recipients: &[Recipient],
 ) -> Result<SealSummary, FileError> {
+    seal_file_to(input, output, SealTo::Recipients(recipients))
+}
+
+/// Seals `input` into `output` (which must not exist) to open with `to`.
+pub fn seal_file_to(input: &Path, output: &Path, to: SealTo<'_>) -> Result<SealSummary, FileError> {
     let mut source = File::open(input).map_err(|source| read_err(input, source))?;
     if output.exists() {
         return Err(FileError::Exists {
@@ -166,7 +181,12 @@ pub fn seal_file(
         source,
     };
     let tmp_path = tmp.path.clone();
-    let mut writer = SealWriter::new(BufWriter::new(tmp.file()?), recipients).map_err(seal_err)?;
+    let out = BufWriter::new(tmp.file()?);
+    let mut writer = match to {
+        SealTo::Recipients(recipients) => SealWriter::new(out, recipients),
+        SealTo::Passphrase(p) => SealWriter::with_passphrase(out, p, Argon2Params::SEAL),
+    }
+    .map_err(seal_err)?;
     copy(&mut source, &mut writer).map_err(|e| match e {
         Copy::Read(source) => read_err(input, source),
         Copy::Write(source) => write_err(&tmp_path, source),

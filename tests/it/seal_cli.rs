@@ -469,3 +469,50 @@ fn exit_statuses_are_the_ones_the_readme_gives() {
         assert_eq!(row_codes(command), codes, "README row of {command}");
     }
 }
+
+/// Issue 11: `seal --passphrase` asks twice at the terminal (a pseudo-
+/// terminal made by util-linux `script`), and `decrypt --passphrase` opens
+/// the result; without a terminal it refuses and writes nothing.
+#[cfg(unix)]
+#[test]
+fn seal_with_a_passphrase_at_the_terminal_and_open_it() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("f"), b"words for someone without key files").unwrap();
+    let o = recpipe(d, &["seal", "--passphrase", "f"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("terminal"), "{}", stderr(&o));
+    assert!(!d.join("f.sealed").exists());
+    let at_terminal = |command: &str, answers: &[&str]| {
+        let mut child = Command::new("script")
+            .args(["-qec", command, "/dev/null"])
+            .current_dir(d)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        for a in answers {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            writeln!(input, "{a}").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        drop(input);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let bin = env!("CARGO_BIN_EXE_recpipe");
+    let (code, text) = at_terminal(&format!("{bin} seal --passphrase f"), &["a b c", "a b c"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("a b c"), "the passphrase was echoed: {text}");
+    fs::remove_file(d.join("f")).unwrap();
+    let (code, text) = at_terminal(&format!("{bin} decrypt --passphrase f.sealed"), &["a b c"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        fs::read(d.join("f")).unwrap(),
+        b"words for someone without key files"
+    );
+}
