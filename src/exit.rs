@@ -1,5 +1,10 @@
 //! Exit codes: the one contract between recpipe and the scripts and
-//! schedulers that run it. Every command ends with exactly one of these.
+//! schedulers that run it. Every command ends with exactly one of these,
+//! except when a signal ends it: Ctrl-C, SIGTERM or closing the console
+//! during `decrypt` exits 130 (128 + SIGINT, as shells report it) after
+//! removing its partial output. README's command table lists each
+//! command's statuses; tests/it/seal_cli.rs checks the rows of keygen, seal
+//! and decrypt against runs.
 
 /// How a recpipe command ended. The numeric values are a user contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,5 +1,10 @@
 //! `recpipe check [--json] PATH...`: the completeness report for every
 //! recording at the given paths, and the exit status it implies.
+//!
+//! Folder and file names come from whoever made them: every line printed
+//! for a person goes through [`escape_controls`], so a name holding escape
+//! sequences or newlines cannot move the cursor, recolour the terminal or
+//! forge report lines. (`--json` escapes them by JSON's own rules.)
 
 use super::{fail, pipeline_file::config_error};
 use recpipe::config::Pipeline;
@@ -36,7 +41,7 @@ pub fn run(
             Ok(d) => d,
             Err(e) => {
                 return fail(
-                    e,
+                    escape_controls(&e.to_string()),
                     "Give a recording folder or a folder that holds recordings.",
                     ExitStatus::Usage,
                 );
@@ -44,7 +49,7 @@ pub fn run(
         };
         if dirs.is_empty() {
             return fail(
-                format!("{}: no Zoom recording here", path.display()),
+                escape_controls(&format!("{}: no Zoom recording here", path.display())),
                 "A recording folder is named like '2026-11-20 14.03.11 Interview' and holds Zoom's video*.mp4 or audio*.m4a files; give such a folder or the folder that holds them.",
                 ExitStatus::Usage,
             );
@@ -52,7 +57,13 @@ pub fn run(
         for dir in dirs {
             match check_recording(&dir, &opts) {
                 Ok(r) => reports.push(r),
-                Err(e) => return fail(e, "Check that the folder is readable.", ExitStatus::Error),
+                Err(e) => {
+                    return fail(
+                        escape_controls(&e.to_string()),
+                        "Check that the folder is readable.",
+                        ExitStatus::Error,
+                    );
+                }
             }
         }
     }
@@ -83,7 +94,7 @@ pub fn run(
 }
 
 fn print_report(r: &RecordingReport) {
-    println!("{}: {}", r.dir.display(), r.verdict);
+    say(&format!("{}: {}", r.dir.display(), r.verdict));
     if r.name.is_none() {
         println!("  (the folder name is not in Zoom's form, so its start time is unknown)");
     }
@@ -108,14 +119,14 @@ fn print_report(r: &RecordingReport) {
         if !f.codecs.is_empty() {
             line.push_str(&format!("  {}", f.codecs.join(", ")));
         }
-        println!("{}", line.trim_end());
+        say(line.trim_end());
     }
     for reason in &r.reasons {
         let tag = match reason.verdict {
             Verdict::Broken => "broken",
             _ => "waits",
         };
-        println!("  {tag}: {}", reason.text);
+        say(&format!("  {tag}: {}", reason.text));
     }
 }
 
@@ -131,6 +142,28 @@ fn print_summary(reports: &[RecordingReport]) {
     if count(Verdict::Broken) > 0 {
         println!("Broken recordings are never processed automatically; look at each reason above.");
     }
+}
+
+/// Prints one report line with its control characters escaped.
+fn say(line: &str) {
+    println!("{}", escape_controls(line));
+}
+
+/// `text` with every control character (C0, DEL, C1: newlines, tabs and the
+/// ESC that starts terminal sequences among them) written as `\u{..}`
+/// (`\n`, `\r`, `\t` for those three), so it prints as one inert line.
+pub(super) fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn human_size(bytes: u64) -> String {
@@ -155,5 +188,19 @@ fn clock(seconds: f64) -> String {
         format!("{h}:{m:02}:{s:02}")
     } else {
         format!("{m}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(
+            escape_controls("2026-11-20 14.03.11 Møte\u{1b}[2J\nfake: complete\t\u{7f}\u{9b}x"),
+            "2026-11-20 14.03.11 Møte\\u{1b}[2J\\nfake: complete\\t\\u{7f}\\u{9b}x"
+        );
+        assert_eq!(escape_controls("plain – ünicode"), "plain – ünicode");
     }
 }

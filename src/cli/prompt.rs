@@ -1,11 +1,13 @@
 //! Answering login questions at the terminal: the [`Prompter`] the CLI hands
 //! to destinations when a person is there. Hidden answers (passwords,
-//! one-time codes, passphrases) are read without echo; with no terminal on
+//! one-time codes, passphrases) are read without echo and go straight into
+//! a zeroizing [`Secret`]; with no terminal on
 //! stdin every question fails with "no terminal", so a scheduled job never
 //! waits for input that cannot come.
 
 use recpipe::destination::{NoTerminal, PromptError, Prompter, Secret};
 use std::io::{BufRead, IsTerminal, Write};
+use zeroize::Zeroizing;
 
 /// Asks on the terminal.
 pub struct Terminal;
@@ -15,19 +17,22 @@ impl Prompter for Terminal {
         if !std::io::stdin().is_terminal() {
             return Err(PromptError::NoTerminal);
         }
-        let answer = if echo {
+        if echo {
             let mut err = std::io::stderr();
             write!(err, "{question}")?;
             err.flush()?;
-            let mut line = String::new();
+            // Room enough that reading does not reallocate (and leave an
+            // unwiped copy behind); wiped on every path out.
+            let mut line = Zeroizing::new(String::with_capacity(1024));
             if std::io::stdin().lock().read_line(&mut line)? == 0 {
                 return Err(PromptError::Declined);
             }
-            line.trim_end_matches(['\r', '\n']).to_string()
+            let len = line.trim_end_matches(['\r', '\n']).len();
+            line.truncate(len);
+            Ok(Secret::new(std::mem::take(&mut *line)))
         } else {
-            rpassword::prompt_password(question)?
-        };
-        Ok(Secret::new(answer))
+            Ok(Secret::new(rpassword::prompt_password(question)?))
+        }
     }
 }
 

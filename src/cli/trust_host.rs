@@ -68,6 +68,17 @@ pub fn run(args: &Args) -> ExitStatus {
                 ExitStatus::Broken,
             );
         }
+        HostKeyStatus::Revoked => {
+            return fail(
+                format!(
+                    "{} marks this key @revoked for {host}:{port}; it was not added",
+                    known_hosts.display()
+                ),
+                "A revoked key must never be trusted again. Ask the server's administrators \
+                 for its current key.",
+                ExitStatus::Broken,
+            );
+        }
         HostKeyStatus::Unknown => {
             let yes = args.yes
                 || match prompt::confirm(&format!(

@@ -234,6 +234,23 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
 
     let keep = keep(&loc, raw.keep, classification)?;
     let seal = raw.seal.map(|s| seal(&loc, s, base)).transpose()?;
+    // Size alone cannot tell this sealing from another of the same length,
+    // and the interim copy of protected data is deleted on its word
+    // (docs/destinations.md, "Verification").
+    let size_only = raw.destination.as_ref().and_then(|d| {
+        d.get_ref()
+            .verify
+            .as_ref()
+            .filter(|v| *v.get_ref() == VerifyMode::Size)
+    });
+    if let Some(v) = size_only.filter(|_| classification.is_protected()) {
+        return Err(loc.at(
+            v,
+            format!(
+                "{classification} data is removed from the PC only after its upload is read back and compared: remove verify = \"size\" (the default is \"readback\")"
+            ),
+        ));
+    }
     let destination = raw
         .destination
         .map(|d| destination(&loc, d, base))

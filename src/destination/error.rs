@@ -70,6 +70,20 @@ pub enum DestError {
         known_hosts: PathBuf,
     },
 
+    #[error(
+        "the host key of {host}:{port} ({key_type} {fingerprint}) is marked @revoked in {}: \
+         refusing to connect. A revoked key must never be used again; ask the server's \
+         administrators for its current key",
+        known_hosts.display()
+    )]
+    HostKeyRevoked {
+        host: String,
+        port: u16,
+        key_type: String,
+        fingerprint: String,
+        known_hosts: PathBuf,
+    },
+
     #[error("cannot read known hosts file {}: {message}", path.display())]
     KnownHosts { path: PathBuf, message: String },
 
@@ -186,6 +200,7 @@ impl DestError {
             DestError::GaveUp { last, .. } => last.class(),
             DestError::UnknownHostKey { .. }
             | DestError::HostKeyMismatch { .. }
+            | DestError::HostKeyRevoked { .. }
             | DestError::KnownHosts { .. }
             | DestError::LoginRefused { .. }
             | DestError::KeyFile { .. }

@@ -3,12 +3,13 @@
 //! promises and what is safe to repeat.
 //!
 //! The upload protocol on top of the trait ([`send`]) is the same for every
-//! backend: a file is written to `NAME.recpipe-partial`, resumed from the
-//! partial's size after a failure, verified (SHA-256 read-back or size) while
-//! it is still a partial, and only then renamed to `NAME` without ever
-//! replacing an existing `NAME`. So `NAME` at a destination only ever holds a
-//! complete, verified file, and a crash at any instant leaves either nothing,
-//! a partial to resume, or the verified file.
+//! backend: a file is written to `.NAME.recpipe-partial` (a dot-file, which
+//! importers such as TSD's skip), resumed after a failure only from a prefix
+//! proven to be this very file's, verified (SHA-256 read-back or size) while
+//! it is still a partial, made durable, and only then renamed to `NAME`
+//! without ever replacing an existing `NAME`. So `NAME` at a destination only
+//! ever holds a complete, verified file, and a crash at any instant leaves
+//! either nothing, a partial to resume or remove, or the verified file.
 //!
 //! Retries are not inside any backend: [`retry::Retrying`] wraps a backend and
 //! retries by the error's [`ErrorClass`], reconnecting between attempts.
@@ -25,11 +26,12 @@ pub mod tsd;
 
 pub use error::{DestError, ErrorClass};
 pub use prompt::{NoTerminal, PromptError, Prompter, Secret};
-pub use retry::{RetryEvent, RetryPolicy, Retrying};
+pub use retry::{Notice, Observed, RetryEvent, RetryPolicy, Retrying};
 pub use transfer::{Expected, Sent, send, verify};
 
 use crate::config;
 use std::fs::File;
+use std::sync::atomic::AtomicBool;
 
 /// The suffix of the file an upload is written to before it is verified and
 /// renamed into place.
@@ -39,13 +41,34 @@ pub const PARTIAL_SUFFIX: &str = ".recpipe-partial";
 /// packets and sends them ahead, so the write size sets throughput.
 pub const CHUNK: usize = 1 << 20;
 
-/// The name of the partial file an upload of `name` is written to.
+/// The name of the partial file an upload of `name` is written to:
+/// `.NAME.recpipe-partial`. The leading dot hides it from importers that
+/// skip dot-files (TSD's), so a growing partial is never imported.
 pub fn partial_name(name: &str) -> String {
-    format!("{name}{PARTIAL_SUFFIX}")
+    format!(".{name}{PARTIAL_SUFFIX}")
 }
 
 /// Receives the byte position reached by an upload or a read-back.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
+
+/// Something a backend noticed that is worth saying once but is no error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The server does not offer `fsync@openssh.com` (or refuses it): files
+    /// are as durable as the server's close makes them.
+    FsyncNotOffered { location: String },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::FsyncNotOffered { location } => write!(
+                f,
+                "{location} does not offer fsync: uploads are as durable as the server's close makes them"
+            ),
+        }
+    }
+}
 
 /// A place sealed files are stored. Names are plain file names (no `/`),
 /// relative to the destination's folder, which exists once the destination
@@ -97,6 +120,12 @@ pub trait Destination {
     /// Removes `partial_name(name)`. An absent partial is success, so it is
     /// safe to repeat. Never touches `name` itself.
     fn remove_partial(&mut self, name: &str) -> Result<(), DestError>;
+
+    /// Hands over (and forgets) what the backend noticed since the last
+    /// call; [`Retrying`] passes each kind on once. None by default.
+    fn take_notes(&mut self) -> Vec<Note> {
+        Vec::new()
+    }
 }
 
 impl<D: Destination + ?Sized> Destination for Box<D> {
@@ -128,6 +157,9 @@ impl<D: Destination + ?Sized> Destination for Box<D> {
     fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
         (**self).remove_partial(name)
     }
+    fn take_notes(&mut self) -> Vec<Note> {
+        (**self).take_notes()
+    }
 }
 
 /// Opens the destination a pipeline names, wrapped in retries: connects
@@ -136,18 +168,21 @@ impl<D: Destination + ?Sized> Destination for Box<D> {
 /// wants one) and creates the destination folder if it is missing.
 ///
 /// With [`NoTerminal`] as prompter a login that needs a person fails with
-/// [`DestError::NeedsInteractiveLogin`] instead of asking.
+/// [`DestError::NeedsInteractiveLogin`] instead of asking. Setting `stop`
+/// (Ctrl-C) ends any wait between retries at once.
 pub fn open<'p>(
     dest: &config::Destination,
     prompter: &'p dyn Prompter,
     policy: RetryPolicy,
+    stop: &'p AtomicBool,
 ) -> Result<Retrying<'p>, DestError> {
     match dest {
         config::Destination::Dir { path, .. } => {
             let path = path.clone();
-            Retrying::new(
+            Retrying::with_stop(
                 Box::new(move || Ok(Box::new(dir::DirDestination::open(&path)?) as _)),
                 policy,
+                stop,
             )
         }
         config::Destination::Sftp {
@@ -168,11 +203,12 @@ pub fn open<'p>(
                 identity_file: identity_file.clone(),
                 timeout: sftp::DEFAULT_TIMEOUT,
             };
-            Retrying::new(
+            Retrying::with_stop(
                 Box::new(move || {
                     Ok(Box::new(sftp::SftpDestination::connect(&target, prompter)?) as _)
                 }),
                 policy,
+                stop,
             )
         }
         config::Destination::Tsd(cfg) => {
@@ -195,6 +231,6 @@ mod tests {
 
     #[test]
     fn partial_name_appends_the_suffix() {
-        assert_eq!(partial_name("a.age"), "a.age.recpipe-partial");
+        assert_eq!(partial_name("a.age"), ".a.age.recpipe-partial");
     }
 }

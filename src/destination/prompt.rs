@@ -4,22 +4,32 @@
 //! asks, so the login fails with "needs interactive login" instead of hanging.
 //!
 //! A [`Secret`] never shows its content through `Debug` or `Display`, so an
-//! answer cannot slip into a log line or an error message.
+//! answer cannot slip into a log line or an error message, and it is wiped
+//! from memory when dropped.
 
 use std::fmt;
+use zeroize::Zeroizing;
 
-/// An answer typed by a person. Its content is only reachable through
-/// [`Secret::expose`].
-pub struct Secret(String);
+/// An answer typed by a person, zeroized on drop. Its content is only
+/// reachable through [`Secret::expose`] and [`Secret::into_string`].
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
+    /// Takes the answer over without copying it.
     pub fn new(text: String) -> Secret {
-        Secret(text)
+        Secret(Zeroizing::new(text))
     }
 
     /// The answer itself, to hand to the server and nowhere else.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The answer's own buffer, moved out (not copied), for an API that
+    /// takes ownership of a `String` (ssh2's keyboard-interactive answers);
+    /// that API then owns the only copy.
+    pub fn into_string(mut self) -> String {
+        std::mem::take(&mut *self.0)
     }
 }
 
@@ -70,6 +80,7 @@ mod tests {
         let s = Secret::new("hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
+        assert_eq!(s.into_string(), "hunter2");
     }
 
     #[test]

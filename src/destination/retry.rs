@@ -6,10 +6,15 @@
 //! login" return at once. An interrupted upload is resumed from the
 //! partial's length as the server reports it after reconnecting, as the
 //! [`Destination::upload`] contract allows.
+//!
+//! Every wait is reported to an observer first ([`Notice::Retry`]), so a
+//! wait of up to `max_delay` is never silent, and ends at once when the stop
+//! flag (Ctrl-C) is set. Backend notes ([`Note`]) are passed on once each.
 
-use super::{DestError, Destination, ErrorClass, Progress, partial_name};
+use super::{DestError, Destination, ErrorClass, Note, Progress, partial_name};
 use std::fs::File;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +44,7 @@ impl RetryPolicy {
     }
 }
 
-/// One retry, as reported to the event callback.
+/// One retry, as reported to the observer.
 #[derive(Debug)]
 pub struct RetryEvent<'a> {
     /// The try that failed (from 1).
@@ -49,8 +54,20 @@ pub struct RetryEvent<'a> {
     pub delay: Duration,
 }
 
+/// What the wrapper tells its observer as it goes.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    /// A try failed and the wrapper waits before the next.
+    Retry(RetryEvent<'a>),
+    /// A backend's [`Note`], passed on once per kind for the wrapper's life.
+    Note(&'a Note),
+}
+
 /// Opens (connects to, logs in to) a backend.
 pub type Opener<'p> = Box<dyn FnMut() -> Result<Box<dyn Destination + 'p>, DestError> + 'p>;
+
+/// Receives the wrapper's notices.
+type Observer<'o> = dyn FnMut(&Notice<'_>) + 'o;
 
 /// A destination that reconnects and retries retryable failures.
 pub struct Retrying<'p> {
@@ -58,32 +75,71 @@ pub struct Retrying<'p> {
     current: Option<Box<dyn Destination + 'p>>,
     location: String,
     policy: RetryPolicy,
-    on_retry: Box<dyn FnMut(&RetryEvent<'_>) + 'p>,
+    observer: Box<Observer<'p>>,
+    /// Set (Ctrl-C) to end a wait at once, with the error that caused it.
+    stop: Option<&'p AtomicBool>,
+    /// Notes already passed on.
+    said: Vec<Note>,
 }
+
+/// How often a wait looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 impl<'p> Retrying<'p> {
     /// Opens the backend now (with retries), so that a refused host key or
     /// login is reported before any work starts.
     pub fn new(open: Opener<'p>, policy: RetryPolicy) -> Result<Retrying<'p>, DestError> {
+        Retrying::start(open, policy, None)
+    }
+
+    /// As [`Retrying::new`], and every wait (also while opening) ends as soon
+    /// as `stop` is set: the operation then fails with the error that made
+    /// it wait, and nothing more is tried.
+    pub fn with_stop(
+        open: Opener<'p>,
+        policy: RetryPolicy,
+        stop: &'p AtomicBool,
+    ) -> Result<Retrying<'p>, DestError> {
+        Retrying::start(open, policy, Some(stop))
+    }
+
+    fn start(
+        open: Opener<'p>,
+        policy: RetryPolicy,
+        stop: Option<&'p AtomicBool>,
+    ) -> Result<Retrying<'p>, DestError> {
         let mut r = Retrying {
             open,
             current: None,
             location: String::new(),
             policy,
-            on_retry: Box::new(|_| {}),
+            observer: Box::new(|_| {}),
+            stop,
+            said: Vec::new(),
         };
-        r.run(|_, _| Ok(()))?;
+        r.run(&mut |_| {}, |_, _| Ok(()))?;
         Ok(r)
     }
 
-    /// Calls `f` before each wait, e.g. to tell the user "retrying in 4 s".
-    pub fn on_retry(mut self, f: impl FnMut(&RetryEvent<'_>) + 'p) -> Retrying<'p> {
-        self.on_retry = Box::new(f);
+    /// Calls `f` with every notice for the wrapper's life: before each wait
+    /// (e.g. to tell the user "retrying in 4 s") and with each note.
+    pub fn on_notice(mut self, f: impl FnMut(&Notice<'_>) + 'p) -> Retrying<'p> {
+        self.observer = Box::new(f);
         self
+    }
+
+    /// This destination with a second observer for a while: for a caller
+    /// whose event sink lives shorter than the wrapper (one upload's).
+    pub fn observed<'s>(&'s mut self, f: &'s mut Observer<'s>) -> Observed<'s, 'p> {
+        Observed {
+            inner: self,
+            observer: f,
+        }
     }
 
     fn run<T>(
         &mut self,
+        extra: &mut Observer<'_>,
         mut op: impl FnMut(&mut dyn Destination, u32) -> Result<T, DestError>,
     ) -> Result<T, DestError> {
         let mut attempt = 1;
@@ -92,6 +148,7 @@ impl<'p> Retrying<'p> {
                 Ok(d) => op(d, attempt),
                 Err(e) => Err(e),
             };
+            self.pass_notes(extra);
             let error = match result {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
@@ -101,7 +158,7 @@ impl<'p> Retrying<'p> {
             }
             // The connection may be broken; never reuse it after a failure.
             self.current = None;
-            if attempt >= self.policy.attempts {
+            if attempt >= self.policy.attempts || self.stopping() {
                 return Err(if attempt == 1 {
                     error
                 } else {
@@ -112,13 +169,56 @@ impl<'p> Retrying<'p> {
                 });
             }
             let delay = self.policy.delay(attempt);
-            (self.on_retry)(&RetryEvent {
+            let notice = Notice::Retry(RetryEvent {
                 attempt,
                 error: &error,
                 delay,
             });
-            std::thread::sleep(delay);
+            (self.observer)(&notice);
+            extra(&notice);
+            if !self.wait(delay) {
+                return Err(DestError::GaveUp {
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
+            }
             attempt += 1;
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    /// Sleeps `delay`, or less if the stop flag is set; `false` if it was.
+    fn wait(&self, delay: Duration) -> bool {
+        let end = Instant::now() + delay;
+        loop {
+            if self.stopping() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= end {
+                return true;
+            }
+            std::thread::sleep((end - now).min(STOP_POLL));
+        }
+    }
+
+    /// Passes on the backend's notes not said before.
+    fn pass_notes(&mut self, extra: &mut Observer<'_>) {
+        let Some(d) = self.current.as_mut() else {
+            return;
+        };
+        for note in d.take_notes() {
+            let kind = std::mem::discriminant(&note);
+            if self.said.iter().any(|n| std::mem::discriminant(n) == kind) {
+                continue;
+            }
+            let notice = Notice::Note(&note);
+            (self.observer)(&notice);
+            extra(&notice);
+            self.said.push(note);
         }
     }
 
@@ -130,33 +230,34 @@ impl<'p> Retrying<'p> {
         }
         Ok(self.current.as_deref_mut().expect("set just above"))
     }
-}
 
-impl Destination for Retrying<'_> {
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        self.run(|d, _| d.stat(name))
-    }
-
-    fn upload(
+    fn upload_with(
         &mut self,
+        extra: &mut Observer<'_>,
         name: &str,
         src: &mut File,
         offset: u64,
         progress: Progress<'_>,
     ) -> Result<u64, DestError> {
         let partial = partial_name(name);
-        self.run(|d, attempt| {
+        let total = src
+            .metadata()
+            .map_err(|e| DestError::io("stat", partial.clone(), e))?
+            .len();
+        self.run(extra, |d, attempt| {
             // After a failure, continue from what actually reached the
-            // destination, which may be more or less than was sent.
-            let from = if attempt == 1 {
+            // destination, which may be more or less than was sent. The
+            // partial is the one this very call started or continued (the
+            // caller proved its prefix), so what is there came from `src`;
+            // a partial longer than `src` cannot have, and is redone.
+            let mut from = if attempt == 1 {
                 offset
             } else {
                 d.stat(&partial)?.unwrap_or(0)
             };
+            if attempt > 1 && from > total {
+                from = 0;
+            }
             if attempt > 1 && from == 0 {
                 d.remove_partial(name)?;
             }
@@ -164,16 +265,8 @@ impl Destination for Retrying<'_> {
         })
     }
 
-    fn read_back(
-        &mut self,
-        name: &str,
-        progress: Progress<'_>,
-    ) -> Result<([u8; 32], u64), DestError> {
-        self.run(|d, _| d.read_back(name, &mut *progress))
-    }
-
-    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
-        self.run(|d, attempt| match d.rename_into_place(name) {
+    fn rename_with(&mut self, extra: &mut Observer<'_>, name: &str) -> Result<(), DestError> {
+        self.run(extra, |d, attempt| match d.rename_into_place(name) {
             // A rename whose reply was lost may have happened: if the
             // partial is gone and the name is there, it did.
             Err(DestError::Exists { .. })
@@ -184,9 +277,86 @@ impl Destination for Retrying<'_> {
             other => other,
         })
     }
+}
+
+/// A [`Retrying`] destination with a second, shorter-lived observer (see
+/// [`Retrying::observed`]).
+pub struct Observed<'s, 'p> {
+    inner: &'s mut Retrying<'p>,
+    observer: &'s mut Observer<'s>,
+}
+
+impl Destination for Observed<'_, '_> {
+    fn location(&self) -> String {
+        self.inner.location.clone()
+    }
+
+    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
+        self.inner.run(self.observer, |d, _| d.stat(name))
+    }
+
+    fn upload(
+        &mut self,
+        name: &str,
+        src: &mut File,
+        offset: u64,
+        progress: Progress<'_>,
+    ) -> Result<u64, DestError> {
+        self.inner
+            .upload_with(self.observer, name, src, offset, progress)
+    }
+
+    fn read_back(
+        &mut self,
+        name: &str,
+        progress: Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        self.inner
+            .run(self.observer, |d, _| d.read_back(name, &mut *progress))
+    }
+
+    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
+        self.inner.rename_with(self.observer, name)
+    }
 
     fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
-        self.run(|d, _| d.remove_partial(name))
+        self.inner.run(self.observer, |d, _| d.remove_partial(name))
+    }
+}
+
+impl Destination for Retrying<'_> {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
+        self.run(&mut |_| {}, |d, _| d.stat(name))
+    }
+
+    fn upload(
+        &mut self,
+        name: &str,
+        src: &mut File,
+        offset: u64,
+        progress: Progress<'_>,
+    ) -> Result<u64, DestError> {
+        self.upload_with(&mut |_| {}, name, src, offset, progress)
+    }
+
+    fn read_back(
+        &mut self,
+        name: &str,
+        progress: Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        self.run(&mut |_| {}, |d, _| d.read_back(name, &mut *progress))
+    }
+
+    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
+        self.rename_with(&mut |_| {}, name)
+    }
+
+    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
+        self.run(&mut |_| {}, |d, _| d.remove_partial(name))
     }
 }
 

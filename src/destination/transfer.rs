@@ -8,9 +8,11 @@
 //! starts clean. The caller passes the SHA-256 and length it computed while
 //! sealing, so the local file is read once, to upload it.
 
+use super::stream::hash_stream;
 use super::{DestError, Destination, Progress, partial_name};
 use crate::config::VerifyMode;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// What the sealed local file is: its length and SHA-256.
@@ -48,24 +50,6 @@ pub fn send(
     }
 
     let partial = partial_name(name);
-    // The partial an earlier attempt left, if it can be continued.
-    let resumable = match dest.stat(&partial)? {
-        // An upload stopped right after creating its partial left nothing
-        // to continue; the partial goes, so the upload creates it afresh
-        // (exclusively, as every fresh upload does).
-        Some(0) if expected.len > 0 => {
-            dest.remove_partial(name)?;
-            None
-        }
-        Some(len) if len <= expected.len => Some(len),
-        Some(_) => {
-            dest.remove_partial(name)?;
-            None
-        }
-        None => None,
-    };
-    let offset = resumable.unwrap_or(0);
-
     let mut file = File::open(local).map_err(|e| DestError::io("open", local, e))?;
     let actual = file
         .metadata()
@@ -79,9 +63,28 @@ pub fn send(
         });
     }
 
-    if resumable.is_none() || offset < expected.len {
-        dest.upload(name, &mut file, offset, progress)?;
-    }
+    // A partial an earlier attempt left is continued only if it is provably
+    // a prefix of this very file; anything else (another sealing of the
+    // same recording, a damaged or foreign file) is removed and the upload
+    // starts over.
+    let offset = match dest.stat(&partial)? {
+        None => 0,
+        Some(len)
+            if len > 0
+                && len <= expected.len
+                && is_prefix(dest, &partial, local, &mut file, len)? =>
+        {
+            len
+        }
+        Some(_) => {
+            dest.remove_partial(name)?;
+            0
+        }
+    };
+
+    // Also when the partial is already complete: the upload then writes
+    // nothing but still makes the partial durable before it is renamed.
+    dest.upload(name, &mut file, offset, progress)?;
 
     if let Err(e) = check(dest, &partial, expected, mode) {
         if matches!(e, DestError::VerifyMismatch { .. }) {
@@ -183,11 +186,33 @@ fn finished_or_conflict(
     }
 }
 
+/// Whether the first `len` bytes of `local` are exactly the remote file
+/// `partial` (read back whole and compared by SHA-256).
+fn is_prefix(
+    dest: &mut dyn Destination,
+    partial: &str,
+    path: &Path,
+    local: &mut File,
+    len: u64,
+) -> Result<bool, DestError> {
+    let (remote_sha, remote_len) = dest.read_back(partial, &mut |_| {})?;
+    if remote_len != len {
+        return Ok(false);
+    }
+    local
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| DestError::io("seek", path, e))?;
+    let (local_sha, local_len) = hash_stream(&mut local.take(len), &mut |_| {})
+        .map_err(|e| DestError::io("read", path, e))?;
+    Ok(local_len == len && local_sha == remote_sha)
+}
+
 /// Refuses names that would leave the destination folder or hide in it.
 pub(crate) fn check_name(name: &str) -> Result<(), DestError> {
     let bad = name.is_empty()
         || name == "."
         || name == ".."
+        || name.starts_with('.')
         || name.contains(['/', '\\', '\0'])
         || name.ends_with(super::PARTIAL_SUFFIX);
     if bad {
@@ -205,7 +230,16 @@ mod tests {
 
     #[test]
     fn names_with_folders_or_the_partial_suffix_are_refused() {
-        for bad in ["", ".", "..", "a/b", "a\\b", "../x", "x.recpipe-partial"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "../x",
+            "x.recpipe-partial",
+            ".hidden.age",
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?} accepted");
         }
         check_name("rec 2026-01-01.m4a.age").unwrap();

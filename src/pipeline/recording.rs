@@ -467,7 +467,8 @@ impl<'a> Context<'a> {
                 .destination
                 .as_ref()
                 .ok_or(Problem::NoDestination)?;
-            match destination::open(config, self.opts.prompter, self.opts.retry) {
+            let (prompter, retry, stop) = (self.opts.prompter, self.opts.retry, self.opts.stop);
+            match destination::open(config, prompter, retry, stop) {
                 Ok(d) => self.dest = Some(d),
                 Err(e) => {
                     let p = Problem::destination(e, names);

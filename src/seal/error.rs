@@ -36,7 +36,7 @@ pub enum SealError {
         "a recipient key is not a valid X25519 point (it would give an all-zero shared secret)"
     )]
     WeakRecipient,
-    #[error("too many recipients ({0}); at most {max} fit in a header", max = crate::seal::header::MAX_STANZAS)]
+    #[error("too many recipients ({0}); at most {max} fit in a header", max = super::MAX_STANZAS)]
     TooManyRecipients(usize),
     #[error("the file is too large to seal (more than 2^32 segments)")]
     TooLarge,

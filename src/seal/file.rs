@@ -1,21 +1,27 @@
 //! File-level sealing operations: identity and recipients files, sealing a
 //! file, decrypting one.
 //!
-//! Every output is first written to a temporary file beside it (readable
-//! only by its owner on Unix), synced, and only then linked into place
-//! under its final name; an existing file is never overwritten. A decrypt
-//! that fails anywhere (wrong key, altered header, a segment that does not
-//! authenticate, truncation) removes the temporary file, so no plaintext
-//! and no partial output is left behind.
+//! Every output is first written to a temporary file beside it,
+//! `.NAME.XXXXXX.KIND.recpipe-partial` (readable only by its owner on Unix),
+//! synced, and only then linked into place under its final name; an
+//! existing file is never overwritten. A decrypt that fails anywhere (wrong
+//! key, altered header, a segment that does not authenticate, truncation)
+//! removes the temporary file, so no plaintext and no partial output is left
+//! behind; an interrupted one is removed by [`remove_open_partials`] (the
+//! CLI's Ctrl-C, SIGTERM and console-close handler), and one left by a
+//! killed process by [`remove_stale_partials`] on the next decrypt there.
 
 use super::SEALED_EXTENSION;
 use super::error::{KeyError, OpenError, SealError};
-use super::keys::{Identity, Recipient, parse_identities, parse_recipients, random};
+use super::keys::{Identity, Passphrase, Recipient, parse_identities, parse_recipients};
 use super::reader::{OpenSummary, Unlock, decrypt};
+use super::stanza::Argon2Params;
 use super::writer::{SealSummary, SealWriter};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tempfile::NamedTempFile;
 use zeroize::Zeroizing;
 
 /// Why a file-level sealing operation failed; each names its file.
@@ -35,6 +41,11 @@ pub enum FileError {
     },
     #[error("{} holds no {what}", path.display())]
     Empty { path: PathBuf, what: &'static str },
+    #[error(
+        "{} can be read by other users, so it is not used: an identity (secret key) must be readable only by you",
+        path.display()
+    )]
+    Unprotected { path: PathBuf },
     #[error("cannot seal {}: {source}", path.display())]
     Seal { path: PathBuf, source: SealError },
     #[error("cannot decrypt {}: {source}", path.display())]
@@ -55,7 +66,7 @@ pub fn write_identity_file(path: &Path, identity: &Identity) -> Result<(), FileE
     ));
     text.push_str(&identity.to_secret_text());
     text.push('\n');
-    let mut out = TempOutput::beside(path)?;
+    let mut out = TempOutput::beside(path, Kind::Identity)?;
     // Restricted before a byte of the secret is in it.
     #[cfg(windows)]
     crate::fsutil::restrict_to_owner(&out.path).map_err(|source| write_err(&out.path, source))?;
@@ -64,7 +75,9 @@ pub fn write_identity_file(path: &Path, identity: &Identity) -> Result<(), FileE
     out.commit(path)
 }
 
-/// Reads an identity file (see [`parse_identities`]).
+/// Reads an identity file (see [`parse_identities`]); refuses one that
+/// other users can read (group or other permission bits on Unix; an access
+/// list granting anyone but its owner on Windows).
 pub fn read_identity_file(path: &Path) -> Result<Vec<Identity>, FileError> {
     let mut text = Zeroizing::new(String::new());
     File::open(path)
@@ -79,6 +92,13 @@ pub fn read_identity_file(path: &Path) -> Result<Vec<Identity>, FileError> {
         return Err(FileError::Empty {
             path: path.to_path_buf(),
             what: "identity",
+        });
+    }
+    // As OpenSSH refuses a private key others can read: a key that others
+    // could have copied protects nothing, and the person should know.
+    if !crate::fsutil::is_owner_only(path).map_err(|source| read_err(path, source))? {
+        return Err(FileError::Unprotected {
+            path: path.to_path_buf(),
         });
     }
     Ok(ids)
@@ -129,25 +149,44 @@ pub fn decrypted_name(input: &Path, dir: Option<&Path>) -> PathBuf {
     }
 }
 
+/// What a sealed file opens with.
+#[derive(Debug, Clone, Copy)]
+pub enum SealTo<'a> {
+    /// Any of these recipients' identities.
+    Recipients(&'a [Recipient]),
+    /// This passphrase (Argon2id with [`Argon2Params::SEAL`]).
+    Passphrase(&'a Passphrase),
+}
+
 /// Seals `input` into `output` (which must not exist) for `recipients`.
 pub fn seal_file(
     input: &Path,
     output: &Path,
     recipients: &[Recipient],
 ) -> Result<SealSummary, FileError> {
+    seal_file_to(input, output, SealTo::Recipients(recipients))
+}
+
+/// Seals `input` into `output` (which must not exist) to open with `to`.
+pub fn seal_file_to(input: &Path, output: &Path, to: SealTo<'_>) -> Result<SealSummary, FileError> {
     let mut source = File::open(input).map_err(|source| read_err(input, source))?;
     if output.exists() {
         return Err(FileError::Exists {
             path: output.to_path_buf(),
         });
     }
-    let mut tmp = TempOutput::beside(output)?;
+    let mut tmp = TempOutput::beside(output, Kind::Seal)?;
     let seal_err = |source| FileError::Seal {
         path: input.to_path_buf(),
         source,
     };
     let tmp_path = tmp.path.clone();
-    let mut writer = SealWriter::new(BufWriter::new(tmp.file()?), recipients).map_err(seal_err)?;
+    let out = BufWriter::new(tmp.file()?);
+    let mut writer = match to {
+        SealTo::Recipients(recipients) => SealWriter::new(out, recipients),
+        SealTo::Passphrase(p) => SealWriter::with_passphrase(out, p, Argon2Params::SEAL),
+    }
+    .map_err(seal_err)?;
     copy(&mut source, &mut writer).map_err(|e| match e {
         Copy::Read(source) => read_err(input, source),
         Copy::Write(source) => write_err(&tmp_path, source),
@@ -171,22 +210,18 @@ pub fn decrypt_file(
             path: output.to_path_buf(),
         });
     }
-    let mut tmp = TempOutput::beside(output)?;
-    let tmp_path = tmp.path.clone();
-    let mut writer = BufWriter::new(tmp.file()?);
+    let mut tmp = TempOutput::beside(output, Kind::Decrypt)?;
+    // Segments come out whole (64 KiB), so no write buffer (which would be
+    // one more unwiped copy of plaintext) is needed.
     let summary = decrypt(
         io::BufReader::with_capacity(1 << 17, source),
         unlock,
-        &mut writer,
+        tmp.file()?,
     )
     .map_err(|source| FileError::Open {
         path: input.to_path_buf(),
         source,
     })?;
-    writer
-        .flush()
-        .map_err(|source| write_err(&tmp_path, source))?;
-    drop(writer);
     tmp.commit(output)?;
     Ok(summary)
 }
@@ -197,7 +232,8 @@ enum Copy {
 }
 
 fn copy(from: &mut impl Read, to: &mut impl Write) -> Result<(), Copy> {
-    let mut buf = vec![0u8; 1 << 17];
+    // Plaintext passes through it: wiped when done.
+    let mut buf = Zeroizing::new(vec![0u8; 1 << 17]);
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) => return Ok(()),
@@ -223,36 +259,116 @@ fn write_err(path: &Path, source: io::Error) -> FileError {
     }
 }
 
-/// A temporary file beside a final path; removed on drop unless committed.
-/// The file is closed before it is renamed or removed (Windows refuses
-/// to remove an open file).
+/// What a temporary output holds, which names it: `.NAME.XXXXXX.KIND.recpipe-partial`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Decrypted plaintext.
+    Decrypt,
+    /// A sealed file being written.
+    Seal,
+    /// A new identity (secret key).
+    Identity,
+}
+
+impl Kind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Decrypt => DECRYPT_SUFFIX,
+            Kind::Seal => ".seal.recpipe-partial",
+            Kind::Identity => ".identity.recpipe-partial",
+        }
+    }
+}
+
+/// How the temporary file of a decrypt ends; see [`remove_stale_partials`].
+const DECRYPT_SUFFIX: &str = ".decrypt.recpipe-partial";
+
+/// The temporary outputs open in this process, for [`remove_open_partials`].
+static OPEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn open_list() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temporary output this process has open (decrypted
+/// plaintext, a sealed file or identity being written). For a signal or
+/// console-close handler that ends the process next: nothing partial is
+/// left behind. Returns how many were removed.
+pub fn remove_open_partials() -> usize {
+    let mut removed = 0;
+    for path in open_list().drain(..) {
+        if fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Removes what earlier decrypts into `dir` left when they were killed:
+/// files named as a decrypt's temporary output whose owner is gone (a live
+/// decrypt holds a lock on its own, so it is never touched). Only regular
+/// files are considered. Returns how many were removed.
+pub fn remove_stale_partials(dir: &Path) -> Result<usize, FileError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => return Err(read_err(dir, source)),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') && name.ends_with(DECRYPT_SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            fs::remove_file(&path).map_err(|source| write_err(&path, source))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// A temporary file beside a final path (owner-only on Unix, locked while
+/// open, listed for [`remove_open_partials`]); removed on drop unless
+/// committed. tempfile's `NamedTempFile` creates it exclusively and gives
+/// it its final name without ever replacing a file (`persist_noclobber`).
 struct TempOutput {
+    file: Option<NamedTempFile>,
     path: PathBuf,
-    file: Option<File>,
-    committed: bool,
 }
 
 impl TempOutput {
-    fn beside(target: &Path) -> Result<TempOutput, FileError> {
-        let mut tag = [0u8; 6];
-        random(&mut tag).map_err(|e| write_err(target, io::Error::other(e.to_string())))?;
-        let tag = crate::digest::hex(&tag);
+    fn beside(target: &Path, kind: Kind) -> Result<TempOutput, FileError> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let path = target.with_file_name(format!(".{name}.{tag}.partial"));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
-            .open(&path)
-            .map_err(|source| write_err(&path, source))?;
+        let prefix = format!(".{name}.");
+        let file = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(kind.suffix())
+            .rand_bytes(6)
+            .tempfile_in(dir)
+            .map_err(|source| write_err(target, source))?;
+        let path = file.path().to_path_buf();
+        // A decrypt that finds this file unlocked knows its owner is gone.
+        let _ = file.as_file().try_lock();
+        open_list().push(path.clone());
         Ok(TempOutput {
-            path,
             file: Some(file),
-            committed: false,
+            path,
         })
     }
 
@@ -261,45 +377,34 @@ impl TempOutput {
         let path = &self.path;
         self.file
             .as_mut()
+            .map(|f| f.as_file_mut())
             .ok_or_else(|| write_err(path, io::Error::other("already closed")))
     }
 
     /// Syncs the file and gives it its final name, never replacing a file.
     fn commit(mut self, target: &Path) -> Result<(), FileError> {
-        if let Some(file) = self.file.take() {
-            file.sync_all()
-                .map_err(|source| write_err(&self.path, source))?;
+        let Some(file) = self.file.take() else {
+            return Err(write_err(&self.path, io::Error::other("already closed")));
+        };
+        file.as_file()
+            .sync_all()
+            .map_err(|source| write_err(&self.path, source))?;
+        match file.persist_noclobber(target) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Err(FileError::Exists {
+                path: target.to_path_buf(),
+            }),
+            // Dropping the returned temporary file removes it.
+            Err(e) => Err(write_err(target, e.error)),
         }
-        match fs::hard_link(&self.path, target) {
-            Ok(()) => {
-                let _ = fs::remove_file(&self.path);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(FileError::Exists {
-                    path: target.to_path_buf(),
-                });
-            }
-            // Filesystems without hard links: check, then rename.
-            Err(_) => {
-                if target.exists() {
-                    return Err(FileError::Exists {
-                        path: target.to_path_buf(),
-                    });
-                }
-                fs::rename(&self.path, target).map_err(|source| write_err(target, source))?;
-            }
-        }
-        self.committed = true;
-        Ok(())
     }
 }
 
 impl Drop for TempOutput {
     fn drop(&mut self) {
-        self.file.take();
-        if !self.committed {
-            let _ = fs::remove_file(&self.path);
-        }
+        // Closing first: Windows refuses to remove an open file.
+        drop(self.file.take());
+        open_list().retain(|p| p != &self.path);
     }
 }
 

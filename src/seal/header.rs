@@ -13,15 +13,13 @@
 
 use super::error::OpenError;
 use super::keys::FileKey;
-use super::{MAGIC, VERSION};
+use super::{MAGIC, MAX_STANZAS, VERSION};
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::io::{self, Read};
 use zeroize::Zeroizing;
 
-/// Most stanzas a header may hold.
-pub(crate) const MAX_STANZAS: usize = 32;
 /// Largest body an unknown stanza kind may have.
 const MAX_UNKNOWN_BODY: usize = 1024;
 

@@ -51,5 +51,7 @@ pub const SEGMENT_SIZE: usize = 64 * 1024;
 pub const TAG_SIZE: usize = 16;
 /// Bytes of the random payload nonce that follows the header.
 pub const PAYLOAD_NONCE_SIZE: usize = 16;
+/// Most stanzas a header may hold.
+pub const MAX_STANZAS: usize = 32;
 /// The file-name extension sealed files get (`interview.m4a.sealed`).
 pub const SEALED_EXTENSION: &str = "sealed";

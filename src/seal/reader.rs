@@ -19,7 +19,7 @@ use crate::digest::Sha256Digest;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{self, Read, Write};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// What opens a sealed stream.
 #[derive(Debug, Clone, Copy)]
@@ -59,8 +59,10 @@ impl<R: Read> Read for Source<R> {
 pub struct OpenReader<R: Read> {
     source: Source<R>,
     cipher: PayloadCipher,
-    /// Ciphertext read ahead: at most one segment plus one byte.
-    ahead: Vec<u8>,
+    /// Ciphertext read ahead: at most one segment plus one byte. It is the
+    /// other half of a buffer swap with `plain`, so its spare capacity held
+    /// plaintext: zeroized too.
+    ahead: Zeroizing<Vec<u8>>,
     /// Plaintext of the current segment and how much of it was read.
     plain: Zeroizing<Vec<u8>>,
     pos: usize,
@@ -153,7 +155,7 @@ impl<R: Read> OpenReader<R> {
         Ok(OpenReader {
             source,
             cipher: PayloadCipher::new(&file_key, &nonce),
-            ahead: Vec::with_capacity(SEGMENT_SIZE + TAG_SIZE + 1),
+            ahead: Zeroizing::new(Vec::with_capacity(SEGMENT_SIZE + TAG_SIZE + 1)),
             plain: Zeroizing::new(Vec::with_capacity(SEGMENT_SIZE + TAG_SIZE + 1)),
             pos: 0,
             index: 0,
@@ -200,8 +202,10 @@ impl<R: Read> OpenReader<R> {
         }
         // Swap buffers: the segment becomes `plain`, the look-ahead byte
         // (if any) starts the next `ahead`.
-        std::mem::swap(&mut self.ahead, &mut *self.plain);
-        self.ahead.clear();
+        std::mem::swap(&mut *self.ahead, &mut *self.plain);
+        // What it held is the previous segment's plaintext: wipe it now,
+        // not only when the reader is dropped.
+        self.ahead.zeroize();
         if !last {
             self.ahead.push(self.plain[FULL]);
             self.plain.truncate(FULL);

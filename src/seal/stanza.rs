@@ -33,6 +33,13 @@ pub struct Argon2Params {
 }
 
 impl Argon2Params {
+    /// The costs `recpipe seal --passphrase` uses: 256 MiB, 3 passes, 4
+    /// lanes (about a second on a laptop; age's scrypt default is 256 MiB).
+    pub const SEAL: Argon2Params = Argon2Params {
+        m_cost_kib: 256 * 1024,
+        t_cost: 3,
+        p_cost: 4,
+    };
     /// Largest memory cost recpipe will spend opening a file (1 GiB).
     pub const MAX_M_COST_KIB: u32 = 1024 * 1024;
     /// Largest pass count recpipe will run.

@@ -8,11 +8,11 @@
 //! produce a file with a hole in it.
 
 use super::error::SealError;
-use super::header::{Header, MAX_STANZAS, Stanza};
+use super::header::{Header, Stanza};
 use super::keys::{FileKey, Passphrase, Recipient, random};
 use super::stanza::{Argon2Params, argon2_wrap, x25519_wrap};
 use super::stream::PayloadCipher;
-use super::{PAYLOAD_NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE};
+use super::{MAX_STANZAS, PAYLOAD_NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE};
 use crate::digest::{BackgroundSha256, Sha256Digest};
 use sha2::{Digest, Sha256};
 use std::fmt;

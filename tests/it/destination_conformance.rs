@@ -17,8 +17,8 @@ use crate::util::wine_sshd;
 
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, RetryPolicy, Retrying, Sent,
-    dir::DirDestination,
+    self, DestError, Destination, ErrorClass, Expected, Notice, RetryPolicy, Retrying, Sent,
+    dir::DirDestination, partial_name,
 };
 use recpipe::destination::{
     NoTerminal,
@@ -237,7 +237,7 @@ fn an_empty_partial_left_by_a_killed_upload_is_redone(b: &dyn Backend) {
     d.upload("z.age", &mut File::open(&empty).unwrap(), 0, &mut |_| {})
         .unwrap();
     assert_eq!(
-        std::fs::metadata(b.local("z.age.recpipe-partial"))
+        std::fs::metadata(b.local(&partial_name("z.age")))
             .unwrap()
             .len(),
         0
@@ -245,32 +245,85 @@ fn an_empty_partial_left_by_a_killed_upload_is_redone(b: &dyn Backend) {
     let sent = send(&mut *d, &local, "z.age", &e, VerifyMode::Readback).unwrap();
     assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
     assert_same(&local, &b.local("z.age"));
-    assert!(!b.local("z.age.recpipe-partial").exists());
+    assert!(!b.local(&partial_name("z.age")).exists());
 }
 
-fn a_corrupt_partial_is_caught_removed_and_redone(b: &dyn Backend) {
+fn a_corrupt_partial_is_removed_and_redone(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), "c.age", LEN, 4);
     let mut d = b.open();
-    // A partial whose bytes are not the file's (another version of it).
-    std::fs::write(
-        b.local(&destination::partial_name("c.age")),
-        vec![0u8; 1000],
-    )
-    .unwrap();
-    let err = send(&mut *d, &local, "c.age", &e, VerifyMode::Readback).unwrap_err();
-    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
-    assert_eq!(err.class(), ErrorClass::Retryable);
-    assert!(
-        !b.local("c.age").exists(),
-        "an unverified file was put in place"
-    );
-    assert!(!b.local(&destination::partial_name("c.age")).exists());
-    assert_eq!(
-        send(&mut *d, &local, "c.age", &e, VerifyMode::Readback).unwrap(),
-        Sent::Uploaded { resumed_from: 0 }
-    );
-    assert_same(&local, &b.local("c.age"));
+    // A partial whose bytes are not the file's (damaged, or another file).
+    for mode in [VerifyMode::Readback, VerifyMode::Size] {
+        let name = format!("c-{mode:?}.age");
+        std::fs::write(b.local(&partial_name(&name)), vec![0u8; 1000]).unwrap();
+        assert_eq!(
+            send(&mut *d, &local, &name, &e, mode).unwrap(),
+            Sent::Uploaded { resumed_from: 0 }
+        );
+        assert_same(&local, &b.local(&name));
+        assert!(!b.local(&partial_name(&name)).exists());
+    }
+}
+
+/// Issue 13 item 1: a partial left by an earlier sealing of the same
+/// recording (same name, same length, other bytes) is never completed with
+/// this sealing's bytes, whatever the verify mode: it is removed and the
+/// upload starts over. A complete one is never renamed into place either.
+fn a_partial_of_another_sealing_is_never_completed(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "s.age", LEN, 20);
+    let (earlier, _) = sealed(tmp.path(), "earlier", LEN, 21);
+    let earlier_bytes = std::fs::read(&earlier).unwrap();
+    let mut d = b.open();
+    for mode in [VerifyMode::Size, VerifyMode::Readback] {
+        for cut in [destination::CHUNK + 777, LEN] {
+            let name = format!("s-{mode:?}-{cut}.age");
+            let prefix = tmp.path().join("prefix");
+            std::fs::write(&prefix, &earlier_bytes[..cut]).unwrap();
+            d.upload(&name, &mut File::open(&prefix).unwrap(), 0, &mut |_| {})
+                .unwrap();
+            let sent = send(&mut *d, &local, &name, &e, mode).unwrap();
+            assert_eq!(sent, Sent::Uploaded { resumed_from: 0 }, "{name}");
+            assert_same(&local, &b.local(&name));
+            assert!(!b.local(&partial_name(&name)).exists());
+        }
+    }
+}
+
+/// A partial that is this very file, complete: renamed (after it is made
+/// durable) without sending a byte again.
+fn a_complete_partial_of_this_file_is_renamed(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = sealed(tmp.path(), "f.age", LEN, 22);
+    let mut d = b.open();
+    for mode in [VerifyMode::Size, VerifyMode::Readback] {
+        let name = format!("f-{mode:?}.age");
+        d.upload(&name, &mut File::open(&local).unwrap(), 0, &mut |_| {})
+            .unwrap();
+        let mut sent_bytes = Vec::new();
+        let sent = destination::send(&mut *d, &local, &name, &e, mode, &mut |p| {
+            sent_bytes.push(p)
+        })
+        .unwrap();
+        assert_eq!(
+            sent,
+            Sent::Uploaded {
+                resumed_from: LEN as u64
+            }
+        );
+        assert!(sent_bytes.is_empty(), "{sent_bytes:?}");
+        assert_same(&local, &b.local(&name));
+    }
+}
+
+/// The partial is a dot-file (TSD's importer skips those).
+fn the_partial_is_a_dot_file(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, _) = sealed(tmp.path(), "d.age", 100, 23);
+    let mut d = b.open();
+    d.upload("d.age", &mut File::open(&local).unwrap(), 0, &mut |_| {})
+        .unwrap();
+    assert!(b.local(".d.age.recpipe-partial").is_file());
 }
 
 fn a_different_existing_file_is_never_overwritten(b: &dyn Backend) {
@@ -306,7 +359,7 @@ fn rename_into_place_never_replaces(b: &dyn Backend) {
     let err = d.rename_into_place("n.age").unwrap_err();
     assert!(matches!(err, DestError::Exists { .. }), "{err}");
     assert_eq!(std::fs::read(b.local("n.age")).unwrap(), b"already here");
-    assert_same(&local, &b.local(&destination::partial_name("n.age")));
+    assert_same(&local, &b.local(&partial_name("n.age")));
 }
 
 fn an_identical_existing_file_counts_as_done(b: &dyn Backend) {
@@ -363,7 +416,7 @@ fn upload_contract_exclusive_create_and_exact_resume(b: &dyn Backend) {
         d.upload("u.age", &mut src, 5000, &mut |_| {}).unwrap(),
         5000
     );
-    assert_same(&local, &b.local(&destination::partial_name("u.age")));
+    assert_same(&local, &b.local(&partial_name("u.age")));
     d.remove_partial("u.age").unwrap();
     d.remove_partial("u.age").unwrap();
     assert_eq!(d.stat(&destination::partial_name("u.age")).unwrap(), None);
@@ -373,7 +426,13 @@ fn bad_names_are_refused(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), "b.age", 10, 11);
     let mut d = b.open();
-    for name in ["../escape.age", "sub/b.age", "", "b.age.recpipe-partial"] {
+    for name in [
+        "../escape.age",
+        "sub/b.age",
+        "",
+        "b.age.recpipe-partial",
+        ".hidden.age",
+    ] {
         let err = send(&mut *d, &local, name, &e, VerifyMode::Size).unwrap_err();
         assert!(matches!(err, DestError::BadName { .. }), "{name:?}: {err}");
     }
@@ -475,7 +534,11 @@ fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &dyn Backend)
             quick(5),
         )
         .unwrap()
-        .on_retry(|ev| retries.push((ev.attempt, ev.delay)));
+        .on_notice(|n| {
+            if let Notice::Retry(ev) = n {
+                retries.push((ev.attempt, ev.delay))
+            }
+        });
         let sent = send(&mut d, &local, "t.age", &e, VerifyMode::Readback).unwrap();
         assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
     }
@@ -550,7 +613,10 @@ conformance!(
     empty_file_uploads,
     resume_after_a_killed_partial,
     an_empty_partial_left_by_a_killed_upload_is_redone,
-    a_corrupt_partial_is_caught_removed_and_redone,
+    a_corrupt_partial_is_removed_and_redone,
+    a_partial_of_another_sealing_is_never_completed,
+    a_complete_partial_of_this_file_is_renamed,
+    the_partial_is_a_dot_file,
     a_different_existing_file_is_never_overwritten,
     rename_into_place_never_replaces,
     an_identical_existing_file_counts_as_done,

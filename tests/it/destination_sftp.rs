@@ -12,7 +12,7 @@ use crate::util::sshd;
 use recpipe::config::{self, VerifyMode};
 use recpipe::destination::sftp::{SftpDestination, Target};
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, NoTerminal, PromptError, Prompter,
+    self, DestError, Destination, ErrorClass, Expected, NoTerminal, Notice, PromptError, Prompter,
     RetryPolicy, Retrying, Secret, Sent,
 };
 use sha2::{Digest, Sha256};
@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn target(s: &sshd::Sshd, port: u16, known_hosts: PathBuf) -> Target {
     Target {
@@ -164,6 +166,70 @@ fn a_mismatched_host_key_is_refused_plain_or_hashed() {
     hash_known_hosts(&kh);
     let err = connect(&target(&s, s.port, kh)).err().unwrap();
     assert!(matches!(err, DestError::HostKeyMismatch { .. }), "{err}");
+}
+
+/// Issue 13 item 3: a key marked `@revoked` is refused even when a plain
+/// line trusts it (as OpenSSH refuses it; `ssh` is the oracle), and says so.
+#[test]
+fn a_revoked_host_key_is_refused_even_beside_a_line_that_trusts_it() {
+    let s = sshd::Sshd::start();
+    let kh = s.dir.path().join("kh");
+    std::fs::write(
+        &kh,
+        format!("@revoked * {}\n{}", s.host_key, s.known_hosts_line(s.port)),
+    )
+    .unwrap();
+    let err = connect(&target(&s, s.port, kh.clone())).err().unwrap();
+    assert!(matches!(err, DestError::HostKeyRevoked { .. }), "{err}");
+    assert!(err.to_string().contains("@revoked"), "{err}");
+    assert!(err.to_string().contains(&host_fingerprint(&s)), "{err}");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    // OpenSSH refuses the same file.
+    let out = Command::new("ssh")
+        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .arg("-i")
+        .arg(&s.client_key)
+        .args(["-p", &s.port.to_string(), "127.0.0.1", "true"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("REVOKED"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Hashing the plain line changes nothing.
+    hash_known_hosts_keeping_markers(&kh);
+    let err = connect(&target(&s, s.port, kh)).err().unwrap();
+    assert!(matches!(err, DestError::HostKeyRevoked { .. }), "{err}");
+}
+
+/// `ssh-keygen -H` refuses files with marker lines, so hash the plain line
+/// alone and put the marker back.
+fn hash_known_hosts_keeping_markers(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (markers, plain): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with('@'));
+    std::fs::write(path, plain.join("\n") + "\n").unwrap();
+    hash_known_hosts(path);
+    let hashed = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, markers.join("\n") + "\n" + &hashed).unwrap();
+}
+
+/// `@cert-authority` lines are never trust: recpipe does not check host
+/// certificates, so the server's own key as a "CA" leaves it unknown.
+#[test]
+fn a_cert_authority_line_is_never_trust() {
+    let s = sshd::Sshd::start();
+    let kh = s.dir.path().join("kh");
+    std::fs::write(
+        &kh,
+        format!("@cert-authority [127.0.0.1]:{},* {}\n", s.port, s.host_key),
+    )
+    .unwrap();
+    let err = connect(&target(&s, s.port, kh)).err().unwrap();
+    assert!(matches!(err, DestError::UnknownHostKey { .. }), "{err}");
 }
 
 #[test]
@@ -373,7 +439,11 @@ fn a_connection_cut_mid_file_is_resumed() {
     let sent = {
         let mut d = Retrying::new(Box::new(|| Ok(Box::new(connect(&t)?) as _)), quick(4))
             .unwrap()
-            .on_retry(|_| retries += 1);
+            .on_notice(|n| {
+                if matches!(n, Notice::Retry(_)) {
+                    retries += 1
+                }
+            });
         destination::send(
             &mut d,
             &local,
@@ -412,7 +482,11 @@ fn a_killed_server_is_reconnected_to_and_the_upload_resumed() {
     let sent = {
         let mut d = Retrying::new(Box::new(|| Ok(Box::new(connect(&t)?) as _)), quick(5))
             .unwrap()
-            .on_retry(|_| retries += 1);
+            .on_notice(|n| {
+                if matches!(n, Notice::Retry(_)) {
+                    retries += 1
+                }
+            });
         destination::send(
             &mut d,
             &local,
@@ -480,7 +554,7 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), 12345);
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default()).unwrap();
+    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
     assert!(d.location().starts_with("sftp://"), "{}", d.location());
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(s.files.join("from-config/c.age").is_file());
@@ -489,7 +563,7 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
         path: tmp.path().join("dest"),
         verify: VerifyMode::Size,
     };
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default()).unwrap();
+    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(tmp.path().join("dest/c.age").is_file());
 }

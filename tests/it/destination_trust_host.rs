@@ -154,3 +154,19 @@ fn trust_host_reports_an_unreachable_server() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
 }
+
+/// A key the file marks `@revoked` is never added (exit 4), even with --yes.
+#[cfg(unix)]
+#[test]
+fn trust_host_never_adds_a_revoked_key() {
+    let s = sshd::Sshd::start();
+    let kh = s.dir.path().join("known_hosts");
+    let revoked = format!("@revoked * {}\n", s.host_key);
+    std::fs::write(&kh, &revoked).unwrap();
+    let host = format!("127.0.0.1:{}", s.port);
+    let out = trust_host(&[&host, "--known-hosts", kh.to_str().unwrap(), "--yes"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("@revoked"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&kh).unwrap(), revoked);
+}

@@ -6,6 +6,9 @@
 //! revoked API key; each auth route; and whole scheduled runs of the CLI.
 #![cfg(unix)]
 
+/// Never set: these tests do not stop their uploads.
+static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 use crate::util::sshd::Relay;
 use crate::util::tsd_api::{self, TsdServer};
 use crate::util::world::{self, World};
@@ -66,7 +69,7 @@ fn open_with<'p>(
     cfg: config::Tsd,
     prompter: &'p dyn Prompter,
 ) -> Result<destination::Retrying<'p>, DestError> {
-    destination::open(&config::Destination::Tsd(cfg), prompter, quick())
+    destination::open(&config::Destination::Tsd(cfg), prompter, quick(), &NO_STOP)
 }
 
 fn open_basic(s: &TsdServer, path: &str) -> destination::Retrying<'static> {

@@ -12,6 +12,7 @@ mod util;
 mod check;
 mod corpus;
 mod destination_conformance;
+mod destination_faults;
 mod destination_sftp;
 mod destination_trust_host;
 mod destination_tsd;

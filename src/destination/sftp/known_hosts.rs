@@ -3,9 +3,13 @@
 //!
 //! Matching is libssh2's: plain and hashed (`|1|salt|hash`) host names,
 //! `[host]:port` for a port other than 22. The file is fed to libssh2 line
-//! by line so that a line it cannot parse (a key type it does not know,
-//! `@cert-authority` or `@revoked` markers) is skipped instead of failing the
-//! whole file; a skipped line can only make a host unknown, never trusted.
+//! by line so that a line it cannot parse (a key type it does not know) is
+//! skipped instead of failing the whole file; a skipped line can only make a
+//! host unknown, never trusted. Marker lines are read here, not by libssh2:
+//! a key on an `@revoked` line is refused whatever else the file says and
+//! whatever host the line names (stricter than OpenSSH, which matches the
+//! host too); `@cert-authority` lines are never trust (recpipe does not
+//! check certificates), so they count as absent.
 //! Fingerprints are OpenSSH's: `SHA256:` and the unpadded base64 of the
 //! SHA-256 of the key blob.
 
@@ -67,6 +71,8 @@ pub enum HostKeyStatus {
     Unknown,
     /// The file lists another key for the host.
     Mismatch,
+    /// The file marks this very key `@revoked`.
+    Revoked,
 }
 
 /// How known_hosts names `host` at `port`: `host` for 22, else `[host]:port`.
@@ -101,7 +107,14 @@ pub fn status(
         .map_err(|e| failed(e.message().to_string()))?;
     for line in text.lines() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('@') {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('@') {
+            if revokes(line, key) {
+                return Ok(HostKeyStatus::Revoked);
+            }
+            // `@cert-authority` (and any other marker): never trust.
             continue;
         }
         // Unparseable lines are skipped; see the module comment.
@@ -113,6 +126,19 @@ pub fn status(
         CheckResult::Mismatch => Ok(HostKeyStatus::Mismatch),
         CheckResult::Failure => Err(failed("libssh2 could not check the host key".into())),
     }
+}
+
+/// Whether `line` is `@revoked HOSTS TYPE BASE64 [COMMENT]` naming `key`.
+fn revokes(line: &str, key: &HostKey) -> bool {
+    let mut fields = line.split_whitespace();
+    if fields.next() != Some("@revoked") {
+        return false;
+    }
+    let (_hosts, _kind) = (fields.next(), fields.next());
+    fields
+        .next()
+        .and_then(|b64| STANDARD.decode(b64).ok())
+        .is_some_and(|blob| blob == key.blob)
 }
 
 /// Appends a plain `HOST-PATTERN TYPE BASE64` line for `host:port` to the
@@ -172,6 +198,20 @@ mod tests {
         assert!(fp.starts_with("SHA256:"));
         assert!(!fp.ends_with('='));
         assert_eq!(fp.len(), "SHA256:".len() + 43);
+    }
+
+    #[test]
+    fn a_revoked_line_names_a_key_by_its_blob() {
+        let key = blob("ssh-ed25519", &[5; 32]);
+        let other = blob("ssh-ed25519", &[6; 32]);
+        let line = format!("@revoked * {}", key.openssh_text());
+        assert!(revokes(&line, &key));
+        assert!(!revokes(&line, &other));
+        assert!(!revokes(
+            &format!("@cert-authority * {}", key.openssh_text()),
+            &key
+        ));
+        assert!(!revokes("@revoked", &key));
     }
 
     #[test]

@@ -5,17 +5,20 @@
 //! known_hosts and the login succeeded ([`session`]); partials are created
 //! with `O_EXCL` and written in [`CHUNK`](super::CHUNK)-sized writes so libssh2 keeps many
 //! 30,000-byte packets in flight; a finished partial is fsynced on the server
-//! with `fsync@openssh.com` where the server offers it; the rename into place
-//! is SFTP's plain rename, which OpenSSH's server performs as link + unlink
-//! and which therefore fails instead of replacing an existing file
-//! (`posix-rename@openssh.com` would replace it, so it is not used).
+//! with `fsync@openssh.com` where the server offers it (a server that does
+//! not, or refuses it as `sftp-server -P fsync` does, gets one
+//! [`Note::FsyncNotOffered`] and no error); the rename into place is SFTP's
+//! plain rename without the overwrite flag, which OpenSSH's server performs
+//! as link + unlink and which therefore fails instead of replacing an
+//! existing file (`posix-rename@openssh.com` would replace it, so it is not
+//! used).
 
 pub mod known_hosts;
 pub mod session;
 
 use super::stream::{copy_read_ahead, hash_stream};
-use super::{DestError, Destination, ErrorClass, Progress, Prompter, partial_name};
-use ssh2::{ErrorCode, OpenFlags, OpenType, Session, Sftp};
+use super::{DestError, Destination, ErrorClass, Note, Progress, Prompter, partial_name};
+use ssh2::{ErrorCode, OpenFlags, OpenType, RenameFlags, Session, Sftp};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -46,7 +49,17 @@ pub struct SftpDestination {
     session: Session,
     root: String,
     location: String,
+    /// Whether `fsync@openssh.com` is still worth asking for.
+    fsync_offered: bool,
+    notes: Vec<Note>,
 }
+
+/// The rename into place: atomic where the server can, and never replacing
+/// an existing file. libssh2's default (`None`) asks to overwrite; with
+/// SFTP v3, which OpenSSH speaks, libssh2 sends no flags at all and the
+/// server's plain rename refuses to replace, but the request says what is
+/// meant should a server speak a later version.
+const NO_OVERWRITE: RenameFlags = RenameFlags::ATOMIC.union(RenameFlags::NATIVE);
 
 // SFTP status codes (draft-ietf-secsh-filexfer-02).
 const FX_NO_SUCH_FILE: i32 = 2;
@@ -81,6 +94,8 @@ impl SftpDestination {
             sftp,
             session,
             root,
+            fsync_offered: true,
+            notes: Vec::new(),
         };
         dest.make_root()?;
         Ok(dest)
@@ -158,6 +173,15 @@ impl SftpDestination {
         }
         Ok(())
     }
+}
+
+/// Whether a failed `fsync@openssh.com` means the server does not offer it
+/// (unsupported, or refused by its configuration) rather than a failed sync.
+fn fsync_refused(e: &ssh2::Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::SFTP(FX_OP_UNSUPPORTED | FX_PERMISSION_DENIED)
+    )
 }
 
 /// libssh2's message, with the SFTP status spelled out where it helps.
@@ -246,11 +270,21 @@ impl Destination for SftpDestination {
             },
             |e| DestError::io("read", PathBuf::from(&path), e),
         )?;
-        match out.fsync() {
-            Ok(()) => {}
-            // fsync@openssh.com not offered: the server's close is all there is.
-            Err(e) if e.code() == ErrorCode::SFTP(FX_OP_UNSUPPORTED) => {}
-            Err(e) => return Err(self.error("fsync", &path, e)),
+        if self.fsync_offered {
+            match out.fsync() {
+                Ok(()) => {}
+                // fsync@openssh.com not supported (OP_UNSUPPORTED) or
+                // switched off (`sftp-server -P fsync`: PERMISSION_DENIED):
+                // the server's close is all there is. Said once, never an
+                // error, and not asked again on this connection.
+                Err(e) if fsync_refused(&e) => {
+                    self.fsync_offered = false;
+                    self.notes.push(Note::FsyncNotOffered {
+                        location: self.location.clone(),
+                    });
+                }
+                Err(e) => return Err(self.error("fsync", &path, e)),
+            }
         }
         out.close().map_err(|e| self.error("close", &path, e))?;
         Ok(pos)
@@ -280,7 +314,10 @@ impl Destination for SftpDestination {
         if self.stat(name)?.is_some() {
             return Err(exists(self.location.clone()));
         }
-        match self.sftp.rename(Path::new(&from), Path::new(&to), None) {
+        match self
+            .sftp
+            .rename(Path::new(&from), Path::new(&to), Some(NO_OVERWRITE))
+        {
             Ok(()) => Ok(()),
             Err(e) => {
                 if self.stat(name)?.is_some() && self.stat(&partial_name(name))?.is_some() {
@@ -299,6 +336,10 @@ impl Destination for SftpDestination {
             Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => Ok(()),
             Err(e) => Err(self.error("remove", &path, e)),
         }
+    }
+
+    fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
     }
 }
 
@@ -324,4 +365,15 @@ pub fn host_key_status(
 ) -> Result<HostKeyStatus, DestError> {
     let session = Session::new().map_err(session::ssh_error(host, port, "setup"))?;
     known_hosts::status(&session, known_hosts, host, port, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rename_never_asks_to_overwrite() {
+        assert!(!NO_OVERWRITE.contains(RenameFlags::OVERWRITE));
+        assert!(NO_OVERWRITE.contains(RenameFlags::ATOMIC));
+    }
 }

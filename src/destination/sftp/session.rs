@@ -8,7 +8,11 @@
 //! code, asked through the [`Prompter`]), password. With a prompter that
 //! cannot ask, a login that needs an answer ends in
 //! [`DestError::NeedsInteractiveLogin`]. Answers are handed to libssh2 and
-//! never kept, logged or put in an error.
+//! never kept, logged or put in an error; recpipe's own copy is a
+//! [`Secret`], wiped when dropped. The ssh2 crate's safe API copies a
+//! password or key passphrase into a `CString`, and copies keyboard-
+//! interactive answers into libssh2's memory before dropping the `String`
+//! it was given; those copies are freed, not wiped, by ssh2 and libssh2.
 
 use super::Target;
 use super::known_hosts::{self, HostKey, HostKeyStatus};
@@ -132,6 +136,13 @@ pub fn open_checked(target: &Target) -> Result<Session, DestError> {
             known_hosts,
         }),
         HostKeyStatus::Mismatch => Err(DestError::HostKeyMismatch {
+            host,
+            port,
+            key_type,
+            fingerprint,
+            known_hosts,
+        }),
+        HostKeyStatus::Revoked => Err(DestError::HostKeyRevoked {
             host,
             port,
             key_type,
@@ -299,7 +310,9 @@ impl KeyboardInteractivePrompt for Answerer<'_> {
                 p.text.to_string()
             };
             match self.prompter.ask(&question, p.echo) {
-                Ok(answer) => answers.push(answer.expose().to_string()),
+                // Moved, not copied: ssh2 copies it into libssh2's memory
+                // and drops it (see the module comment).
+                Ok(answer) => answers.push(answer.into_string()),
                 Err(e) => self.failure = Some(e),
             }
         }

@@ -19,12 +19,19 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const SSHD: &str = "/usr/sbin/sshd";
+/// OpenSSH's SFTP server program (Debian's place for it).
+pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 
 /// How the server is set up.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `internal-sftp -R`: every write is refused with "permission denied".
     pub read_only: bool,
+    /// More `internal-sftp` flags, e.g. `-P fsync` (refuse fsync@openssh.com).
+    pub sftp_flags: Vec<String>,
+    /// Serve SFTP by OpenSSH's external `sftp-server`, logging every request
+    /// it serves to a file ([`Sshd::sftp_log`]).
+    pub log_sftp_requests: bool,
     /// Extra `sshd_config` lines.
     pub extra: Vec<String>,
     /// Log in only by keyboard-interactive through PAM: a password, then a
@@ -167,11 +174,29 @@ impl Sshd {
 
     fn write_config(&self) {
         let d = self.dir.path();
-        let sftp = if self.options.read_only {
-            "internal-sftp -R"
+        let mut sftp = if self.options.log_sftp_requests {
+            use std::os::unix::fs::PermissionsExt;
+            let wrapper = d.join("sftp-server-logged");
+            std::fs::write(
+                &wrapper,
+                format!(
+                    "#!/bin/sh\nexec {SFTP_SERVER} -e -l DEBUG3 2>>{}\n",
+                    d.join("sftp.log").display()
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+            wrapper.display().to_string()
         } else {
-            "internal-sftp"
+            String::from("internal-sftp")
         };
+        if self.options.read_only {
+            sftp.push_str(" -R");
+        }
+        for flag in &self.options.sftp_flags {
+            sftp.push(' ');
+            sftp.push_str(flag);
+        }
         let pam = self.options.pam.is_some();
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         let mut lines = vec![
@@ -282,6 +307,12 @@ impl Sshd {
         }
     }
 
+    /// The requests the SFTP server served so far (with
+    /// [`Options::log_sftp_requests`]).
+    pub fn sftp_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sftp.log")).unwrap_or_default()
+    }
+
     /// sshd's log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
@@ -367,16 +398,35 @@ fn current_uid_is_root() -> bool {
 }
 
 /// A TCP relay on 127.0.0.1 to a target port. The first connection is cut
-/// (both directions) once `cut_after` bytes went from client to server;
-/// later connections pass through untouched.
+/// (both directions) once `cut_after` bytes went from client to server, or,
+/// started with [`Relay::stall`], stalls there: nothing more is passed
+/// either way and nothing is closed, as a dead link or a hung server looks.
+/// Later connections pass through untouched.
 pub struct Relay {
     pub port: u16,
     connections: Arc<AtomicUsize>,
     forwarded: Arc<AtomicU64>,
 }
 
+/// What happens to the first connection at its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtLimit {
+    Cut,
+    Stall,
+}
+
 impl Relay {
     pub fn start(target: u16, cut_after: Option<u64>) -> Relay {
+        Relay::start_with(target, cut_after, AtLimit::Cut)
+    }
+
+    /// A relay whose first connection stalls after `after` bytes from the
+    /// client: it stays open, and nothing more passes in either direction.
+    pub fn stall(target: u16, after: u64) -> Relay {
+        Relay::start_with(target, Some(after), AtLimit::Stall)
+    }
+
+    fn start_with(target: u16, cut_after: Option<u64>, at_limit: AtLimit) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -390,7 +440,7 @@ impl Relay {
                     continue;
                 };
                 let limit = if n == 0 { cut_after } else { None };
-                pipe(client, server, limit, f.clone());
+                pipe(client, server, limit, at_limit, f.clone());
             }
         });
         Relay {
@@ -411,9 +461,17 @@ impl Relay {
     }
 }
 
-fn pipe(client: TcpStream, server: TcpStream, limit: Option<u64>, count: Arc<AtomicU64>) {
+fn pipe(
+    client: TcpStream,
+    server: TcpStream,
+    limit: Option<u64>,
+    at_limit: AtLimit,
+    count: Arc<AtomicU64>,
+) {
     let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    // Client to server, counting and maybe cutting.
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stalled2 = stalled.clone();
+    // Client to server, counting and maybe cutting or stalling.
     std::thread::spawn(move || {
         let (mut from, mut to) = (client, server);
         let mut buf = vec![0u8; 64 * 1024];
@@ -427,6 +485,12 @@ fn pipe(client: TcpStream, server: TcpStream, limit: Option<u64>, count: Arc<Ato
                 Some(l) if sent + n as u64 >= l => {
                     let _ = to.write_all(&buf[..(l - sent) as usize]);
                     count.fetch_add(l - sent, Ordering::SeqCst);
+                    if at_limit == AtLimit::Stall {
+                        // Hold both sockets open and pass nothing more
+                        // until the client gives up and closes its end.
+                        stalled.store(true, Ordering::SeqCst);
+                        while from.read(&mut buf).is_ok_and(|n| n > 0) {}
+                    }
                     break;
                 }
                 _ => n,
@@ -440,11 +504,26 @@ fn pipe(client: TcpStream, server: TcpStream, limit: Option<u64>, count: Arc<Ato
         let _ = from.shutdown(Shutdown::Both);
         let _ = to.shutdown(Shutdown::Both);
     });
-    // Server to client.
+    // Server to client, until the other direction stalls.
     std::thread::spawn(move || {
         let (mut from, mut to) = (s2, c2);
-        let _ = std::io::copy(&mut from, &mut to);
-        let _ = from.shutdown(Shutdown::Both);
-        let _ = to.shutdown(Shutdown::Both);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if stalled2.load(Ordering::SeqCst) {
+                // Swallow what the server still says; the client gets nothing.
+                continue;
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        if !stalled2.load(Ordering::SeqCst) {
+            let _ = from.shutdown(Shutdown::Both);
+            let _ = to.shutdown(Shutdown::Both);
+        }
     });
 }
