@@ -2,6 +2,7 @@
 //! into validated library calls, prints what they return, and maps every
 //! outcome to an [`ExitStatus`]. Nothing past this module parses arguments.
 
+mod assets;
 mod check;
 mod log;
 mod pipeline_file;
@@ -12,7 +13,7 @@ mod trust_host;
 
 mod seal;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use recpipe::duration::HumanDuration;
 use recpipe::exit::ExitStatus;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "recpipe",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("RECPIPE_COMMIT"), ")"),
     about = "Moves Zoom interview recordings to sealed final storage, safely."
 )]
 struct Cli {
@@ -84,6 +85,9 @@ enum Command {
     Seal(seal::SealArgs),
     /// Decrypt sealed files; output appears only if the whole file authenticates.
     Decrypt(seal::DecryptArgs),
+    /// Write shell completions and man pages into a folder (for packaging).
+    #[command(hide = true)]
+    GenerateAssets(assets::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,6 +129,7 @@ pub fn main() -> ExitStatus {
         Command::Keygen(args) => seal::keygen(args),
         Command::Seal(args) => seal::seal(args),
         Command::Decrypt(args) => seal::decrypt(args),
+        Command::GenerateAssets(args) => assets::run(&args, Cli::command()),
     }
 }
 
