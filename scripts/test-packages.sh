@@ -41,11 +41,16 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-command -v file >/dev/null 2>&1 || {
+need=()
+command -v file >/dev/null 2>&1 || need+=(file)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v msiextract >/dev/null 2>&1 || need+=(msitools)
+if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get install -y -qq --no-install-recommends file >/dev/null
-}
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${need[@]}" >/dev/null
+fi
 
 tmp=$(mktemp -d -t recpipe-packages.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -120,7 +125,8 @@ kind = "dir"
 path = "$tmp/pc/import"
 verify = "readback"
 [cleanup]
-interim = "keep"
+interim = "shred"
+after = "verified"
 EOF
 out=$(bare "$bin" run --pipeline "$tmp/pc/red.toml" --state-dir "$tmp/pc/state" 2>&1) && rc=0 || rc=$?
 check "the red pipeline run exits 0" test "$rc" -eq 0
@@ -128,6 +134,8 @@ check "the red pipeline run exits 0" test "$rc" -eq 0
 mapfile -t sealed < <(find "$tmp/pc/import" -type f -name '*.sealed' | sort)
 check "the run delivered sealed files (${#sealed[@]})" test "${#sealed[@]}" -ge 3
 check "nothing unsealed was delivered" test -z "$(find "$tmp/pc/import" -type f ! -name '*.sealed')"
+check "the interim copy was shredded after the upload was verified" \
+    test -z "$(find "$tmp/pc/zoom" -type f -name '*.m4a')"
 # Inside TSD: open them.
 out=$(bare "$bin" decrypt -i "$key" -o "$tmp/tsd/opened" "${sealed[@]}" 2>&1) && rc=0 || rc=$?
 check "decrypt exits 0" test "$rc" -eq 0

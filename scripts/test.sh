@@ -5,7 +5,8 @@
 # media oracle, OpenSSH's sshd for the SFTP tests, the OpenSSL headers that
 # libssh2 builds against), then runs the same checks CI runs: formatting,
 # clippy with warnings as errors, and every test; then the same for the
-# Windows build, whose tests run under Wine (scripts/test-windows.sh).
+# Windows build, whose tests run under Wine (scripts/test-windows.sh); then
+# the packages (scripts/test-packages.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v sftp >/dev/null 2>&1   || need+=(openssh-client)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+# recpipe init's tests answer it through a pseudo-terminal; the timeline
+# test renders the picture in headless Chromium.
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then
     ls /lib/*/security/pam_google_authenticator.so /usr/lib/*/security/pam_google_authenticator.so \
@@ -51,3 +56,8 @@ cargo test --locked "$@"
 
 # The Windows build and every Windows test, under Wine.
 scripts/test-windows.sh "$@"
+
+# The packages (scripts/dist.sh) from the debug builds above: the static
+# Linux binary opens sealed files as inside TSD, the MSI installs, runs and
+# uninstalls under Wine (scripts/test-packages.sh).
+scripts/test-packages.sh

@@ -4,6 +4,7 @@
 
 mod assets;
 mod check;
+mod init;
 mod log;
 mod pipeline_file;
 mod plan;
@@ -85,6 +86,11 @@ enum Command {
     Seal(seal::SealArgs),
     /// Decrypt sealed files; output appears only if the whole file authenticates.
     Decrypt(seal::DecryptArgs),
+    /// Set recpipe up, guided: what the data is, where Zoom records, what to
+    /// keep, where it goes; writes the pipeline file and checks it.
+    ///
+    /// Every answer is also a flag; --yes asks nothing (for IT).
+    Init(init::InitArgs),
     /// Write shell completions and man pages into a folder (for packaging).
     #[command(hide = true)]
     GenerateAssets(assets::Args),
@@ -129,6 +135,7 @@ pub fn main() -> ExitStatus {
         Command::Keygen(args) => seal::keygen(args),
         Command::Seal(args) => seal::seal(args),
         Command::Decrypt(args) => seal::decrypt(args),
+        Command::Init(args) => init::run(&args),
         Command::GenerateAssets(args) => assets::run(&args, Cli::command()),
     }
 }
