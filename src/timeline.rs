@@ -82,6 +82,7 @@ pub enum Content {
 pub struct Row {
     /// "video", "mixed audio", "participant audio 2": never a file name.
     pub label: String,
+    /// The output's length after removal, seconds.
     pub duration: f64,
     /// Removed from this output, seconds.
     pub removed: Vec<(f64, f64)>,
@@ -93,19 +94,23 @@ pub struct Row {
 pub struct Timeline {
     /// Wall-clock time at offset 0, when known.
     pub start: Option<PrimitiveDateTime>,
+    /// The recording's length (its longest input), seconds: what the axis
+    /// spans.
+    pub length: f64,
     /// The ranges the marks ask for, after padding and merging, seconds.
     pub marked: Vec<(f64, f64)>,
     pub rows: Vec<Row>,
 }
 
 impl Timeline {
-    /// The length the axis spans: the longest output.
+    /// The length the axis spans: the recording, or any output or mark
+    /// reaching further.
     pub fn duration(&self) -> f64 {
         self.rows
             .iter()
             .map(|r| r.duration)
             .chain(self.marked.iter().map(|m| m.1))
-            .fold(0.0, f64::max)
+            .fold(self.length, f64::max)
             .max(1.0)
     }
 
@@ -347,13 +352,15 @@ pub fn render_svg(tl: &Timeline) -> String {
         let top = Timeline::row_top(i);
         let body = ROW_HEIGHT - STRIP_HEIGHT - 8.0;
         let mid = top + 4.0 + body / 2.0;
-        let end = tl.x(row.duration);
+        let end = tl.x(d);
         let _ = writeln!(
             s,
-            r##"<g class="row" data-label="{}"><text x="8" y="{:.2}" fill="#111">{}</text>"##,
+            r##"<g class="row" data-label="{}"><text x="8" y="{:.2}" fill="#111">{}</text><text x="8" y="{:.2}" fill="#666" font-size="11">output {} long</text>"##,
             row.label,
-            mid + 4.0,
-            row.label
+            mid - 2.0,
+            row.label,
+            mid + 13.0,
+            offset(row.duration)
         );
         let _ = writeln!(
             s,
@@ -402,13 +409,7 @@ pub fn render_svg(tl: &Timeline) -> String {
                 top + 4.0 + body
             );
         }
-        // Where this output ends (its last segment boundary).
-        let _ = writeln!(
-            s,
-            r##"<line class="end" x1="{end:.2}" y1="{:.2}" x2="{end:.2}" y2="{:.2}" stroke="#111" stroke-width="1"/></g>"##,
-            top + 2.0,
-            top + ROW_HEIGHT - 2.0
-        );
+        s.push_str("</g>\n");
     }
     // The marks' edges across every row, to compare with what is removed.
     let rows_bottom = Timeline::row_top(tl.rows.len());
@@ -443,6 +444,7 @@ mod tests {
     fn sample() -> Timeline {
         Timeline {
             start: Some(time::macros::datetime!(2026-11-20 14:03:11)),
+            length: 159.0,
             marked: vec![(53.0, 67.0)],
             rows: vec![
                 Row {

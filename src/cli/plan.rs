@@ -240,6 +240,12 @@ fn write_timeline(
         .map_err(|e| fail(e, "The timeline was not written.", ExitStatus::Broken))?;
     let tl = recpipe::timeline::Timeline {
         start: start.or_else(|| plan.report.name.as_ref().map(|n| n.start)),
+        length: plan
+            .report
+            .files
+            .iter()
+            .filter_map(|f| f.duration)
+            .fold(0.0, f64::max),
         marked: plan.ranges.clone(),
         rows,
     };

@@ -71,6 +71,16 @@ fn outputs(plan: &serde_json::Value) -> Vec<(Vec<(f64, f64)>, f64)> {
         .collect()
 }
 
+/// The axis spans the recording: its longest input.
+fn recording_length(plan: &serde_json::Value) -> f64 {
+    plan["report"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["duration"].as_f64())
+        .fold(0.0, f64::max)
+}
+
 fn secs(v: &serde_json::Value) -> f64 {
     v["secs"].as_f64().unwrap() + v["nanos"].as_f64().unwrap() / 1e9
 }
@@ -81,7 +91,7 @@ fn ranges_are_drawn_where_the_plan_says() {
     let Drawn { svg, plan } = draw(tmp.path());
     let outs = outputs(&plan);
     assert_eq!(outs.len(), 4, "video, mixed and two participants: {plan}");
-    let duration = outs.iter().map(|o| o.1).fold(0.0, f64::max);
+    let duration = recording_length(&plan);
     let x = |t: f64| LEFT + t / duration * (WIDTH - LEFT - RIGHT);
     let marked: Vec<(f64, f64)> = plan["ranges"]
         .as_array()
@@ -180,7 +190,7 @@ fn chromium_renders_marked_and_removed_ranges_where_the_plan_says() {
     let tmp = tempfile::tempdir().unwrap();
     let Drawn { svg, plan } = draw(tmp.path());
     let outs = outputs(&plan);
-    let duration = outs.iter().map(|o| o.1).fold(0.0, f64::max);
+    let duration = recording_length(&plan);
     let x = |t: f64| LEFT + t / duration * (WIDTH - LEFT - RIGHT);
     let height = attr(svg.lines().next().unwrap(), "height");
     let png = tmp.path().join("shot.png");
