@@ -25,6 +25,7 @@
 # compiler, msitools and wixl, zip, the two Rust targets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 profile=release
 out=dist
@@ -157,8 +158,9 @@ normalize "$wdir"
     wixl-heat -p "" --directory-ref INSTALLDIR --component-group CG.files \
         --var var.SourceDir > "$work/files.wxs")
 msi=$out/$wname.msi
-wixl -a x64 -D Version="$version" -D SourceDir="$wdir" -o "$msi" \
-    packaging/recpipe.wxs "$work/files.wxs"
+# wixl wants the source folder relative to where it runs.
+(cd "$work" && wixl -a x64 -D Version="$version" -D SourceDir="$wname" -o "$msi" \
+    "$root/packaging/recpipe.wxs" files.wxs)
 msibuild "$msi" -q "CREATE TABLE \`Environment\` (\`Environment\` CHAR(72) NOT NULL, \`Name\` CHAR(255) NOT NULL LOCALIZABLE, \`Value\` CHAR(255) LOCALIZABLE, \`Component_\` CHAR(72) NOT NULL PRIMARY KEY \`Environment\`)"
 # "=-PATH": set at install, removed at uninstall, the user's variable;
 # "[~];[INSTALLDIR]": appended to what PATH already holds.
