@@ -137,6 +137,7 @@ check "nothing unsealed was delivered" test -z "$(find "$tmp/pc/import" -type f 
 check "the interim copy was shredded after the upload was verified" \
     test -z "$(find "$tmp/pc/zoom" -type f -name '*.m4a')"
 # Inside TSD: open them.
+mkdir -p "$tmp/tsd/opened" "$tmp/tsd/tampered"
 out=$(bare "$bin" decrypt -i "$key" -o "$tmp/tsd/opened" "${sealed[@]}" 2>&1) && rc=0 || rc=$?
 check "decrypt exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || echo "$out" >&2

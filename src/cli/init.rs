@@ -255,7 +255,7 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
         "Zoom's recording folder",
         given_zoom.as_deref(),
         &default_zoom_dir().to_string_lossy(),
-        |a| Ok(PathBuf::from(a)),
+        |a| Ok(setup::typed_path(a)),
     )?;
     if !source_dir.is_dir() {
         q.say("  (that folder does not exist yet; Zoom creates it with the first recording)");
@@ -304,7 +304,7 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
                 if a.is_empty() {
                     Err("give the folder the sealed files go to".into())
                 } else {
-                    Ok(PathBuf::from(a))
+                    Ok(setup::typed_path(a))
                 }
             })?;
             DestinationAnswer::Dir { path }

@@ -116,6 +116,19 @@ pub fn tsd_project(text: &str) -> Result<String, SetupError> {
     }
 }
 
+/// A folder as the user typed it, made absolute against the current folder
+/// (a pipeline file resolves relative paths against its own folder, which
+/// is not what someone typing a path means); `~` is kept for the pipeline
+/// to expand.
+pub fn typed_path(text: &str) -> PathBuf {
+    let p = PathBuf::from(text);
+    if text.starts_with('~') || p.is_absolute() {
+        p
+    } else {
+        std::path::absolute(&p).unwrap_or(p)
+    }
+}
+
 /// TSD's SFTP route for a project: (user, remote folder). Files put there
 /// appear inside TSD under `/tsd/PROJECT/data/durable/file-import/`.
 pub fn tsd_sftp_defaults(project: &str, user: &str) -> (String, String) {
@@ -275,7 +288,7 @@ mod tests {
         Answers {
             name: "interviews \"2026\"".into(),
             classification: Classification::Red,
-            source_dir: PathBuf::from(r"C:\Users\åse\Documents\Zoom"),
+            source_dir: std::env::temp_dir().join("Åse Ødegård").join("Zoom"),
             tracks: vec![TrackKind::ParticipantAudio, TrackKind::MixedAudio],
             audio_format: AudioFormat::Wav,
             destination: dest,
@@ -334,6 +347,15 @@ mod tests {
         assert_eq!(
             read_recipient(f.to_str().unwrap()).unwrap(),
             crate::config::DEMO_RECIPIENT
+        );
+    }
+
+    #[test]
+    fn typed_paths_become_absolute_but_keep_the_home_sign() {
+        assert!(typed_path("Zoom").is_absolute());
+        assert_eq!(
+            typed_path("~/Documents/Zoom"),
+            PathBuf::from("~/Documents/Zoom")
         );
     }
 
