@@ -17,4 +17,6 @@ pub mod media;
 pub mod pipeline;
 pub mod redact;
 pub mod seal;
+pub mod setup;
 pub mod shred;
+pub mod timeline;

@@ -2,7 +2,9 @@
 //! into validated library calls, prints what they return, and maps every
 //! outcome to an [`ExitStatus`]. Nothing past this module parses arguments.
 
+mod assets;
 mod check;
+mod init;
 mod log;
 mod pipeline_file;
 mod plan;
@@ -15,7 +17,7 @@ mod trust_host;
 
 mod seal;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use recpipe::duration::HumanDuration;
 use recpipe::exit::ExitStatus;
 use std::path::PathBuf;
@@ -23,7 +25,7 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "recpipe",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("RECPIPE_COMMIT"), ")"),
     about = "Moves Zoom interview recordings to sealed final storage, safely."
 )]
 struct Cli {
@@ -87,6 +89,14 @@ enum Command {
     Seal(seal::SealArgs),
     /// Decrypt sealed files; output appears only if the whole file authenticates.
     Decrypt(seal::DecryptArgs),
+    /// Set recpipe up, guided: what the data is, where Zoom records, what to
+    /// keep, where it goes; writes the pipeline file and checks it.
+    ///
+    /// Every answer is also a flag; --yes asks nothing (for IT).
+    Init(init::InitArgs),
+    /// Write shell completions and man pages into a folder (for packaging).
+    #[command(hide = true)]
+    GenerateAssets(assets::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,6 +138,8 @@ pub fn main() -> ExitStatus {
         Command::Keygen(args) => seal::keygen(args),
         Command::Seal(args) => seal::seal(args),
         Command::Decrypt(args) => seal::decrypt(args),
+        Command::Init(args) => init::run(&args),
+        Command::GenerateAssets(args) => assets::run(&args, Cli::command()),
     }
 }
 

@@ -1,12 +1,14 @@
 //! `recpipe plan`, `recpipe preview` and `recpipe mark`: look before
-//! anything leaves the PC, and take marks while the meeting runs.
+//! anything leaves the PC (in words, and as a timeline picture with
+//! `plan --timeline FILE` and the `timeline.svg` preview writes), and take
+//! marks while the meeting runs.
 
 use super::{fail, pipeline_file::config_error, setup::parse_start};
 use clap::Args as ClapArgs;
 use recpipe::config::Pipeline;
 use recpipe::exit::ExitStatus;
 use recpipe::journal::StateDir;
-use recpipe::pipeline::preview::{PreviewError, plan_recording, preview};
+use recpipe::pipeline::preview::{PreviewError, RecordingPlan, plan_recording, preview};
 use recpipe::redact::pending::{self, Recorded};
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,9 @@ pub struct PlanArgs {
     /// The recording's start time for wall-clock marks: "YYYY-MM-DD HH:MM:SS".
     #[arg(long, value_name = "TIME")]
     start: Option<String>,
+    /// Also draw the plan as a timeline picture (SVG, opens in any browser).
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<PathBuf>,
     /// The recording folder.
     recording: PathBuf,
 }
@@ -95,6 +100,11 @@ pub fn plan(args: &PlanArgs) -> ExitStatus {
         Ok(p) => p,
         Err(e) => return preview_error(e),
     };
+    if let Some(file) = &args.timeline
+        && let Err(status) = write_timeline(&plan, start, file)
+    {
+        return status;
+    }
     if args.json {
         return match serde_json::to_string_pretty(&plan) {
             Ok(t) => {
@@ -156,6 +166,14 @@ pub fn preview_cmd(args: &PreviewArgs) -> ExitStatus {
             for f in &files {
                 println!("{}", f.display());
             }
+            let picture = args.out.join("timeline.svg");
+            let drawn = plan_recording(&pipeline, &args.recording, start)
+                .map_err(preview_error)
+                .and_then(|(plan, _)| write_timeline(&plan, start, &picture));
+            if let Err(status) = drawn {
+                return status;
+            }
+            println!("{}", picture.display());
             eprintln!(
                 "recpipe: {} holds unsealed interview data (red data). Listen, then delete it.",
                 args.out.display()
@@ -210,4 +228,32 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
         }
         Err(e) => fail(e, "", ExitStatus::Usage),
     }
+}
+
+/// Draws `plan` as an SVG timeline into `file` (see `recpipe::timeline`).
+fn write_timeline(
+    plan: &RecordingPlan,
+    start: Option<time::PrimitiveDateTime>,
+    file: &Path,
+) -> Result<(), ExitStatus> {
+    let rows = recpipe::timeline::rows(&plan.files)
+        .map_err(|e| fail(e, "The timeline was not written.", ExitStatus::Broken))?;
+    let tl = recpipe::timeline::Timeline {
+        start: start.or_else(|| plan.report.name.as_ref().map(|n| n.start)),
+        length: plan
+            .report
+            .files
+            .iter()
+            .filter_map(|f| f.duration)
+            .fold(0.0, f64::max),
+        marked: plan.ranges.clone(),
+        rows,
+    };
+    std::fs::write(file, recpipe::timeline::render_svg(&tl)).map_err(|e| {
+        fail(
+            format!("{}: cannot write the timeline: {e}", file.display()),
+            "",
+            ExitStatus::Error,
+        )
+    })
 }

@@ -1,0 +1,358 @@
+//! `recpipe init`: the guided setup, driven through a real pseudo-terminal
+//! (tmux) as a person would answer it, for each destination kind, and the
+//! scripted form (`--yes` and flags) IT uses. Each writes a pipeline that
+//! `Pipeline::load` accepts with exactly the answers given.
+
+use crate::util::{recpipe, stderr, stdout};
+use recpipe::config::{Classification, Destination, Pipeline, TrackKind};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fresh project key pair; returns the recipient.
+fn project_recipient(dir: &Path) -> String {
+    let out = recpipe(&[
+        "keygen",
+        "-o",
+        dir.join("project.identity").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn scripted_setup_with_yes_writes_a_valid_dir_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipient = project_recipient(tmp.path());
+    let out_file = tmp.path().join("conf").join("pipeline.toml");
+    let dest = tmp.path().join("sealed");
+    let zoom = tmp.path().join("Zoom");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_recpipe"))
+            .args([
+                "init",
+                "--yes",
+                "--destination",
+                "dir",
+                "--tracks",
+                "mixed-audio,video",
+            ])
+            .arg("--dir")
+            .arg(&dest)
+            .arg("--zoom-dir")
+            .arg(&zoom)
+            .args(["--recipient", &recipient, "--audio-format", "m4a"])
+            .arg("--output")
+            .arg(&out_file)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("valid."),
+        "the pipeline check ran: {}",
+        stdout(&out)
+    );
+    let p = Pipeline::load(&out_file).unwrap();
+    assert_eq!(p.classification, Classification::Red);
+    assert_eq!(p.source.dir, zoom);
+    assert_eq!(p.keep.tracks, vec![TrackKind::MixedAudio, TrackKind::Video]);
+    assert_eq!(p.seal.unwrap().recipients, vec![recipient.clone()]);
+    assert!(matches!(p.destination, Some(Destination::Dir { ref path, .. }) if *path == dest));
+    // A second run never replaces the file without --force.
+    let before = std::fs::read(&out_file).unwrap();
+    let again = run();
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(std::fs::read(&out_file).unwrap(), before);
+}
+
+#[test]
+fn without_a_terminal_or_yes_it_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .arg("init")
+        .env("RECPIPE_CONFIG_DIR", tmp.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert!(!tmp.path().join("pipeline.toml").exists());
+}
+
+#[test]
+fn red_data_without_a_recipient_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["init", "--yes", "--destination", "dir", "--dir", "/tmp/x"])
+        .env("RECPIPE_CONFIG_DIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("must be sealed"), "{}", stderr(&out));
+    assert!(!tmp.path().join("pipeline.toml").exists());
+}
+
+/// A program running in a tmux pane of a private tmux server: what a
+/// person at a terminal sees, and keys typed into it.
+#[cfg(unix)]
+struct Pane {
+    socket: PathBuf,
+}
+
+#[cfg(unix)]
+impl Pane {
+    /// Whether tmux is here; under CI=true its absence fails the test.
+    fn available() -> bool {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok || std::env::var_os("CI").is_none_or(|v| v != "true"),
+            "tmux is missing: scripts/test.sh installs it"
+        );
+        if !ok {
+            eprintln!("SKIPPED: tmux is missing (scripts/test.sh installs it)");
+        }
+        ok
+    }
+
+    fn start(dir: &Path, env: &[(&str, &Path)], args: &[&str]) -> Pane {
+        let socket = dir.join("tmux.sock");
+        let mut command = String::from("env");
+        for (k, v) in env {
+            command.push_str(&format!(" {k}='{}'", v.display()));
+        }
+        command.push_str(&format!(" '{}'", env!("CARGO_BIN_EXE_recpipe")));
+        for a in args {
+            command.push_str(&format!(" '{a}'"));
+        }
+        command.push_str("; echo \"EXIT=$?\"; sleep 600");
+        let st = Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "200",
+                "-y",
+                "60",
+                "-s",
+                "init",
+                &command,
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        Pane { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["capture-pane", "-p", "-J", "-S", "-2000", "-t", "init"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text` (at most 60 s).
+    fn wait_for(&self, text: &str) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "waited for {text:?}; the screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for the question, then types the answer and Enter. Each
+    /// question is distinct, or the test first waits for what comes
+    /// between two askings of it.
+    fn answer(&self, question: &str, text: &str) {
+        self.wait_for(question);
+        let keys = |args: &[&str]| {
+            let st = Command::new("tmux")
+                .arg("-S")
+                .arg(&self.socket)
+                .args(["send-keys", "-t", "init"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(st.success());
+        };
+        if !text.is_empty() {
+            keys(&["-l", text]);
+        }
+        keys(&["Enter"]);
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .status();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn guided_setup_at_a_terminal_for_a_folder_destination() {
+    if !Pane::available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let recipient = project_recipient(tmp.path());
+    let (conf, xdg, zoom, dest) = (
+        tmp.path().join("conf"),
+        tmp.path().join("xdg"),
+        tmp.path().join("Zoom"),
+        tmp.path().join("sealed"),
+    );
+    let pane = Pane::start(
+        tmp.path(),
+        &[
+            ("RECPIPE_CONFIG_DIR", &conf),
+            ("XDG_CONFIG_HOME", &xdg),
+            ("HOME", tmp.path()),
+        ],
+        &["init"],
+    );
+    let s = pane.wait_for("Classification (green, yellow, red) [red]:");
+    assert!(s.contains("All interview audio counts as red data"), "{s}");
+    pane.answer("Classification (green, yellow, red) [red]:", "yellow");
+    pane.answer("Zoom's recording folder [", zoom.to_str().unwrap());
+    pane.answer(
+        "Tracks, comma-separated [participant-audio,mixed-audio]:",
+        "",
+    );
+    pane.answer("Audio as wav", "flac");
+    pane.wait_for("answer wav or m4a");
+    pane.answer("Audio as wav", "wav");
+    pane.answer("Destination (sftp, dir) [sftp]:", "dir");
+    pane.answer("Destination folder:", dest.to_str().unwrap());
+    pane.answer("Recipient:", &recipient);
+    pane.answer("(a scheduled task)? [n]:", "y");
+    let s = pane.wait_for("EXIT=");
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("valid."), "the pipeline check ran:\n{s}");
+    let p = Pipeline::load(&conf.join("pipeline.toml")).unwrap();
+    assert_eq!(p.classification, Classification::Yellow);
+    assert_eq!(p.source.dir, zoom);
+    assert_eq!(
+        p.keep.tracks,
+        vec![TrackKind::ParticipantAudio, TrackKind::MixedAudio]
+    );
+    assert!(matches!(p.destination, Some(Destination::Dir { ref path, .. }) if *path == dest));
+    assert_eq!(p.seal.unwrap().recipients, vec![recipient]);
+    let service = std::fs::read_to_string(xdg.join("systemd/user/recpipe.service")).unwrap();
+    assert!(
+        service.contains(&format!(
+            "run --pipeline \"{}\"",
+            conf.join("pipeline.toml").display()
+        )),
+        "{service}"
+    );
+    assert!(xdg.join("systemd/user/recpipe.timer").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
+    use crate::util::sshd::Sshd;
+    if !Pane::available() {
+        return;
+    }
+    let server = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let recipient = project_recipient(tmp.path());
+    let recipient_file = tmp.path().join("p11.recipient");
+    std::fs::write(
+        &recipient_file,
+        format!("# p11, made inside TSD\n{recipient}\n"),
+    )
+    .unwrap();
+    let conf = tmp.path().join("conf");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let pane = Pane::start(
+        tmp.path(),
+        &[
+            ("RECPIPE_CONFIG_DIR", &conf),
+            ("HOME", &home),
+            ("XDG_CONFIG_HOME", &home),
+        ],
+        &["init"],
+    );
+    pane.answer("Classification (green, yellow, red) [red]:", "");
+    pane.answer("Zoom's recording folder [", "");
+    pane.answer("Tracks, comma-separated", "participant-audio");
+    pane.answer("Audio as wav", "m4a");
+    pane.answer("Destination (sftp, dir) [sftp]:", "");
+    pane.answer("TSD project number (such as p11):", "11");
+    pane.wait_for("is not a TSD project number");
+    pane.answer("TSD project number (such as p11):", "p11");
+    pane.answer("Your user name in the project", "alice");
+    pane.answer("SFTP host [tsd-fx01.tsd.usit.no]:", "127.0.0.1");
+    pane.answer("SFTP port [22]:", &server.port.to_string());
+    pane.answer(
+        "Folder on the server [/p11/data/durable/file-import/interviews]:",
+        "",
+    );
+    pane.answer("Recipient:", recipient_file.to_str().unwrap());
+    let s = pane.wait_for("server's administrators publish");
+    assert!(s.contains("SHA256:"), "the fingerprint is shown:\n{s}");
+    pane.answer(
+        "server's administrators publish (TSD: on its web pages)? [n]:",
+        "y",
+    );
+    pane.answer("(a scheduled task)? [n]:", "");
+    let s = pane.wait_for("EXIT=");
+    assert!(s.contains("EXIT=0"), "{s}");
+    let p = Pipeline::load(&conf.join("pipeline.toml")).unwrap();
+    assert_eq!(p.classification, Classification::Red);
+    assert_eq!(p.keep.tracks, vec![TrackKind::ParticipantAudio]);
+    match p.destination {
+        Some(Destination::Sftp {
+            host,
+            port,
+            user,
+            path,
+            ..
+        }) => {
+            assert_eq!((host.as_str(), port), ("127.0.0.1", server.port));
+            assert_eq!(user, "p11-alice");
+            assert_eq!(path, "/p11/data/durable/file-import/interviews");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.seal.unwrap().recipients, vec![recipient]);
+    let known = std::fs::read_to_string(home.join(".ssh/known_hosts")).unwrap();
+    let key = server.host_key.split_whitespace().nth(1).unwrap();
+    assert!(
+        known.contains(&format!("[127.0.0.1]:{}", server.port)) && known.contains(key),
+        "{known}"
+    );
+    assert!(
+        !home.join("systemd/user/recpipe.service").exists(),
+        "no schedule was asked for"
+    );
+}
