@@ -75,7 +75,7 @@ fn walk(root: &Path, rel: &Path, depth: usize, marks: &str, inv: &mut Inventory)
                 role_of(text, in_participant_dir, marks)
             }
             Some(text) if role_of(text, false, marks) == Role::Unfinished => Role::Unfinished,
-            _ => Role::Other,
+            _ => Role::Unknown,
         };
         inv.entries.push(Entry {
             rel: rel_path,

@@ -1,7 +1,6 @@
 //! `recpipe check` and the completeness rules, over recording folders
 //! built fresh in a temp dir with real media from ffmpeg.
 
-
 use crate::util::{Kind, NEWER, OLDER, Recording, ffprobe_duration, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, RecordingReport, Role, Verdict, check_recording};
 use std::time::{Duration, SystemTime};
@@ -12,6 +11,7 @@ fn check(r: &Recording) -> RecordingReport {
         settle: Duration::from_secs(30),
         now: SystemTime::now() + Duration::from_secs(3600),
         marks: "recpipe-marks.txt".into(),
+        stall: recpipe::discover::DEFAULT_STALL,
     };
     check_recording(&r.dir, &opts).expect("check runs")
 }

@@ -3,8 +3,8 @@
 //! symphonia and by ffmpeg; the block's tone must be gone, the others
 //! present, the original frames of the range absent from the file.
 
-
 use crate::util::media_gen::*;
+use crate::util::tools;
 use recpipe::media::audio::decode_to_end;
 use recpipe::media::mp4::Mp4File;
 use recpipe::redact::{Range, RedactMode, m4a};

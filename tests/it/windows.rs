@@ -5,7 +5,6 @@
 //! access lists are tested beside their code (`src/shred.rs`,
 //! `src/fsutil.rs`).
 
-
 use crate::util::{Kind, Recording, recpipe, stderr, stdout};
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
 use recpipe::journal::{Journal, StateDir};
@@ -21,6 +20,7 @@ fn check(dir: &Path) -> recpipe::discover::RecordingReport {
         settle: Duration::from_secs(30),
         now: SystemTime::now() + Duration::from_secs(3600),
         marks: "recpipe-marks.txt".into(),
+        stall: recpipe::discover::DEFAULT_STALL,
     };
     check_recording(dir, &opts).expect("check runs")
 }
