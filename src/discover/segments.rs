@@ -24,10 +24,12 @@
 //! media file whose segment cannot be told in a folder of several is
 //! given none, which the check reports as broken rather than guess.
 
-use super::Entry;
-use super::role::{Role, named, participant_stem};
+use super::role::{PARTICIPANT_DIR, Role, named, participant_stem, role_of};
+use super::{Entry, RecordingReport};
+use crate::redact::marks::SegmentSpan;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What grouping says about one inventory entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,6 +64,66 @@ enum Key {
 /// Groups `entries` into segments. `playlist` is the text of the folder's
 /// playlist, when it has one.
 pub fn group(entries: &[Entry], playlist: Option<&str>) -> Grouping {
+    let files: Vec<File<'_>> = entries
+        .iter()
+        .map(|e| File {
+            rel: &e.rel,
+            role: e.role.clone(),
+        })
+        .collect();
+    group_files(&files, playlist)
+}
+
+/// The segment of each of a recording's files, from their paths (relative
+/// to the folder) alone: what the pipeline uses after the check, with the
+/// playlist's text when there is one.
+pub fn of_paths(rels: &[PathBuf], marks: &str, playlist: Option<&str>) -> Vec<Option<u32>> {
+    let files: Vec<File<'_>> = rels
+        .iter()
+        .map(|rel| {
+            let in_p = rel.parent() == Some(Path::new(PARTICIPANT_DIR));
+            let top = rel.parent().is_none_or(|p| p == Path::new(""));
+            let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            File {
+                rel,
+                role: if top || in_p {
+                    role_of(name, in_p, marks)
+                } else {
+                    Role::Unknown
+                },
+            }
+        })
+        .collect();
+    group_files(&files, playlist)
+        .placed
+        .into_iter()
+        .map(|p| p.segment)
+        .collect()
+}
+
+/// The segments of a checked recording as marks are resolved against
+/// them: the first starts at `start` (`--start`) or at the folder name's
+/// time; later ones' starts come from the marks file.
+pub fn spans(report: &RecordingReport, start: Option<time::PrimitiveDateTime>) -> Vec<SegmentSpan> {
+    let start = start.or_else(|| report.name.as_ref().map(|n| n.start));
+    report
+        .segments
+        .iter()
+        .map(|s| SegmentSpan {
+            number: s.number,
+            duration: Duration::from_secs_f64(s.duration.unwrap_or(0.0).max(0.0)),
+            start: if s.number == 1 { start } else { s.start },
+        })
+        .collect()
+}
+
+struct File<'a> {
+    rel: &'a Path,
+    role: Role,
+}
+
+fn group_files(entries: &[File<'_>], playlist: Option<&str>) -> Grouping {
+    type Entry<'b> = File<'b>;
     let top = |e: &Entry| e.rel.parent().is_none_or(|p| p == Path::new(""));
     let name = |e: &Entry| {
         e.rel
