@@ -14,11 +14,11 @@ use super::{Event, Outcome, PipelineError, stamp_of};
 use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
 use crate::journal::{self, Journal, MarkRecord, Step};
+use crate::redact::clock::Clocks;
 use crate::redact::marks;
 use crate::shred::Expected as Inventoried;
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 /// How a recording found on disk starts.
 pub enum Start {
@@ -141,7 +141,7 @@ impl Context<'_> {
             .iter()
             .filter_map(|f| f.duration)
             .fold(0.0f64, f64::max);
-        let span = Duration::from_secs_f64(duration);
+        let span = std::time::Duration::from_secs_f64(duration);
         let start = self.opts.start.unwrap_or(name.start);
         let marks_err =
             |e: crate::redact::pending::PendingError| PipelineError::LiveMarks(e.to_string());
@@ -193,23 +193,16 @@ impl Context<'_> {
             let parsed = marks::parse(&text).map_err(|e| {
                 Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
             })?;
-            let duration = report
-                .files
-                .iter()
-                .filter_map(|f| f.duration)
-                .fold(0.0f64, f64::max);
-            let start = self
-                .opts
-                .start
-                .or_else(|| report.name.as_ref().map(|n| n.start));
+            let spans = discover::segments::spans(report, self.opts.start);
+            let clocks = Clocks::new(&self.opts.pipeline.redact.clock).map_err(Stop::Broken)?;
             let ranges = parsed
-                .resolve(
-                    start,
-                    Duration::from_secs_f64(duration),
-                    self.opts.pipeline.redact.pad.0,
-                )
+                .resolve_segments(&spans, &clocks, self.opts.pipeline.redact.pad.0)
                 .map_err(|e| {
-                    Stop::Broken(format!("{e}; fix the marks file, nothing was processed"))
+                    Stop::Broken(if e.is_unplaceable() {
+                        format!("{e}; nothing was processed or deleted")
+                    } else {
+                        format!("{e}; fix the marks file, nothing was processed")
+                    })
                 })?;
             let lines: Vec<&str> = text.lines().collect();
             j.marks = parsed
@@ -225,8 +218,12 @@ impl Context<'_> {
                 })
                 .collect();
             j.ranges_ns = ranges
-                .iter()
-                .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
+                .pairs()
+                .map(|(_, r)| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
+                .collect();
+            j.segment_ranges_ns = ranges
+                .pairs()
+                .map(|(s, r)| (s, r.start.as_nanos() as u64, r.end.as_nanos() as u64))
                 .collect();
         }
         Ok(())

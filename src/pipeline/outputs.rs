@@ -26,8 +26,10 @@ use super::names::{label, remote_name};
 use super::recording::{Context, Stop, describe_output, first_change, staging_dir, track_kind};
 use super::stage::{Protection, StageError, Staged, stage};
 use crate::config::{AudioFormat, CleanupAfter, TrackKind};
+use crate::discover;
 use crate::journal::{self, Journal, Step};
-use crate::redact::plan::{Fate, FilePlan, PlanFile, plan};
+use crate::redact::marks::SegmentRanges;
+use crate::redact::plan::{Fate, FilePlan, PlanFile, SegmentFile, plan_segments};
 use crate::redact::{Range, RedactMode};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -73,21 +75,45 @@ impl Context<'_> {
                 "{changed} changed after the recording was checked; nothing was deleted. Check the folder, then run again"
             ))));
         }
-        let files: Vec<PlanFile> = j
+        let marks_name = &opts.pipeline.redact.marks;
+        let rels: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
+        let playlist = rels
+            .iter()
+            .find(|r| {
+                track_kind(r, marks_name).is_none() && r.extension().is_some_and(|x| x == "m3u")
+            })
+            .and_then(|r| std::fs::read(j.source.join(r)).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let segments = discover::segments::of_paths(&rels, marks_name, playlist.as_deref());
+        let files: Vec<SegmentFile> = j
             .inventory
             .iter()
-            .map(|e| PlanFile {
-                path: j.source.join(&e.rel),
-                kind: track_kind(&e.rel, &opts.pipeline.redact.marks),
+            .zip(segments)
+            .map(|(e, segment)| SegmentFile {
+                file: PlanFile {
+                    path: j.source.join(&e.rel),
+                    kind: track_kind(&e.rel, marks_name),
+                },
+                segment,
             })
             .collect();
-        let ranges: Vec<Range> = j
-            .ranges_ns
-            .iter()
-            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
-            .collect();
+        let ns = Duration::from_nanos;
+        let ranges = if j.segment_ranges_ns.is_empty() {
+            SegmentRanges::single(
+                j.ranges_ns
+                    .iter()
+                    .map(|&(a, b)| Range::new(ns(a), ns(b)))
+                    .collect(),
+            )
+        } else {
+            SegmentRanges::from_pairs(
+                j.segment_ranges_ns
+                    .iter()
+                    .map(|&(s, a, b)| (s, Range::new(ns(a), ns(b)))),
+            )
+        };
         let mode = opts.pipeline.redact.mode;
-        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges).map_err(|e| {
+        let plans = plan_segments(&files, &opts.pipeline.keep, mode, &ranges).map_err(|e| {
             let text = scrubbed(e.to_string());
             Stop::Broken(format!("{text}; nothing of this recording was processed"))
         })?;
@@ -110,19 +136,9 @@ impl Context<'_> {
         let abandon = AtomicBool::new(false);
         std::thread::scope(|s| {
             let (tx, rx) = channel();
-            let (jobs, ranges, abandon) = (&jobs, &ranges, &abandon);
+            let (jobs, abandon) = (&jobs, &abandon);
             let stop = opts.stop;
-            s.spawn(move || {
-                produce(
-                    jobs,
-                    mode,
-                    ranges,
-                    protection,
-                    check_opens,
-                    &[stop, abandon],
-                    tx,
-                )
-            });
+            s.spawn(move || produce(jobs, mode, protection, check_opens, &[stop, abandon], tx));
             for report in rx {
                 let (i, result) = match report {
                     Report::Progress { job, done } => {
@@ -200,10 +216,10 @@ fn jobs<'p>(
     staging: &std::path::Path,
     sealed: bool,
 ) -> Vec<Job<'p>> {
-    let mut counts: HashMap<Option<TrackKind>, usize> = HashMap::new();
+    let mut counts: HashMap<(Option<TrackKind>, Option<u32>), usize> = HashMap::new();
     let mut jobs = Vec::new();
     for p in plans.iter().filter(|p| p.output.is_some()) {
-        let n = counts.entry(p.kind).or_insert(0);
+        let n = counts.entry((p.kind, p.segment)).or_insert(0);
         *n += 1;
         let ext = p
             .output
@@ -211,7 +227,11 @@ fn jobs<'p>(
             .and_then(|o| o.extension())
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let remote = remote_name(&j.stamp, &j.id, &label(p.kind, *n), &ext, sealed);
+        let what = match p.segment {
+            Some(s) => format!("{}-s{s}", label(p.kind, *n)),
+            None => label(p.kind, *n),
+        };
+        let remote = remote_name(&j.stamp, &j.id, &what, &ext, sealed);
         if j.outputs.iter().any(|o| o.remote == remote) {
             continue; // staged before a crash
         }
@@ -252,7 +272,6 @@ fn making_cost(fate: &Fate) -> u8 {
 fn produce(
     jobs: &[Job<'_>],
     mode: RedactMode,
-    ranges: &[Range],
     protection: Protection<'_>,
     check_opens: bool,
     stops: &[&AtomicBool],
@@ -268,7 +287,7 @@ fn produce(
         let result = stage(
             job.plan,
             mode,
-            ranges,
+            &job.plan.marked,
             protection,
             &job.staged,
             check_opens,

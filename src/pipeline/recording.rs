@@ -74,11 +74,17 @@ impl<'a> Context<'a> {
                 Step::CleanedUp => self.send_manifest(&mut j, events),
                 Step::Done => {
                     let summary = self.summary(&j);
-                    let left = summary.left.len();
+                    let unknown = summary.left.iter().filter(|w| *w == UNKNOWN).count();
+                    let left = summary.left.len() - unknown;
                     events(Event::Finished {
                         id: j.id.clone(),
                         summary,
                     });
+                    if unknown > 0 {
+                        return Outcome::Broken(format!(
+                            "uploaded and verified, but {unknown} file(s) recpipe does not know were left in the interim folder, neither delivered nor removed: move them elsewhere, then run again"
+                        ));
+                    }
                     if left > 0 {
                         return Outcome::Broken(format!(
                             "uploaded and verified, but {left} file(s) were left in the interim folder because they changed or appeared after the check; look at them and remove them by hand"
@@ -254,14 +260,24 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
-        let report = shred::remove_interim(&j.source, &j.inventory, method);
+        // Files recpipe does not know are never removed (see
+        // `Role::cleanup_may_remove`): left, and said so.
+        let marks = &self.opts.pipeline.redact.marks;
+        let (removable, unknown): (Vec<Inventoried>, Vec<Inventoried>) = j
+            .inventory
+            .iter()
+            .cloned()
+            .partition(|e| may_remove(&e.rel, marks));
+        let report = shred::remove_interim(&j.source, &removable, method);
         let mut left: Vec<(PathBuf, String)> = report.changed.clone();
-        left.extend(
-            report
-                .new_files
-                .iter()
-                .map(|p| (p.clone(), "it is new since the check".into())),
-        );
+        left.extend(report.new_files.iter().map(|p| {
+            let why = if unknown.iter().any(|u| &u.rel == p) {
+                UNKNOWN
+            } else {
+                "it is new since the check"
+            };
+            (p.clone(), why.into())
+        }));
         left.extend(report.failed.iter().cloned());
         j.cleanup = Some(journal::Cleanup {
             method: if method == Method::Shred {
@@ -393,6 +409,20 @@ pub(super) fn first_change(dir: &Path, inventory: &[Inventoried]) -> Option<Stri
             .map(|m| crate::fsutil::FileId::of(&path, &m));
         (now != Some(e.id)).then(|| e.rel.display().to_string())
     })
+}
+
+/// Why a file recpipe does not know was left (the summary counts these).
+const UNKNOWN: &str = "recpipe does not know it; it was left in place";
+
+/// Whether cleanup may remove an inventory file, by its role.
+fn may_remove(rel: &Path, marks: &str) -> bool {
+    let in_participant_dir = rel
+        .parent()
+        .is_some_and(|p| p == Path::new(discover::PARTICIPANT_DIR));
+    let top = rel.parent().is_none_or(|p| p == Path::new(""));
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    (top || in_participant_dir)
+        && discover::role::role_of(name, in_participant_dir, marks).cleanup_may_remove()
 }
 
 /// The kind of track a file holds, from its role.

@@ -33,4 +33,5 @@ mod seal_header_fuzz;
 mod seal_reference;
 mod seal_vectors;
 mod windows;
+mod zoom_folders;
 mod windows_sftp;
