@@ -340,3 +340,50 @@ fn cli_checks_the_shipped_sample_recording() {
     assert!(text.contains("audio of Ola Nordmann"), "{text}");
     assert!(text.contains("redaction marks"));
 }
+
+#[test]
+fn two_segments_unknown_files_and_a_stalled_conversion() {
+    let r = Recording::new(NEWER);
+    r.media("video14213977051.mp4", Kind::VideoMoovFirst);
+    r.media("video24213977051.mp4", Kind::VideoMoovFirst);
+    r.media("audio14213977051.m4a", Kind::Audio);
+    r.media("audio24213977051.m4a", Kind::Audio);
+    r.media("Audio Record/audioP324213977051.m4a", Kind::Audio);
+    r.file("Samtykke.pdf", "%PDF");
+    r.file("notes.docx", "x");
+    r.file("Thumbs.db", "x");
+    let report = check(&r);
+    assert_eq!(report.verdict, Verdict::Complete, "{}", reasons(&report));
+    assert_eq!(report.segments.len(), 2);
+    assert_eq!(report.segments[1].files.len(), 3);
+    let p3 = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("audioP324213977051.m4a"))
+        .unwrap();
+    assert_eq!(
+        p3.role,
+        Role::ParticipantAudio {
+            participant: "P3".into()
+        }
+    );
+    assert_eq!(p3.segment, Some(2));
+    assert_eq!(report.unknown, vec![("document".to_string(), 2)]);
+    let left = report.unknown_files_left().unwrap();
+    assert!(left.starts_with("2 files recpipe does not know"), "{left}");
+    assert!(!left.contains("Samtykke"), "{left}");
+
+    // A .zoom file unchanged for longer than the stall time: broken.
+    r.file("double_click_to_convert_01.zoom", "x");
+    let opts = CheckOptions {
+        settle: Duration::from_secs(30),
+        now: SystemTime::now() + Duration::from_secs(3 * 3600),
+        marks: "recpipe-marks.txt".into(),
+        stall: recpipe::discover::DEFAULT_STALL,
+    };
+    let report = check_recording(&r.dir, &opts).unwrap();
+    assert_eq!(report.verdict, Verdict::Broken, "{}", reasons(&report));
+    assert!(reasons(&report).contains("Convert"), "{}", reasons(&report));
+    let report = check(&r);
+    assert_eq!(report.verdict, Verdict::InProgress, "{}", reasons(&report));
+}
