@@ -200,7 +200,7 @@ impl Clocks {
 fn instants(tz: &TimeZone, dt: civil::DateTime) -> Vec<i64> {
     let amb = tz.to_ambiguous_timestamp(dt);
     match amb.offset() {
-        AmbiguousOffset::Fold { .. } => [amb.clone().earlier(), amb.later()]
+        AmbiguousOffset::Fold { .. } => [amb.earlier(), amb.later()]
             .into_iter()
             .filter_map(Result::ok)
             .map(Timestamp::as_millisecond)

@@ -5,7 +5,7 @@
 //! called broken; every other file is complete, or broken with a reason.
 
 use recpipe::discover::{CheckOptions, Verdict, check_recording};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 struct Entry {
