@@ -88,6 +88,11 @@ pub struct FileReport {
     /// of the whole folder (see [`segments`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segment: Option<u32>,
+    /// Its audio stays below −60 dBFS throughout (a muted microphone,
+    /// Zoom's silence): a warning for the summary and the manifest; the
+    /// file is still delivered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
 }
 
 /// One segment of a recording: a stretch between a start and a stop of
@@ -342,6 +347,7 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
             duration: None,
             codecs: Vec::new(),
             segment: placed.segment,
+            silent: false,
         };
         if e.role.is_media() && !e.is_symlink {
             media += 1;
@@ -350,6 +356,7 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                     .next()
                     .unwrap_or_else(media_check::MediaFacts::not_checked);
                 report.duration = facts.duration;
+                report.silent = facts.silent;
                 report.codecs = facts.codecs;
                 if let Some(p) = facts.problem {
                     let text = if p.unsupported {

@@ -387,3 +387,38 @@ fn two_segments_unknown_files_and_a_stalled_conversion() {
     let report = check(&r);
     assert_eq!(report.verdict, Verdict::InProgress, "{}", reasons(&report));
 }
+
+#[test]
+fn a_silent_track_is_flagged_and_a_tone_is_not() {
+    let r = Recording::newer_client(NEWER);
+    let muted = r.dir.join("Audio Record/audioMutedPerson2461873050.m4a");
+    crate::util::tools::ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=32000:cl=mono",
+            "-t",
+            "3",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "32k",
+        ],
+        &muted,
+    );
+    let report = check(&r);
+    assert_eq!(report.verdict, Verdict::Complete, "{}", reasons(&report));
+    let silent: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| f.silent)
+        .map(|f| f.path.clone())
+        .collect();
+    assert_eq!(
+        silent,
+        vec![std::path::PathBuf::from(
+            "Audio Record/audioMutedPerson2461873050.m4a"
+        )]
+    );
+}
