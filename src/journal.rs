@@ -152,6 +152,10 @@ pub struct Journal {
     /// run produces the very same outputs.
     pub marks: Vec<MarkRecord>,
     pub ranges_ns: Vec<(u64, u64)>,
+    /// The ranges per segment `(segment, start, end)` in ns from that
+    /// segment's start; empty in journals of one segment written before.
+    #[serde(default)]
+    pub segment_ranges_ns: Vec<(u32, u64, u64)>,
     pub outputs: Vec<Output>,
     pub manifest: Option<Output>,
     pub cleanup: Option<Cleanup>,
@@ -182,6 +186,7 @@ impl Journal {
             input_sha256: Vec::new(),
             marks: Vec::new(),
             ranges_ns: Vec::new(),
+            segment_ranges_ns: Vec::new(),
             outputs: Vec::new(),
             manifest: None,
             cleanup: None,

@@ -10,6 +10,7 @@
 //! Relative paths in a pipeline file are taken relative to the folder that
 //! holds the file; `~` means the user's home folder.
 
+pub mod cloud;
 mod describe;
 mod raw;
 
@@ -137,6 +138,11 @@ pub enum CleanupAfter {
 pub struct Source {
     pub dir: PathBuf,
     pub settle: HumanDuration,
+    /// A conversion unchanged this long has stalled (default 2 h).
+    pub stall: HumanDuration,
+    /// The cloud service that syncs `dir`, if any (see [`cloud`]): only
+    /// a green pipeline loads with one, and is to be warned about it.
+    pub synced_by: Option<&'static str>,
 }
 
 /// `[redact]`: where marks are found and what is done with marked ranges.
@@ -145,6 +151,9 @@ pub struct Redact {
     pub marks: String,
     pub mode: RedactMode,
     pub pad: HumanDuration,
+    /// The time zone of Zoom's burned-in clock (`clock = "local"`,
+    /// `"+01:00"` or `"Europe/Oslo"`).
+    pub clock: crate::redact::clock::ClockSetting,
 }
 
 /// `[keep]`: which tracks leave the PC, and in which audio format.

@@ -3,6 +3,7 @@
 //! line and dotted key it concerns.
 
 use super::*;
+use crate::redact::clock::ClockSetting;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -26,6 +27,7 @@ struct RawPipeline {
 struct RawSource {
     dir: Option<String>,
     settle: Option<HumanDuration>,
+    stall: Option<HumanDuration>,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +36,7 @@ struct RawRedact {
     marks: Option<Spanned<String>>,
     mode: Option<RedactMode>,
     pad: Option<HumanDuration>,
+    clock: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -190,18 +193,33 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
     }
     let classification = *raw.classification.get_ref();
 
-    let source = match raw.source {
-        Some(s) => Source {
-            dir: s
-                .dir
+    let (dir, settle, stall) = match raw.source {
+        Some(s) => (
+            s.dir
                 .map(|d| resolve_path(&d, base))
                 .unwrap_or_else(default_zoom_dir),
-            settle: s.settle.unwrap_or(DEFAULT_SETTLE),
-        },
-        None => Source {
-            dir: default_zoom_dir(),
-            settle: DEFAULT_SETTLE,
-        },
+            s.settle.unwrap_or(DEFAULT_SETTLE),
+            s.stall.unwrap_or(DEFAULT_STALL),
+        ),
+        None => (default_zoom_dir(), DEFAULT_SETTLE, DEFAULT_STALL),
+    };
+    let synced_by = super::cloud::synced_by(&dir);
+    if let Some(service) = synced_by
+        && classification.is_protected()
+    {
+        return Err(loc.at(
+            &raw.classification,
+            format!(
+                "the interim folder {} lies in {service}, which copies every recording off this PC while Zoom writes it, before it is redacted or sealed; {classification} data must not leave that way. In Zoom → Settings → Recording choose a local folder outside {service} (e.g. C:\\Zoom-opptak), and set [source] dir to it",
+                dir.display()
+            ),
+        ));
+    }
+    let source = Source {
+        dir,
+        settle,
+        stall,
+        synced_by,
     };
 
     let redact = match raw.redact {
@@ -219,16 +237,22 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
                 }
                 None => DEFAULT_MARKS.to_string(),
             };
+            let clock = match r.clock {
+                Some(c) => ClockSetting::parse(c.get_ref()).map_err(|why| loc.at(&c, why))?,
+                None => ClockSetting::Local,
+            };
             Redact {
                 marks,
                 mode: r.mode.unwrap_or(RedactMode::Silence),
                 pad: r.pad.unwrap_or_default(),
+                clock,
             }
         }
         None => Redact {
             marks: DEFAULT_MARKS.to_string(),
             mode: RedactMode::Silence,
             pad: HumanDuration::default(),
+            clock: ClockSetting::Local,
         },
     };
 
@@ -341,6 +365,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
 }
 
 const DEFAULT_MARKS: &str = "recpipe-marks.txt";
+const DEFAULT_STALL: HumanDuration = HumanDuration(crate::discover::DEFAULT_STALL);
 const DEFAULT_SETTLE: HumanDuration = HumanDuration(std::time::Duration::from_secs(30));
 
 fn keep(

@@ -69,7 +69,7 @@ impl Entry {
     /// files are recognised.
     pub fn role(&self, marks: &str) -> Role {
         let Some(name) = self.rel.file_name().and_then(|n| n.to_str()) else {
-            return Role::Other;
+            return Role::Unknown;
         };
         let parent = self.rel.parent().unwrap_or(Path::new(""));
         let top = parent.as_os_str().is_empty();
@@ -79,7 +79,7 @@ impl Entry {
         }
         match role_of(name, false, marks) {
             Role::Unfinished => Role::Unfinished,
-            _ => Role::Other,
+            _ => Role::Unknown,
         }
     }
 
@@ -197,7 +197,7 @@ mod tests {
             row("Audio Record/audioAse11.m4a").role("marks.txt"),
             Role::ParticipantAudio { .. }
         ));
-        assert_eq!(row("x/audio1.m4a").role("marks.txt"), Role::Other);
+        assert_eq!(row("x/audio1.m4a").role("marks.txt"), Role::Unknown);
         assert_eq!(row("x/video1.mp4.tmp").role("m"), Role::Unfinished);
         assert_eq!(
             row("a").modified(),

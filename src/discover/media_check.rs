@@ -12,6 +12,9 @@ use crate::media::mp4::{Codec, Mp4Error, Mp4File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// −60 dBFS as a sample's absolute value.
+const SILENT_PEAK: f32 = 0.001;
+
 /// What the deep check learnt about one media file.
 #[derive(Debug, Clone, Default)]
 pub struct MediaFacts {
@@ -20,6 +23,8 @@ pub struct MediaFacts {
     /// One description per track, e.g. `H.264 1280x720`, `AAC-LC 32000 Hz 1 ch`.
     pub codecs: Vec<String>,
     pub problem: Option<Problem>,
+    /// Whether every decoded audio track stays below −60 dBFS.
+    pub silent: bool,
 }
 
 /// Why a media file cannot be processed.
@@ -68,6 +73,7 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
     for track in movie.tracks.iter().filter(|t| t.is_audio()) {
         match decode_to_end(path, track) {
             Ok(decoded) => {
+                facts.silent = decoded.peak < SILENT_PEAK;
                 if facts.duration.is_none() {
                     facts.duration = Some(decoded.seconds);
                 }

@@ -14,6 +14,7 @@ mod inventory;
 mod media_check;
 pub mod name;
 pub mod role;
+pub mod segments;
 
 pub use inventory::{Entry, Inventory, MAX_DEPTH, take as take_inventory};
 pub use name::FolderName;
@@ -84,6 +85,31 @@ pub struct FileReport {
     /// Seconds; known for media files that were checked.
     pub duration: Option<f64>,
     pub codecs: Vec<String>,
+    /// The segment (1, 2, …) a media file belongs to; none for the files
+    /// of the whole folder (see [`segments`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<u32>,
+    /// Its audio stays below −60 dBFS throughout (a muted microphone,
+    /// Zoom's silence): a warning for the summary and the manifest; the
+    /// file is still delivered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+}
+
+/// One segment of a recording: a stretch between a start and a stop of
+/// the recording within the meeting.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentReport {
+    pub number: u32,
+    /// Wall-clock start, local time, when the folder says it (the first
+    /// segment, from the folder name); later segments' starts are only
+    /// known from the marks file (`segment 2 starts 10:00:40`).
+    #[serde(serialize_with = "serialize_start")]
+    pub start: Option<time::PrimitiveDateTime>,
+    /// Seconds: the longest of its checked media files.
+    pub duration: Option<f64>,
+    /// Its media files, relative to the recording folder.
+    pub files: Vec<PathBuf>,
 }
 
 /// The full report on one recording folder.
@@ -95,6 +121,12 @@ pub struct RecordingReport {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
     pub files: Vec<FileReport>,
+    /// The segments, in recording order; one for a recording that was not
+    /// stopped and restarted.
+    pub segments: Vec<SegmentReport>,
+    /// Files recpipe does not know, by kind and count (never by name):
+    /// they are never delivered and never removed.
+    pub unknown: Vec<(String, usize)>,
     /// The inventory the verdict was based on (what cleanup may remove).
     #[serde(skip)]
     pub inventory: Inventory,
@@ -109,7 +141,13 @@ pub struct CheckOptions {
     pub now: SystemTime,
     /// The marks file name looked for in each recording folder.
     pub marks: String,
+    /// A conversion that left its files (`.zoom`, `.tmp`, `recording.conf`
+    /// below 100 %) unchanged this long has stalled: broken, not waiting.
+    pub stall: Duration,
 }
+
+/// The default of `[source] stall`.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(2 * 3600);
 
 impl CheckOptions {
     pub fn new(settle: Duration, marks: &str) -> CheckOptions {
@@ -117,6 +155,7 @@ impl CheckOptions {
             settle,
             now: SystemTime::now(),
             marks: marks.to_string(),
+            stall: DEFAULT_STALL,
         }
     }
 }
@@ -168,7 +207,10 @@ fn is_recording(dir: &Path) -> std::io::Result<bool> {
     for item in fs::read_dir(dir)? {
         let item = item?;
         if let Some(name) = item.file_name().to_str()
-            && !matches!(role::role_of(name, false, ""), Role::Other | Role::Marks)
+            && !matches!(
+                role::role_of(name, false, ""),
+                Role::Unknown | Role::Litter | Role::Marks
+            )
         {
             return Ok(true);
         }
@@ -213,18 +255,34 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         .iter()
         .map(|e| e.role(&opts.marks))
         .collect();
+    let quiet = inventory
+        .newest
+        .map(|n| opts.now.duration_since(n).unwrap_or(Duration::ZERO));
+    let stalled = quiet.filter(|q| *q >= opts.stall);
     for (e, role) in inventory.entries.iter().zip(&roles) {
         match role {
-            Role::Unfinished => reasons.push(waiting(
-                Some(&e.rel),
-                format!(
-                    "Zoom is still converting or writing ({} is there)",
-                    e.rel.display()
+            Role::Unfinished => reasons.push(match stalled {
+                Some(q) => broken(Some(&e.rel), stalled_text(&e.rel, q)),
+                None => waiting(
+                    Some(&e.rel),
+                    format!(
+                        "Zoom is still converting or writing ({} is there)",
+                        e.rel.display()
+                    ),
                 ),
-            )),
-            Role::ConversionStatus => {
-                reasons.extend(conversion_status(dir, e, &inventory).map(|t| waiting(Some(&e.rel), t)))
-            }
+            }),
+            Role::ConversionStatus => reasons.extend(
+                conversion_status(dir, e, &inventory).map(|t| match stalled {
+                    Some(q) => broken(
+                        Some(&e.rel),
+                        format!(
+                            "{t}, and nothing in the folder changed for {}: the conversion has stalled. Open Zoom → Recordings and convert the recording again; if Zoom cannot, the recording is damaged and a person must recover it",
+                            crate::duration::HumanDuration(round_secs(q))
+                        ),
+                    ),
+                    None => waiting(Some(&e.rel), t),
+                }),
+            ),
             Role::ConversionError => reasons.push(broken(
                 Some(&e.rel),
                 "Zoom reported a conversion error (xcode_error.log); convert the recording again in Zoom or recover it by hand".into(),
@@ -261,14 +319,44 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     let mut checked = media_check::check_all(&jobs).into_iter();
     let mut files = Vec::new();
     let mut media = 0;
-    for (e, role) in inventory.entries.iter().zip(&roles) {
+    let grouping = segments::group(
+        &inventory.entries,
+        &roles,
+        playlist_text(dir, &inventory, &roles).as_deref(),
+    );
+    let mut unknown: std::collections::BTreeMap<String, usize> = Default::default();
+    for ((e, role), placed) in inventory.entries.iter().zip(&roles).zip(&grouping.placed) {
+        let shown = match (role, &placed.participant) {
+            (Role::ParticipantAudio { .. }, Some(p)) => Role::ParticipantAudio {
+                participant: p.clone(),
+            },
+            (role, _) => role.clone(),
+        };
+        if *role == Role::Unknown {
+            let name = e.rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            *unknown
+                .entry(role::kind_of_unknown(name).to_string())
+                .or_default() += 1;
+        }
+        if role.is_media() && placed.segment.is_none() {
+            reasons.push(broken(
+                Some(&e.rel),
+                format!(
+                    "{}: the folder holds {} segments (the recording was stopped and restarted) and this file's name does not say which one it belongs to; a person must tell",
+                    e.rel.display(),
+                    grouping.count
+                ),
+            ));
+        }
         let mut report = FileReport {
             path: e.rel.clone(),
-            role: role.clone(),
+            role: shown,
             size: e.id.size,
             modified: e.modified(),
             duration: None,
             codecs: Vec::new(),
+            segment: placed.segment,
+            silent: false,
         };
         if role.is_media() && e.is_file() {
             media += 1;
@@ -278,6 +366,7 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                     .unwrap_or_else(media_check::MediaFacts::not_checked);
                 report.duration = facts.duration;
                 report.codecs = facts.codecs;
+                report.silent = facts.silent;
                 if let Some(p) = facts.problem {
                     let text = if p.unsupported {
                         format!(
@@ -301,6 +390,19 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         ));
     }
 
+    let segments = (1..=grouping.count)
+        .map(|number| {
+            let of: Vec<&FileReport> = files.iter().filter(|f| f.segment == Some(number)).collect();
+            SegmentReport {
+                number,
+                start: (number == 1)
+                    .then(|| name.as_ref().map(|n| n.start))
+                    .flatten(),
+                duration: of.iter().filter_map(|f| f.duration).reduce(f64::max),
+                files: of.iter().map(|f| f.path.clone()).collect(),
+            }
+        })
+        .collect();
     let verdict = reasons
         .iter()
         .map(|r| r.verdict)
@@ -312,6 +414,8 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         verdict,
         reasons,
         files,
+        segments,
+        unknown: unknown.into_iter().collect(),
         inventory,
     }
 }
@@ -333,6 +437,70 @@ fn not_a_file(e: &Entry) -> Option<String> {
             "{name} is {}, not a file; recpipe never opens one, so a person must remove it or move it out of the recording folder, then run again",
             kind.describe()
         )),
+    }
+}
+
+impl RecordingReport {
+    /// What the run says about the files recpipe does not know, by kind and
+    /// count, never by name; `None` when there are none.
+    pub fn unknown_files_left(&self) -> Option<String> {
+        unknown_files_text(&self.unknown)
+    }
+}
+
+/// "2 files recpipe does not know (1 document, 1 image) were left in the
+/// interim folder: move them, then run again"; `None` for none.
+pub fn unknown_files_text(kinds: &[(String, usize)]) -> Option<String> {
+    let total: usize = kinds.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let each: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| {
+            if *n == 1 {
+                format!("1 {k}")
+            } else {
+                format!("{n} {k}s")
+            }
+        })
+        .collect();
+    let (files, were) = if total == 1 {
+        ("1 file".to_string(), "was")
+    } else {
+        (format!("{total} files"), "were")
+    };
+    Some(format!(
+        "{files} recpipe does not know ({}) {were} left in the interim folder, neither delivered nor removed: move them elsewhere, then run again",
+        each.join(", ")
+    ))
+}
+
+/// The playlist's text (small files only), for the segments' order.
+fn playlist_text(dir: &Path, inv: &Inventory, roles: &[Role]) -> Option<String> {
+    let (e, _) = inv
+        .entries
+        .iter()
+        .zip(roles)
+        .find(|(e, role)| **role == Role::Playlist && e.is_file() && e.id.size <= 64 * 1024)?;
+    crate::fsutil::read_text(&dir.join(&e.rel), Some(&e.id)).ok()
+}
+
+fn stalled_text(rel: &Path, quiet: Duration) -> String {
+    format!(
+        "{} is still there and nothing in the folder changed for {}: Zoom's conversion has stalled. Open Zoom → Recordings and click Convert (or double-click the .zoom file); if Zoom cannot convert it, the recording is damaged and a person must recover it",
+        rel.display(),
+        crate::duration::HumanDuration(round_secs(quiet))
+    )
+}
+
+fn serialize_start<S: serde::Serializer>(
+    t: &Option<time::PrimitiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        None => s.serialize_none(),
+        Some(t) => name::serialize_local(t, s),
     }
 }
 

@@ -15,7 +15,10 @@ pub struct FolderName {
     pub meeting_id: Option<String>,
 }
 
-fn serialize_local<S: serde::Serializer>(t: &PrimitiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn serialize_local<S: serde::Serializer>(
+    t: &PrimitiveDateTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),

@@ -1,8 +1,25 @@
 //! What each file in a Zoom recording folder is, from its name and place.
-//! Newer clients: `video<digits>.mp4`, `audio<digits>.m4a`,
-//! `playback<digits>.m3u`, `chat.txt`, `Audio Record/audio<Name><digits>.m4a`.
-//! Older clients: `zoom_0.mp4`, `audio_only.m4a`, `playback.m3u`,
-//! `meeting_saved_chat.txt`, `meeting_saved_closed_caption.txt`.
+//! The names, with their sources, are listed in docs/redaction.md
+//! ("The files Zoom writes"):
+//!
+//! - Newer clients: `video<n>.mp4`, `audio<n>.m4a`, `playback<n>.m3u`,
+//!   `chat.txt` or `meeting_saved_new_chat.txt`,
+//!   `Audio Record/audio<Name><n>.m4a`; a stopped and restarted recording
+//!   puts a segment digit before the folder's number (`video1<n>.mp4`,
+//!   `video2<n>.mp4`), see [`super::segments`].
+//! - Older clients: `zoom_0.mp4`, `zoom_1.mp4`, `audio_only.m4a`,
+//!   `audio_only_0.m4a`, `playback.m3u`, `meeting_saved_chat.txt`,
+//!   `meeting_saved_closed_caption.txt`.
+//! - Captions and transcripts: `*.vtt`, `*.cc.vtt`,
+//!   `closed_caption.txt`.
+//! - Zoom's own book-keeping: `recording.conf`, `zoomver.tag`,
+//!   `xcode_error.log`; unfinished: `double_click_to_convert_NN.zoom`,
+//!   `*.mp4.tmp`, `*.m4a.tmp`.
+//! - Litter the operating system leaves in any folder a person opened:
+//!   `desktop.ini`, `Thumbs.db`, `ehthumbs.db`, `.DS_Store`.
+//!
+//! Invariant: anything else is [`Role::Unknown`]: recpipe never delivers
+//! it and never removes it ([`Role::cleanup_may_remove`]).
 
 use serde::Serialize;
 
@@ -31,7 +48,16 @@ pub enum Role {
     ConversionStatus,
     /// Zoom's conversion error log.
     ConversionError,
-    Other,
+    /// Zoom's own book-keeping that says nothing about the meeting
+    /// (`zoomver.tag`: the client version that wrote the folder).
+    ZoomInfo,
+    /// What the operating system leaves in a folder a person looked at
+    /// (`desktop.ini`, `Thumbs.db`, `.DS_Store`): no content of the
+    /// meeting. Never delivered; removed with the recording.
+    Litter,
+    /// Not a file Zoom writes (a consent form, notes): never delivered and
+    /// never removed; the run reports it by kind and count.
+    Unknown,
 }
 
 impl Role {
@@ -41,6 +67,13 @@ impl Role {
             self,
             Role::Video | Role::MixedAudio | Role::ParticipantAudio { .. }
         )
+    }
+
+    /// Whether cleanup may remove the file once the recording is delivered:
+    /// everything Zoom (or the operating system) writes, and recpipe's own
+    /// marks file; never a file recpipe does not know.
+    pub fn cleanup_may_remove(&self) -> bool {
+        !matches!(self, Role::Unknown)
     }
 
     pub fn describe(&self) -> String {
@@ -55,40 +88,43 @@ impl Role {
             Role::Unfinished => "unfinished (Zoom is still writing or converting)".into(),
             Role::ConversionStatus => "Zoom's conversion status".into(),
             Role::ConversionError => "Zoom's conversion error log".into(),
-            Role::Other => "other".into(),
+            Role::ZoomInfo => "Zoom's version tag".into(),
+            Role::Litter => "left by the operating system (removed with the recording)".into(),
+            Role::Unknown => "not written by Zoom (left in place)".into(),
         }
     }
 }
 
+/// Names the operating system leaves in folders (compared in lower case).
+const LITTER: &[&str] = &["desktop.ini", "thumbs.db", "ehthumbs.db", ".ds_store"];
+
 /// Classifies a file by name; `in_participant_dir` when it lies in
-/// `Audio Record/`. `marks` is the pipeline's marks file name.
+/// `Audio Record/`. `marks` is the pipeline's marks file name. The
+/// participant's name given here keeps every character between `audio`
+/// and the trailing digits; [`super::segments`] refines it with what the
+/// other files of the folder say (a name that ends in digits).
 pub fn role_of(name: &str, in_participant_dir: bool, marks: &str) -> Role {
     let lower = name.to_lowercase();
     if lower.ends_with(".zoom") || lower.ends_with(".mp4.tmp") || lower.ends_with(".m4a.tmp") {
         return Role::Unfinished;
     }
+    if LITTER.contains(&lower.as_str()) {
+        return Role::Litter;
+    }
     if in_participant_dir {
-        if let Some(stem) = strip(&lower, "audio", ".m4a") {
-            // The name as written (case kept): between "audio" and the
-            // trailing digits (participant index and a number).
-            let original = &name[5..name.len() - 4];
+        if let Some(stem) = participant_stem(name) {
             let digits = stem
                 .chars()
                 .rev()
                 .take_while(|c| c.is_ascii_digit())
                 .count();
-            let participant: String = {
-                let chars: Vec<char> = original.chars().collect();
-                chars[..chars.len() - digits].iter().collect()
+            let chars: Vec<char> = stem.chars().collect();
+            let participant: String = chars[..chars.len() - digits].iter().collect();
+            return Role::ParticipantAudio {
+                participant: named(participant),
             };
-            let participant = if participant.is_empty() {
-                "an unnamed participant".to_string()
-            } else {
-                participant
-            };
-            return Role::ParticipantAudio { participant };
         }
-        return Role::Other;
+        return Role::Unknown;
     }
     if name == marks {
         return Role::Marks;
@@ -116,12 +152,54 @@ pub fn role_of(name: &str, in_participant_dir: bool, marks: &str) -> Role {
     {
         return Role::Playlist;
     }
+    if lower.ends_with(".vtt") {
+        return Role::Captions;
+    }
     match lower.as_str() {
-        "chat.txt" | "meeting_saved_chat.txt" => Role::Chat,
+        "chat.txt" | "meeting_saved_chat.txt" | "meeting_saved_new_chat.txt" => Role::Chat,
         "meeting_saved_closed_caption.txt" | "closed_caption.txt" => Role::Captions,
         "recording.conf" => Role::ConversionStatus,
         "xcode_error.log" => Role::ConversionError,
-        _ => Role::Other,
+        "zoomver.tag" => Role::ZoomInfo,
+        _ => Role::Unknown,
+    }
+}
+
+/// The part of a participant file's name between `audio` and `.m4a`, as
+/// written (case kept), when it has that form.
+pub(super) fn participant_stem(name: &str) -> Option<&str> {
+    let lower = name.to_lowercase();
+    strip(&lower, "audio", ".m4a")?;
+    // "audio" and ".m4a" are ASCII, so the byte positions carry over.
+    name.get(5..name.len() - 4)
+}
+
+/// A participant's name, or a stand-in when the file name holds none.
+pub(super) fn named(participant: String) -> String {
+    if participant.is_empty() {
+        "an unnamed participant".to_string()
+    } else {
+        participant
+    }
+}
+
+/// What kind of file a name suggests, for reporting files recpipe does not
+/// know without their names: by extension, in a few plain classes.
+pub fn kind_of_unknown(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" | "doc" | "docx" | "odt" | "rtf" | "pages" => "document",
+        "txt" | "md" | "csv" => "text file",
+        "xls" | "xlsx" | "ods" => "spreadsheet",
+        "jpg" | "jpeg" | "png" | "heic" | "gif" | "tif" | "tiff" | "bmp" => "image",
+        "mp4" | "m4a" | "mov" | "mp3" | "wav" | "mkv" | "avi" | "webm" | "aac" => {
+            "audio or video file"
+        }
+        "zip" | "7z" | "rar" | "gz" => "archive",
+        _ => "file",
     }
 }
 
@@ -184,7 +262,7 @@ mod tests {
                 participant: "山田太郎".into()
             }
         );
-        assert_eq!(p("notes.txt"), Role::Other);
+        assert_eq!(p("notes.txt"), Role::Unknown);
     }
 
     #[test]
@@ -192,7 +270,31 @@ mod tests {
         assert_eq!(role("recpipe-marks.txt"), Role::Marks);
         assert_eq!(role("recording.conf"), Role::ConversionStatus);
         assert_eq!(role("xcode_error.log"), Role::ConversionError);
-        assert_eq!(role("desktop.ini"), Role::Other);
-        assert_eq!(role("videoclip.mp4"), Role::Other);
+        assert_eq!(role("zoomver.tag"), Role::ZoomInfo);
+        assert_eq!(role("videoclip.mp4"), Role::Unknown);
+        assert_eq!(role("Samtykke Kari.pdf"), Role::Unknown);
+        assert_eq!(role("notes.docx"), Role::Unknown);
+    }
+
+    #[test]
+    fn names_of_newer_versions() {
+        assert_eq!(role("meeting_saved_new_chat.txt"), Role::Chat);
+        assert_eq!(role("meeting_saved_closed_caption.txt"), Role::Captions);
+        assert_eq!(role("GMT20240305-143000_Recording.cc.vtt"), Role::Captions);
+        assert_eq!(role("transcript.vtt"), Role::Captions);
+        assert_eq!(role("double_click_to_convert_02.zoom"), Role::Unfinished);
+        assert_eq!(role("audio2461873050.m4a.tmp"), Role::Unfinished);
+    }
+
+    #[test]
+    fn litter_is_removable_and_unknown_is_not() {
+        for n in ["desktop.ini", "Thumbs.db", ".DS_Store", "ehthumbs.db"] {
+            assert_eq!(role(n), Role::Litter, "{n}");
+            assert!(role(n).cleanup_may_remove());
+        }
+        assert!(!Role::Unknown.cleanup_may_remove());
+        assert!(role("chat.txt").cleanup_may_remove());
+        assert_eq!(kind_of_unknown("Samtykke.PDF"), "document");
+        assert_eq!(kind_of_unknown("noname"), "file");
     }
 }

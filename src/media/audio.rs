@@ -34,6 +34,9 @@ pub struct Decoded {
     pub frames: u32,
     /// Decoded length in seconds (PCM samples per channel / rate).
     pub seconds: f64,
+    /// The largest absolute sample, full scale 1.0: below 0.001
+    /// (−60 dBFS) throughout, the track is silent (a muted microphone).
+    pub peak: f32,
 }
 
 /// Makes a symphonia AAC decoder for a track, or says why it cannot.
@@ -68,6 +71,7 @@ pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> 
         .unwrap_or(track.timescale)
         .max(1);
     let mut frames = 0;
+    let mut peak = 0f32;
     for sample in track.samples() {
         let at = |why: String| AudioError::Decode {
             frame: sample.index + 1,
@@ -92,10 +96,13 @@ pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> 
         // symphonia is a third-party decoder fed hostile input: a panic in
         // it becomes a decode error for this file, not a crash of recpipe.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decoder.decode(&packet).map(|b| b.frames())
+            decoder.decode(&packet).map(|b| (b.frames(), peak_of(&b)))
         }));
         match result {
-            Ok(Ok(n)) => pcm_frames += n as u64,
+            Ok(Ok((n, p))) => {
+                pcm_frames += n as u64;
+                peak = peak.max(p);
+            }
             Ok(Err(e)) => return Err(at(e.to_string())),
             Err(_) => return Err(at("the decoder failed on this frame".into())),
         }
@@ -104,5 +111,19 @@ pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> 
     Ok(Decoded {
         frames,
         seconds: pcm_frames as f64 / rate as f64,
+        peak,
     })
+}
+
+/// The largest absolute sample of a decoded buffer (AAC decodes to f32;
+/// any other sample type counts as loud, so nothing is called silent by
+/// mistake).
+fn peak_of(b: &symphonia::core::audio::AudioBufferRef<'_>) -> f32 {
+    use symphonia::core::audio::{AudioBufferRef, Signal};
+    match b {
+        AudioBufferRef::F32(buf) => (0..buf.spec().channels.count())
+            .flat_map(|c| buf.chan(c).iter())
+            .fold(0f32, |m, s| m.max(s.abs())),
+        _ => 1.0,
+    }
 }

@@ -18,6 +18,7 @@ use super::types::{Event, Hidden, Names, Options, Outcome, Problem};
 use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
 use crate::journal::{self, Journal, MarkRecord, Step};
+use crate::redact::clock::Clocks;
 use crate::redact::marks;
 use std::fs;
 use std::io;
@@ -206,13 +207,12 @@ fn prepare(
     let text = crate::fsutil::read_text(&dir.join(&f.path), listed.as_ref())
         .map_err(|e| Problem::Marks(format!("the marks file cannot be read: {e}")))?;
     let parsed = marks::parse(&text).map_err(|e| Problem::Marks(e.to_string()))?;
-    let start = opts.start.or_else(|| report.name.as_ref().map(|n| n.start));
+    // Marks are placed per segment, never across (docs/redaction.md); one
+    // that cannot be placed without guessing stops the recording.
+    let spans = discover::segments::spans(report, opts.start);
+    let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
     let ranges = parsed
-        .resolve(
-            start,
-            Duration::from_secs_f64(longest(report)),
-            opts.pipeline.redact.pad.0,
-        )
+        .resolve_segments(&spans, &clocks, opts.pipeline.redact.pad.0)
         .map_err(|e| Problem::Marks(e.to_string()))?;
     let lines: Vec<&str> = text.lines().collect();
     j.marks = parsed
@@ -228,8 +228,12 @@ fn prepare(
         })
         .collect();
     j.ranges_ns = ranges
-        .iter()
-        .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
+        .pairs()
+        .map(|(_, r)| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
+        .collect();
+    j.segment_ranges_ns = ranges
+        .pairs()
+        .map(|(s, r)| (s, r.start.as_nanos() as u64, r.end.as_nanos() as u64))
         .collect();
     Ok(())
 }

@@ -97,7 +97,7 @@ pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
         Some(name) if parent.is_none() || in_participant_dir => {
             role::role_of(name, in_participant_dir, marks)
         }
-        _ => Role::Other,
+        _ => Role::Unknown,
     };
     let what = match role {
         Role::Video => "the video",
@@ -110,7 +110,9 @@ pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
         Role::Unfinished => "a file Zoom had not finished",
         Role::ConversionStatus => "Zoom's recording.conf",
         Role::ConversionError => "Zoom's conversion error log",
-        Role::Other => "a file recpipe does not know",
+        Role::Unknown => "a file recpipe does not know",
+        Role::Litter => "a file the computer left (such as desktop.ini)",
+        Role::ZoomInfo => "Zoom's version file",
     };
     let folder = match parent {
         None => "the recording folder".to_string(),

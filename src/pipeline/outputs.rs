@@ -18,8 +18,8 @@ use super::stage::{Protection, StageError, Staged, stage};
 use crate::config::{AudioFormat, TrackKind};
 use crate::discover::{self, Role};
 use crate::journal::{self, Journal};
-use crate::redact::plan::{Fate, FilePlan};
-use crate::redact::{Range, RedactMode};
+use crate::redact::RedactMode;
+use crate::redact::plan::{Fate, FilePlan, PlanFile, SegmentFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,7 +51,6 @@ pub enum Report {
 #[derive(Clone, Copy)]
 pub struct Production<'a> {
     pub mode: RedactMode,
-    pub ranges: &'a [Range],
     pub protection: Protection<'a>,
     /// Read each sealed output back once and check it opens.
     pub check_opens: bool,
@@ -86,10 +85,10 @@ pub fn produce<T>(
 /// in plan order over every output, staged before or not), quickest to
 /// make first.
 pub fn jobs<'p>(j: &Journal, plans: &'p [FilePlan], staging: &Path, sealed: bool) -> Vec<Job<'p>> {
-    let mut counts: HashMap<Option<TrackKind>, usize> = HashMap::new();
+    let mut counts: HashMap<(Option<TrackKind>, Option<u32>), usize> = HashMap::new();
     let mut jobs = Vec::new();
     for p in plans.iter().filter(|p| p.output.is_some()) {
-        let n = counts.entry(p.kind).or_insert(0);
+        let n = counts.entry((p.kind, p.segment)).or_insert(0);
         *n += 1;
         let ext = p
             .output
@@ -97,7 +96,12 @@ pub fn jobs<'p>(j: &Journal, plans: &'p [FilePlan], staging: &Path, sealed: bool
             .and_then(|o| o.extension())
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let remote = remote_name(&j.stamp, &j.id, &label(p.kind, *n), &ext, sealed);
+        // In a recording of several segments, names say which (`-s2`).
+        let what = match p.segment {
+            Some(s) => format!("{}-s{s}", label(p.kind, *n)),
+            None => label(p.kind, *n),
+        };
+        let remote = remote_name(&j.stamp, &j.id, &what, &ext, sealed);
         if j.outputs.iter().any(|o| o.remote == remote) {
             continue; // staged before a crash
         }
@@ -146,7 +150,7 @@ fn make_all(jobs: &[Job<'_>], how: Production<'_>, abandon: &AtomicBool, tx: Sen
         let result = stage(
             job.plan,
             how.mode,
-            how.ranges,
+            &job.plan.marked,
             how.protection,
             &job.staged,
             how.check_opens,
@@ -178,6 +182,29 @@ pub fn record(job: &Job<'_>, staged: Staged) -> journal::Output {
             .collect(),
         verified: false,
     }
+}
+
+/// The recording's files to plan, each with its segment (from the
+/// inventory's names and the playlist, as the check grouped them).
+pub fn segment_files(j: &Journal, marks: &str) -> Vec<SegmentFile> {
+    let rels: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
+    let playlist = j
+        .inventory
+        .iter()
+        .find(|e| e.role(marks) == Role::Playlist && e.is_file())
+        .and_then(|e| crate::fsutil::read_text(&j.source.join(&e.rel), Some(&e.id)).ok());
+    let segments = discover::segments::of_paths(&rels, marks, playlist.as_deref());
+    j.inventory
+        .iter()
+        .zip(segments)
+        .map(|(e, segment)| SegmentFile {
+            file: PlanFile {
+                path: j.source.join(&e.rel),
+                kind: track_kind(&e.rel, marks),
+            },
+            segment,
+        })
+        .collect()
 }
 
 /// The kind of track a file holds, from its role (`rel` relative to the

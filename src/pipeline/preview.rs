@@ -9,8 +9,9 @@
 
 use crate::config::{Destination, Pipeline};
 use crate::discover::{self, CheckOptions, RecordingReport, Role};
-use crate::redact::plan::{FilePlan, PlanFile, plan, produce};
-use crate::redact::{Range, marks};
+use crate::redact::clock::Clocks;
+use crate::redact::marks::{self, SegmentRanges};
+use crate::redact::plan::{FilePlan, PlanFile, SegmentFile, plan_segments, produce};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,10 @@ pub struct RecordingPlan {
     /// (after padding and merging), in seconds.
     pub marks: Vec<String>,
     pub ranges: Vec<(f64, f64)>,
+    /// The time zone Zoom's clock was read in (`[redact] clock`).
+    pub clock: String,
+    /// Said whenever wall-clock marks are used: a pause cannot be seen.
+    pub pause_note: Option<&'static str>,
     pub files: Vec<FilePlan>,
     /// Bytes of all outputs before sealing.
     pub total_bytes: u64,
@@ -57,7 +62,7 @@ pub fn plan_recording(
     pipeline: &Pipeline,
     dir: &Path,
     start: Option<PrimitiveDateTime>,
-) -> Result<(RecordingPlan, Vec<Range>), PreviewError> {
+) -> Result<(RecordingPlan, SegmentRanges), PreviewError> {
     let check = CheckOptions::new(Duration::ZERO, &pipeline.redact.marks);
     let report = discover::check_recording(dir, &check)?;
     let (start, start_from) = match (start, &report.name) {
@@ -65,24 +70,21 @@ pub fn plan_recording(
         (None, Some(n)) => (Some(n.start), "the folder name (local time)"),
         (None, None) => (None, "unknown"),
     };
-    let duration = report
-        .files
-        .iter()
-        .filter_map(|f| f.duration)
-        .fold(0.0f64, f64::max);
-    let mut ranges = Vec::new();
+    let clocks = Clocks::new(&pipeline.redact.clock).map_err(PreviewError::Marks)?;
+    let mut ranges = SegmentRanges::default();
     let mut lines = Vec::new();
+    let mut pause_note = None;
     if let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) {
         let text = crate::fsutil::read_text(&dir.join(&f.path), None)
             .map_err(|e| PreviewError::Marks(format!("the marks file cannot be read: {e}")))?;
         let parsed = marks::parse(&text).map_err(|e| PreviewError::Marks(e.to_string()))?;
+        let spans = discover::segments::spans(&report, start);
         ranges = parsed
-            .resolve(
-                start,
-                Duration::from_secs_f64(duration),
-                pipeline.redact.pad.0,
-            )
+            .resolve_segments(&spans, &clocks, pipeline.redact.pad.0)
             .map_err(|e| PreviewError::Marks(e.to_string()))?;
+        if parsed.uses_wall_clock() {
+            pause_note = Some(marks::PAUSE_NOTE);
+        }
         let all: Vec<&str> = text.lines().collect();
         lines = parsed
             .marks
@@ -96,16 +98,20 @@ pub fn plan_recording(
             })
             .collect();
     }
-    let files: Vec<PlanFile> = report
+    let files: Vec<SegmentFile> = report
         .inventory
         .entries
         .iter()
-        .map(|e| PlanFile {
-            path: dir.join(&e.rel),
-            kind: super::outputs::track_kind(&e.rel, &pipeline.redact.marks),
+        .zip(&report.files)
+        .map(|(e, f)| SegmentFile {
+            file: PlanFile {
+                path: dir.join(&e.rel),
+                kind: super::outputs::track_kind(&e.rel, &pipeline.redact.marks),
+            },
+            segment: f.segment,
         })
         .collect();
-    let plans = plan(&files, &pipeline.keep, pipeline.redact.mode, &ranges)?;
+    let plans = plan_segments(&files, &pipeline.keep, pipeline.redact.mode, &ranges)?;
     let total_bytes = plans
         .iter()
         .filter(|p| p.output.is_some())
@@ -119,9 +125,11 @@ pub fn plan_recording(
             start_from,
             marks: lines,
             ranges: ranges
-                .iter()
-                .map(|r| (r.start.as_secs_f64(), r.end.as_secs_f64()))
+                .pairs()
+                .map(|(_, r)| (r.start.as_secs_f64(), r.end.as_secs_f64()))
                 .collect(),
+            clock: clocks.label.clone(),
+            pause_note,
             files: plans,
             total_bytes,
         },
@@ -162,7 +170,7 @@ pub fn preview(
     {
         return Err(refuse("it is not empty; give a new or empty folder"));
     }
-    let (plan, ranges) = plan_recording(pipeline, dir, start)?;
+    let (plan, _) = plan_recording(pipeline, dir, start)?;
     let write_err = |path: &Path, source| PreviewError::Write {
         path: path.to_path_buf(),
         source,
@@ -178,7 +186,7 @@ pub fn preview(
         }
         let f = fs::File::create(&target).map_err(|e| write_err(&target, e))?;
         let mut w = BufWriter::new(f);
-        produce(p, pipeline.redact.mode, &ranges, &mut w)?;
+        produce(p, pipeline.redact.mode, &p.marked, &mut w)?;
         w.flush().map_err(|e| write_err(&target, e))?;
         written.push(target);
     }

@@ -31,7 +31,8 @@ use crate::destination::{self, Destination, Expected, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
 use crate::redact::Range;
-use crate::redact::plan::{PlanFile, plan};
+use crate::redact::marks::SegmentRanges;
+use crate::redact::plan::plan_segments;
 use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
@@ -139,21 +140,25 @@ impl<'a> Context<'a> {
                 Problem::ChangedAfterDelivery(Box::new((what, delivered)))
             });
         }
-        let files: Vec<PlanFile> = j
-            .inventory
-            .iter()
-            .map(|e| PlanFile {
-                path: j.source.join(&e.rel),
-                kind: outputs::track_kind(&e.rel, marks_name),
-            })
-            .collect();
-        let ranges: Vec<Range> = j
-            .ranges_ns
-            .iter()
-            .map(|&(a, b)| Range::new(Duration::from_nanos(a), Duration::from_nanos(b)))
-            .collect();
+        let files = outputs::segment_files(j, marks_name);
+        let ns = Duration::from_nanos;
+        let ranges = if j.segment_ranges_ns.is_empty() {
+            // A journal of one segment, written before segments were kept.
+            SegmentRanges::single(
+                j.ranges_ns
+                    .iter()
+                    .map(|&(a, b)| Range::new(ns(a), ns(b)))
+                    .collect(),
+            )
+        } else {
+            SegmentRanges::from_pairs(
+                j.segment_ranges_ns
+                    .iter()
+                    .map(|&(s, a, b)| (s, Range::new(ns(a), ns(b)))),
+            )
+        };
         let mode = opts.pipeline.redact.mode;
-        let plans = plan(&files, &opts.pipeline.keep, mode, &ranges)
+        let plans = plan_segments(&files, &opts.pipeline.keep, mode, &ranges)
             .map_err(|e| Problem::Plan(names.scrub(&e.to_string())))?;
         let sealed = !opts.recipients.is_empty();
         let after_sealed = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
@@ -164,7 +169,6 @@ impl<'a> Context<'a> {
         };
         let how = Production {
             mode,
-            ranges: &ranges,
             protection: protection(opts),
             check_opens: after_sealed,
             stop: opts.stop,
@@ -337,9 +341,23 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
+        // Files recpipe does not know are never removed (see
+        // `Role::cleanup_may_remove`): left in place, and said so.
         let marks = &self.opts.pipeline.redact.marks;
-        let report = shred::remove_interim(&j.source, &j.inventory, marks, method);
-        let left = report.left();
+        let (removable, unknown): (Vec<discover::Entry>, Vec<discover::Entry>) = j
+            .inventory
+            .iter()
+            .cloned()
+            .partition(|e| e.role(marks).cleanup_may_remove());
+        let report = shred::remove_interim(&j.source, &removable, marks, method);
+        let left = report
+            .left()
+            .into_iter()
+            .map(|(rel, why)| match unknown.iter().any(|u| u.rel == rel) {
+                true => (rel, UNKNOWN_LEFT.to_string()),
+                false => (rel, why),
+            })
+            .collect();
         j.cleanup = Some(journal::Cleanup {
             method: if method == Method::Shred {
                 "shred"
@@ -505,6 +523,11 @@ impl<'a> Context<'a> {
         }
     }
 }
+
+/// Why a file recpipe does not know is left: it is never delivered and
+/// never removed.
+const UNKNOWN_LEFT: &str =
+    "recpipe does not know it, so it was neither delivered nor removed: move it elsewhere";
 
 /// The names every message about this recording must leave out.
 fn names_of(j: &Journal) -> Names {

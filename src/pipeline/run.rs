@@ -69,7 +69,8 @@ pub fn run(
     } else {
         paths
     };
-    let check = CheckOptions::new(opts.pipeline.source.settle.0, &opts.pipeline.redact.marks);
+    let mut check = CheckOptions::new(opts.pipeline.source.settle.0, &opts.pipeline.redact.marks);
+    check.stall = opts.pipeline.source.stall.0;
     for path in paths {
         for dir in discover::find_recordings(path)? {
             if opts.stopping() {

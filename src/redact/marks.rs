@@ -5,6 +5,8 @@
 //! 14:32:10 - 14:33:00   name of a third party   # wall-clock time
 //! +00:12:30 - +00:13:05                         # offset from the start
 //! 14:40 - 14:41                                 # seconds may be left out
+//! 2 +00:01:10 - +00:01:20                       # offset in segment 2
+//! segment 2 starts 10:00:40                     # the clock at its start
 //! ```
 //!
 //! A time is a wall-clock time of day `HH:MM[:SS[.fff]]` (as on Zoom's
@@ -14,15 +16,35 @@
 //! ranges are rounded outward, never inward. Anything after the second time
 //! is a note; `#` starts a comment; blank lines are ignored.
 //!
+//! A recording stopped and restarted has several segments (see
+//! `discover::segments`). Marks are resolved per segment, never across: an
+//! offset mark then names its segment (`2 +00:01:10 - +00:01:20`); a
+//! wall-clock mark is placed in the segments whose wall-clock start is
+//! known (the first from the folder name, a later one from a line
+//! `segment N starts HH:MM:SS`), and one that might fall in a segment
+//! whose start is unknown is [`MarkProblem::Unplaceable`]: the recording
+//! waits for a person, never for a guess.
+//!
 //! Invariants: errors name the line and never quote a note (notes may name
-//! people); a file with any bad line resolves to nothing.
+//! people); a token that is not a time is quoted only as far as it looks
+//! like a time, and at most [`QUOTE_MAX`] characters of it; a file with any
+//! bad line resolves to nothing.
 
+use super::clock::Clocks;
 use super::{Range, merge};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 use time::PrimitiveDateTime;
 
 const DAY: u64 = 24 * 3600;
+
+/// The most characters of a bad token an error quotes.
+pub const QUOTE_MAX: usize = 16;
+
+/// What `plan` says whenever wall-clock marks are used: a pause cannot be
+/// seen in the files, so it shifts every wall-clock mark after it.
+pub const PAUSE_NOTE: &str = "a paused recording cannot be detected: the file goes on while Zoom's clock jumps, so a wall-clock mark after a pause lands early by the pause's length; if the recording was paused, write the marks after it as +offsets";
 
 /// One end of a mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,15 +61,28 @@ pub enum Point {
 pub struct Mark {
     /// 1-based line number in the marks file.
     pub line: usize,
+    /// The segment the line names (`2 +00:01:10 - …`), if it names one.
+    pub segment: Option<u32>,
     pub from: Point,
     pub to: Point,
     pub note: Option<String>,
+}
+
+/// A line `segment N starts HH:MM:SS`: the burned-in clock when segment N
+/// began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentStart {
+    pub line: usize,
+    pub segment: u32,
+    /// Milliseconds since midnight on the burned-in clock.
+    pub ms: u64,
 }
 
 /// A parsed marks file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Marks {
     pub marks: Vec<Mark>,
+    pub starts: Vec<SegmentStart>,
 }
 
 /// What is wrong with a line of the marks file.
@@ -58,12 +93,23 @@ pub struct MarksError {
     pub why: MarkProblem,
 }
 
+impl MarksError {
+    /// Whether the line is well formed but cannot be placed without a fact
+    /// only a person can add (which segment, when a segment started).
+    pub fn is_unplaceable(&self) -> bool {
+        matches!(self.why, MarkProblem::Unplaceable(_))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarkProblem {
     /// The line does not start with a time.
     NoStart,
-    /// A time-like token that is not a valid time.
+    /// A time-like token that is not a valid time (quoted cut short).
     BadTime(String),
+    /// A time with text run into it (`14:04:17KariNordmann`): the time
+    /// part, never the text.
+    RunsIn(String),
     /// No `-` and second time after the first.
     NoEnd,
     /// The range ends before, or where, it starts.
@@ -74,6 +120,26 @@ pub enum MarkProblem {
     BeforeStart,
     /// The whole range lies after the recording ended.
     AfterEnd,
+    /// The range lies between two segments, where nothing was recorded.
+    BetweenSegments,
+    /// The line names a segment the recording does not have.
+    NoSuchSegment { segment: u32, count: u32 },
+    /// A `segment N starts` line is given twice, or for segment 1.
+    BadSegmentStart,
+    /// It cannot be placed without guessing.
+    Unplaceable(Unplaceable),
+}
+
+/// What a person must add so a mark can be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unplaceable {
+    /// An offset mark in a recording of several segments names none.
+    WhichSegment { count: u32 },
+    /// The mark may lie in a segment whose wall-clock start is unknown.
+    SegmentStart { segment: u32 },
+    /// The clock showed the time twice (summer time ended) and both lie in
+    /// the recording.
+    Repeated,
 }
 
 impl fmt::Display for MarkProblem {
@@ -83,6 +149,10 @@ impl fmt::Display for MarkProblem {
         match self {
             MarkProblem::NoStart => write!(f, "it does not start with a time ({FORMS})"),
             MarkProblem::BadTime(t) => write!(f, "'{t}' is not a time ({FORMS})"),
+            MarkProblem::RunsIn(t) => write!(
+                f,
+                "the time '{t}' runs straight into the text after it; put a space between a time and a note"
+            ),
             MarkProblem::NoEnd => write!(f, "it has a start but no '- end' time ({FORMS})"),
             MarkProblem::Backwards => write!(f, "the range ends before or where it starts"),
             MarkProblem::NoStartTime => write!(
@@ -91,13 +161,50 @@ impl fmt::Display for MarkProblem {
             ),
             MarkProblem::BeforeStart => write!(f, "the range lies before the recording started"),
             MarkProblem::AfterEnd => write!(f, "the range lies after the recording ended"),
+            MarkProblem::BetweenSegments => write!(
+                f,
+                "the range lies between two segments, where the recording was stopped and nothing was recorded"
+            ),
+            MarkProblem::NoSuchSegment { segment, count } => write!(
+                f,
+                "it names segment {segment}, but the recording has {count} segment(s)"
+            ),
+            MarkProblem::BadSegmentStart => write!(
+                f,
+                "a 'segment N starts HH:MM:SS' line is given twice for one segment, or for segment 1 (whose start is the folder's)"
+            ),
+            MarkProblem::Unplaceable(u) => match u {
+                Unplaceable::WhichSegment { count } => write!(
+                    f,
+                    "the recording has {count} segments (it was stopped and restarted) and this +offset names none; put the segment's number first, e.g. '2 +00:01:10 - +00:01:20'"
+                ),
+                Unplaceable::SegmentStart { segment } => write!(
+                    f,
+                    "the range may lie in segment {segment}, whose wall-clock start is unknown; add a line 'segment {segment} starts HH:MM:SS' with the time Zoom's clock shows at its beginning, or write this mark as '{segment} +H:MM:SS - +H:MM:SS'"
+                ),
+                Unplaceable::Repeated => write!(
+                    f,
+                    "the clock showed this time twice (summer time ended during the recording); write the mark as +offsets"
+                ),
+            },
         }
     }
 }
 
-/// Parses a marks file. Every line must be blank, a comment or a range.
+/// A token quoted in an error: at most [`QUOTE_MAX`] characters.
+fn quote(t: &str) -> String {
+    let mut out: String = t.chars().take(QUOTE_MAX).collect();
+    if out.len() < t.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Parses a marks file. Every line must be blank, a comment, a segment
+/// start or a range.
 pub fn parse(text: &str) -> Result<Marks, MarksError> {
     let mut marks = Vec::new();
+    let mut starts: Vec<SegmentStart> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let body = raw.split('#').next().unwrap_or("").trim();
@@ -105,11 +212,22 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
             continue;
         }
         let err = |why| MarksError { line, why };
+        if let Some(start) = segment_start(body, line)? {
+            if start.segment < 2 || starts.iter().any(|s| s.segment == start.segment) {
+                return Err(err(MarkProblem::BadSegmentStart));
+            }
+            starts.push(start);
+            continue;
+        }
+        let (segment, body) = leading_segment(body);
         let (from_text, rest) = time_token(body);
         if from_text.is_empty() {
             return Err(err(MarkProblem::NoStart));
         }
         let from = parse_point(from_text).map_err(err)?;
+        if rest.starts_with(|c: char| !c.is_whitespace() && c != '-') {
+            return Err(err(MarkProblem::RunsIn(quote(from_text))));
+        }
         let rest = rest.trim_start();
         let Some(rest) = rest.strip_prefix('-') else {
             return Err(err(MarkProblem::NoEnd));
@@ -120,10 +238,7 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
         }
         let to = parse_point(to_text).map_err(err)?;
         if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-            return Err(err(MarkProblem::BadTime(format!(
-                "{to_text}{}",
-                time_like_prefix(rest)
-            ))));
+            return Err(err(MarkProblem::RunsIn(quote(to_text))));
         }
         let note = rest.trim();
         if let (Point::Offset(a), Point::Offset(b)) = (from, to)
@@ -133,12 +248,57 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
         }
         marks.push(Mark {
             line,
+            segment,
             from,
             to,
             note: (!note.is_empty()).then(|| note.to_string()),
         });
     }
-    Ok(Marks { marks })
+    Ok(Marks { marks, starts })
+}
+
+/// `segment N starts HH:MM[:SS]`, if the line is one.
+fn segment_start(body: &str, line: usize) -> Result<Option<SegmentStart>, MarksError> {
+    let err = |why| MarksError { line, why };
+    let mut words = body.split_whitespace();
+    if !words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("segment"))
+    {
+        return Ok(None);
+    }
+    let n = words.next().and_then(|w| w.parse::<u32>().ok());
+    let starts = words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("starts"));
+    let (Some(segment), true, Some(t)) = (n, starts, words.next()) else {
+        return Err(err(MarkProblem::BadTime(
+            "segment N starts HH:MM:SS".into(),
+        )));
+    };
+    let (time_text, rest) = time_token(t);
+    if !rest.is_empty() {
+        return Err(err(MarkProblem::RunsIn(quote(time_text))));
+    }
+    match parse_point(time_text).map_err(err)? {
+        Point::Wall { ms, .. } => Ok(Some(SegmentStart { line, segment, ms })),
+        Point::Offset(_) => Err(err(MarkProblem::BadTime(quote(t)))),
+    }
+}
+
+/// A segment number before the first time (`2 +00:01:10 - …`).
+fn leading_segment(body: &str) -> (Option<u32>, &str) {
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits)
+        && body[digits..].starts_with(char::is_whitespace)
+        && let Ok(n) = body[..digits].parse::<u32>()
+    {
+        let rest = body[digits..].trim_start();
+        if rest.starts_with(|c: char| c.is_ascii_digit() || c == '+') {
+            return (Some(n), rest);
+        }
+    }
+    (None, body)
 }
 
 /// Splits off a leading token made of time characters.
@@ -150,18 +310,8 @@ fn time_token(s: &str) -> (&str, &str) {
     s.split_at(end)
 }
 
-/// The time-like characters at the start of `s`, for quoting in an error
-/// (never the note).
-fn time_like_prefix(s: &str) -> &str {
-    let end = s
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == ':' || *c == '.'))
-        .map_or(s.len(), |(i, _)| i);
-    &s[..end.min(12)]
-}
-
 pub(crate) fn parse_point(text: &str) -> Result<Point, MarkProblem> {
-    let bad = || MarkProblem::BadTime(text.to_string());
+    let bad = || MarkProblem::BadTime(quote(text));
     let (offset, body) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -217,6 +367,71 @@ pub(crate) fn parse_point(text: &str) -> Result<Point, MarkProblem> {
     }
 }
 
+/// One segment of a recording, as the check measured it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSpan {
+    /// 1, 2, … in recording order.
+    pub number: u32,
+    pub duration: Duration,
+    /// Its wall-clock start in the PC's local time, when known (the first
+    /// segment's from the folder name or `--start`).
+    pub start: Option<PrimitiveDateTime>,
+}
+
+/// The resolved ranges of each segment, measured from that segment's own
+/// start: sorted, merged and padded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SegmentRanges {
+    per: BTreeMap<u32, Vec<Range>>,
+}
+
+impl SegmentRanges {
+    /// The ranges of a recording of one segment.
+    pub fn single(ranges: Vec<Range>) -> SegmentRanges {
+        let mut per = BTreeMap::new();
+        if !ranges.is_empty() {
+            per.insert(1, ranges);
+        }
+        SegmentRanges { per }
+    }
+
+    /// From `(segment, ranges)` pairs (as a journal keeps them).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (u32, Range)>) -> SegmentRanges {
+        let mut per: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
+        for (s, r) in pairs {
+            per.entry(s).or_default().push(r);
+        }
+        for v in per.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
+        SegmentRanges { per }
+    }
+
+    /// The ranges of a segment (none for a file of the whole folder).
+    pub fn of(&self, segment: Option<u32>) -> &[Range] {
+        segment
+            .and_then(|s| self.per.get(&s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every range with its segment, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, Range)> + '_ {
+        self.per
+            .iter()
+            .flat_map(|(s, rs)| rs.iter().map(move |r| (*s, *r)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per.values().all(Vec::is_empty)
+    }
+}
+
+const DAY_MS: i64 = DAY as i64 * 1000;
+const HALF_DAY_MS: i64 = DAY_MS / 2;
+/// Zoom's clock shows whole seconds; a segment's start stated from it may
+/// read up to this much before the end of the segment before it.
+const CLOCK_SLACK_MS: i64 = 2000;
+
 impl Marks {
     pub fn is_empty(&self) -> bool {
         self.marks.is_empty()
@@ -229,8 +444,9 @@ impl Marks {
             .any(|m| matches!(m.from, Point::Wall { .. }) || matches!(m.to, Point::Wall { .. }))
     }
 
-    /// Turns the marks into ranges of a recording that started at `start`
-    /// (local wall-clock time, from the folder name or `--start`) and lasts
+    /// Turns the marks into ranges of a one-segment recording that started
+    /// at `start` (local wall-clock time, from the folder name or
+    /// `--start`, read on the same clock as the marks) and lasts
     /// `duration`: each widened by `pad` on both sides, clipped to the
     /// recording, sorted and merged. A range wholly outside the recording,
     /// or backwards, is an error naming its line; one that runs past an end
@@ -241,66 +457,255 @@ impl Marks {
         duration: Duration,
         pad: Duration,
     ) -> Result<Vec<Range>, MarksError> {
-        let mut ranges = Vec::with_capacity(self.marks.len());
+        let span = SegmentSpan {
+            number: 1,
+            duration,
+            start,
+        };
+        let r = self.resolve_segments(&[span], &Clocks::utc(), pad)?;
+        Ok(r.of(Some(1)).to_vec())
+    }
+
+    /// Turns the marks into ranges per segment (see the module's text):
+    /// folder times are read in the PC's zone and clock times in the
+    /// burned-in clock's, both through `clocks`.
+    pub fn resolve_segments(
+        &self,
+        segments: &[SegmentSpan],
+        clocks: &Clocks,
+        pad: Duration,
+    ) -> Result<SegmentRanges, MarksError> {
+        let one = [SegmentSpan {
+            number: 1,
+            duration: Duration::ZERO,
+            start: None,
+        }];
+        let segs = if segments.is_empty() {
+            &one[..]
+        } else {
+            segments
+        };
+        let count = segs.len() as u32;
+        let dur: Vec<i64> = segs.iter().map(|s| s.duration.as_millis() as i64).collect();
+        let mut starts: Vec<Option<i64>> = segs
+            .iter()
+            .map(|s| s.start.map(|t| clocks.folder_instant(t)))
+            .collect();
+        let mut stated = self.starts.clone();
+        stated.sort_by_key(|s| s.segment);
+        for st in &stated {
+            let err = |why| MarksError { line: st.line, why };
+            let k = st.segment as usize;
+            if st.segment > count {
+                return Err(err(MarkProblem::NoSuchSegment {
+                    segment: st.segment,
+                    count,
+                }));
+            }
+            let Some(lower) = lower_bound(&starts, &dur, k - 1) else {
+                return Err(err(MarkProblem::NoStartTime));
+            };
+            let found = clocks.clock_instants(st.ms, lower - CLOCK_SLACK_MS - 1, lower + DAY_MS);
+            let Some(at) = found.first() else {
+                return Err(err(MarkProblem::BeforeStart));
+            };
+            starts[k - 1] = Some((*at).max(lower));
+        }
+
+        let mut out: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
         for mark in &self.marks {
             let err = |why| MarksError {
                 line: mark.line,
                 why,
             };
-            let from = offset_of(mark.from, false, start, duration).map_err(err)?;
-            let to = offset_of(mark.to, true, start, duration).map_err(err)?;
-            let (from, to) = match (from, to) {
-                (Ok(f), Ok(t)) => (f, t),
-                (Err(side), _) | (_, Err(side)) => return Err(err(side)),
+            if let Some(s) = mark.segment
+                && (s == 0 || s > count)
+            {
+                return Err(err(MarkProblem::NoSuchSegment { segment: s, count }));
+            }
+            let wall = |p: Point| matches!(p, Point::Wall { .. });
+            let placed = if wall(mark.from) && wall(mark.to) {
+                place_wall(mark, &starts, &dur, clocks).map_err(err)?
+            } else {
+                place_offset(mark, &starts, &dur, clocks, count).map_err(err)?
             };
-            if to <= from {
-                return Err(err(MarkProblem::Backwards));
+            for (seg, from, to) in placed {
+                let d = Duration::from_millis(dur[seg as usize - 1].max(0) as u64);
+                out.entry(seg).or_default().push(Range::new(
+                    from.saturating_sub(pad),
+                    to.saturating_add(pad).min(d),
+                ));
             }
-            if from >= duration {
-                return Err(err(MarkProblem::AfterEnd));
-            }
-            let range = Range::new(
-                from.saturating_sub(pad),
-                to.saturating_add(pad).min(duration),
-            );
-            ranges.push(range);
         }
-        Ok(merge(ranges))
+        for v in out.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
+        Ok(SegmentRanges { per: out })
     }
 }
 
-/// The offset of a point; `Ok(Err(..))` when it falls outside the
-/// recording in a way that depends on the other end.
-fn offset_of(
-    point: Point,
-    is_end: bool,
-    start: Option<PrimitiveDateTime>,
-    duration: Duration,
-) -> Result<Result<Duration, MarkProblem>, MarkProblem> {
-    match point {
-        Point::Offset(d) => Ok(Ok(d)),
-        Point::Wall { ms, minute } => {
-            let start = start.ok_or(MarkProblem::NoStartTime)?;
-            let ms = if is_end && minute { ms + 60_000 } else { ms };
-            let t = start.time();
-            let start_ms = (t.hour() as u64 * 3600 + t.minute() as u64 * 60 + t.second() as u64)
-                * 1000
-                + t.millisecond() as u64;
-            let day_ms = DAY * 1000;
-            if ms >= start_ms {
-                Ok(Ok(Duration::from_millis(ms - start_ms)))
-            } else if Duration::from_millis(ms + day_ms - start_ms)
-                <= duration + Duration::from_secs(60)
-            {
-                // The recording ran past midnight.
-                Ok(Ok(Duration::from_millis(ms + day_ms - start_ms)))
-            } else if is_end {
-                Ok(Err(MarkProblem::BeforeStart))
-            } else {
-                // A start before the recording began is clipped to 0 when
-                // the end lies inside it.
-                Ok(Ok(Duration::ZERO))
+/// The earliest instant segment `k` (0-based) can start: the nearest
+/// earlier segment with a known start, plus the lengths in between.
+fn lower_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
+    (0..k)
+        .rev()
+        .find_map(|j| starts[j].map(|s| s + dur[j..k].iter().sum::<i64>()))
+}
+
+/// The latest instant segment `k` (0-based) can end: the nearest later
+/// segment with a known start, less the lengths in between.
+fn upper_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
+    (k + 1..starts.len()).find_map(|m| starts[m].map(|s| s - dur[k + 1..m].iter().sum::<i64>()))
+}
+
+type Placed = Vec<(u32, Duration, Duration)>;
+
+/// An offset mark (or one mixing an offset with a clock time): in the
+/// segment it names, or the only one.
+fn place_offset(
+    mark: &Mark,
+    starts: &[Option<i64>],
+    dur: &[i64],
+    clocks: &Clocks,
+    count: u32,
+) -> Result<Placed, MarkProblem> {
+    let seg = match mark.segment {
+        Some(s) => s,
+        None if count == 1 => 1,
+        None => {
+            return Err(MarkProblem::Unplaceable(Unplaceable::WhichSegment {
+                count,
+            }));
+        }
+    };
+    let k = seg as usize - 1;
+    let offset = |p: Point, is_end: bool| -> Result<i64, MarkProblem> {
+        match p {
+            Point::Offset(d) => Ok(d.as_millis() as i64),
+            Point::Wall { ms, minute } => {
+                let start = starts[k].ok_or(if seg == 1 {
+                    MarkProblem::NoStartTime
+                } else {
+                    MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: seg })
+                })?;
+                let ms = if is_end && minute { ms + 60_000 } else { ms };
+                let at = clocks.clock_instants(ms, start - HALF_DAY_MS, start + HALF_DAY_MS);
+                match at.as_slice() {
+                    [one] => Ok((one - start).max(0)),
+                    [] => Err(MarkProblem::AfterEnd),
+                    _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+                }
             }
         }
+    };
+    let (from, to) = (offset(mark.from, false)?, offset(mark.to, true)?);
+    if to <= from {
+        return Err(MarkProblem::Backwards);
     }
+    if from >= dur[k] {
+        return Err(MarkProblem::AfterEnd);
+    }
+    let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
+    Ok(vec![(seg, ms(from), ms(to.min(dur[k])))])
+}
+
+/// A mark of two clock times: in every segment with a known start that it
+/// overlaps; an error if it may overlap one whose start is unknown.
+fn place_wall(
+    mark: &Mark,
+    starts: &[Option<i64>],
+    dur: &[i64],
+    clocks: &Clocks,
+) -> Result<Placed, MarkProblem> {
+    let (Point::Wall { ms: a, .. }, Point::Wall { ms: b, minute }) = (mark.from, mark.to) else {
+        return Ok(Vec::new());
+    };
+    let b = if minute { b + 60_000 } else { b };
+    let Some(anchor) = starts.iter().flatten().next().copied() else {
+        return Err(match mark.segment {
+            Some(s) if s > 1 => MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: s }),
+            _ => MarkProblem::NoStartTime,
+        });
+    };
+    let mut results: Vec<Result<Placed, MarkProblem>> = Vec::new();
+    for from in clocks.clock_instants(a, anchor - HALF_DAY_MS, anchor + HALF_DAY_MS) {
+        let Some(to) = clocks
+            .clock_instants(b, from, from + HALF_DAY_MS)
+            .first()
+            .copied()
+        else {
+            results.push(Err(MarkProblem::Backwards));
+            continue;
+        };
+        results.push(place_instants(mark.segment, from, to, starts, dur));
+    }
+    let touching: Vec<&Result<Placed, MarkProblem>> = results
+        .iter()
+        .filter(|r| match r {
+            Ok(_) => true,
+            Err(MarkProblem::Unplaceable(_)) => true,
+            Err(_) => false,
+        })
+        .collect();
+    match touching.as_slice() {
+        [one] => (*one).clone(),
+        [] => results
+            .into_iter()
+            .next()
+            .unwrap_or(Err(MarkProblem::AfterEnd)),
+        _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+    }
+}
+
+fn place_instants(
+    only: Option<u32>,
+    from: i64,
+    to: i64,
+    starts: &[Option<i64>],
+    dur: &[i64],
+) -> Result<Placed, MarkProblem> {
+    let targets: Vec<usize> = match only {
+        Some(s) => vec![s as usize - 1],
+        None => (0..starts.len()).collect(),
+    };
+    for &k in &targets {
+        if starts[k].is_some() {
+            continue;
+        }
+        if only.is_some() {
+            return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
+                segment: k as u32 + 1,
+            }));
+        }
+        let lo = lower_bound(starts, dur, k).unwrap_or(i64::MIN);
+        let hi = upper_bound(starts, dur, k).unwrap_or(i64::MAX);
+        if from < hi && to > lo {
+            return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
+                segment: k as u32 + 1,
+            }));
+        }
+    }
+    let mut placed = Vec::new();
+    let (mut first, mut last_end) = (i64::MAX, i64::MIN);
+    for &k in &targets {
+        let Some(s) = starts[k] else { continue };
+        let e = s + dur[k];
+        first = first.min(s);
+        last_end = last_end.max(e);
+        let (x, y) = (from.max(s), to.min(e));
+        if x < y {
+            let ms = |v: i64| Duration::from_millis(v as u64);
+            placed.push((k as u32 + 1, ms(x - s), ms(y - s)));
+        }
+    }
+    if !placed.is_empty() {
+        return Ok(placed);
+    }
+    Err(if to <= first {
+        MarkProblem::BeforeStart
+    } else if from >= last_end {
+        MarkProblem::AfterEnd
+    } else {
+        MarkProblem::BetweenSegments
+    })
 }

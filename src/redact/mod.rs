@@ -10,6 +10,7 @@
 //! rounded inward, and the range actually removed is reported.
 
 pub mod audio;
+pub mod clock;
 pub mod m4a;
 pub mod marks;
 pub mod pending;

@@ -4,12 +4,18 @@
 //! Making a plan reads indexes only and writes nothing; [`produce`] then
 //! makes one planned output into a writer.
 //!
+//! A recording stopped and restarted has segments: each media file is
+//! planned with the marks of its own segment only ([`plan_segments`]), and
+//! its output name carries the segment (`video1….mp4` stays as Zoom named
+//! it; the pipeline's remote names add `-s2`, see [`FilePlan::segment`]).
+//!
 //! Invariants: a file not selected by `[keep] tracks` gets no output at
 //! all. Text (chat, captions) cannot be redacted, so a recording with marks
 //! whose text is to be kept is refused as a whole rather than leak what was
 //! said or typed in a redacted range. Any media file recpipe cannot handle
 //! fails the whole plan: nothing of the recording is processed.
 
+use super::marks::SegmentRanges;
 use super::{Range, RedactError, RedactMode, Report, audio, m4a, video};
 use crate::config::{AudioFormat, Keep, TrackKind};
 use std::io::Write;
@@ -39,11 +45,25 @@ pub enum Fate {
     Drop { why: String },
 }
 
+/// A file with the segment it belongs to (see `discover::segments`):
+/// `None` for the files of the whole folder (chat, captions …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentFile {
+    pub file: PlanFile,
+    pub segment: Option<u32>,
+}
+
 /// The plan for one file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FilePlan {
     pub path: PathBuf,
     pub kind: Option<TrackKind>,
+    /// The segment of a media file, when the recording has several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<u32>,
+    /// The marks' ranges of its segment, before widening: what
+    /// [`produce`] must be given for this file.
+    pub marked: Vec<Range>,
     pub fate: Fate,
     /// File name of the output (none when dropped).
     pub output: Option<PathBuf>,
@@ -72,20 +92,48 @@ pub enum PlanError {
     },
 }
 
-/// Plans every file of a recording. `ranges` are the recording's resolved
-/// marks (see [`super::marks::Marks::resolve`]).
+/// Plans every file of a recording of one segment. `ranges` are the
+/// recording's resolved marks (see [`super::marks::Marks::resolve`]).
 pub fn plan(
     files: &[PlanFile],
     keep: &Keep,
     mode: RedactMode,
     ranges: &[Range],
 ) -> Result<Vec<FilePlan>, PlanError> {
-    let has_mixed = files.iter().any(|f| f.kind == Some(TrackKind::MixedAudio));
+    let files: Vec<SegmentFile> = files
+        .iter()
+        .map(|f| SegmentFile {
+            file: f.clone(),
+            segment: f
+                .kind
+                .filter(|k| !matches!(k, TrackKind::Chat | TrackKind::Captions))
+                .map(|_| 1),
+        })
+        .collect();
+    plan_segments(&files, keep, mode, &SegmentRanges::single(ranges.to_vec()))
+}
+
+/// Plans every file of a recording: each media file with the ranges of
+/// its own segment; text refused when any segment has marks.
+pub fn plan_segments(
+    files: &[SegmentFile],
+    keep: &Keep,
+    mode: RedactMode,
+    ranges: &SegmentRanges,
+) -> Result<Vec<FilePlan>, PlanError> {
+    let several = files.iter().filter_map(|f| f.segment).any(|s| s != 1);
     let mut plans = Vec::with_capacity(files.len());
-    for f in files {
+    for sf in files {
+        let f = &sf.file;
+        let marked = ranges.of(sf.segment).to_vec();
+        let has_mixed = files
+            .iter()
+            .any(|o| o.file.kind == Some(TrackKind::MixedAudio) && o.segment == sf.segment);
         let drop = |why: &str| FilePlan {
             path: f.path.clone(),
             kind: f.kind,
+            segment: sf.segment.filter(|_| several),
+            marked: Vec::new(),
             fate: Fate::Drop { why: why.into() },
             output: None,
             removed: Vec::new(),
@@ -128,13 +176,13 @@ pub fn plan(
             }
         };
         let report = match &fate {
-            Fate::Video => Some(video::plan(&f.path, ranges)?),
+            Fate::Video => Some(video::plan(&f.path, &marked)?),
             Fate::Audio {
                 format: AudioFormat::Wav,
-            } => Some(audio::plan(&f.path, None, ranges, mode)?),
+            } => Some(audio::plan(&f.path, None, &marked, mode)?),
             Fate::Audio {
                 format: AudioFormat::M4a,
-            } => Some(m4a::plan(&f.path, None, ranges, mode)?),
+            } => Some(m4a::plan(&f.path, None, &marked, mode)?),
             Fate::Copy | Fate::Drop { .. } => None,
         };
         let bytes = match &report {
@@ -151,6 +199,8 @@ pub fn plan(
         plans.push(FilePlan {
             path: f.path.clone(),
             kind: f.kind,
+            segment: sf.segment.filter(|_| several),
+            marked,
             output: Some(output_name(&f.path, &fate)),
             removed: report
                 .as_ref()

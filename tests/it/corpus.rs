@@ -43,6 +43,7 @@ fn check_never_panics_and_calls_what_ffprobe_rejects_broken() {
         settle: Duration::from_secs(30),
         now: SystemTime::now() + Duration::from_secs(3600),
         marks: "recpipe-marks.txt".into(),
+        stall: recpipe::discover::DEFAULT_STALL,
     };
     let (mut complete, mut broken) = (0, 0);
     for e in &entries {

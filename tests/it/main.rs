@@ -41,3 +41,4 @@ mod seal_vectors;
 mod timeline;
 mod windows;
 mod windows_sftp;
+mod zoom_folders;

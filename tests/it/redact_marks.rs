@@ -96,7 +96,17 @@ fn every_parse_error_names_its_line() {
         (
             "14:32:10 - 14:33:00x",
             1,
-            MarkProblem::BadTime(bad("14:33:00x")),
+            MarkProblem::RunsIn(bad("14:33:00")),
+        ),
+        (
+            "14:04:10 - 14:04:17KariNordmann is named",
+            1,
+            MarkProblem::RunsIn(bad("14:04:17")),
+        ),
+        (
+            "14:04:17KariNordmann - 14:05",
+            1,
+            MarkProblem::RunsIn(bad("14:04:17")),
         ),
         ("\n\n+00:13:05 - +00:12:30", 3, MarkProblem::Backwards),
         ("+00:12:30 - +00:12:30", 1, MarkProblem::Backwards),
@@ -217,5 +227,203 @@ proptest! {
             prop_assert!(w[0].end < w[1].start);
         }
         prop_assert_eq!(merge(resolved.clone()), resolved);
+    }
+}
+
+mod segments {
+    use super::*;
+    use recpipe::redact::clock::Clocks;
+    use recpipe::redact::marks::{SegmentSpan, Unplaceable};
+
+    /// The case: a 20 s false start at 10:00:00, then a 100 s
+    /// segment.
+    fn two(second_start: Option<time::PrimitiveDateTime>) -> Vec<SegmentSpan> {
+        vec![
+            SegmentSpan {
+                number: 1,
+                duration: secs(20.0),
+                start: Some(datetime!(2026-11-23 10:00:00)),
+            },
+            SegmentSpan {
+                number: 2,
+                duration: secs(100.0),
+                start: second_start,
+            },
+        ]
+    }
+
+    fn resolve(text: &str, segs: &[SegmentSpan]) -> Result<Vec<(u32, Range)>, marks::MarksError> {
+        marks::parse(text)
+            .unwrap()
+            .resolve_segments(segs, &Clocks::utc(), Duration::ZERO)
+            .map(|r| r.pairs().collect())
+    }
+
+    #[test]
+    fn a_wall_clock_mark_after_the_restart_needs_the_segments_start() {
+        let err = resolve("10:01:10 - 10:01:20", &two(None)).unwrap_err();
+        assert_eq!(err.line, 1);
+        assert_eq!(
+            err.why,
+            MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: 2 })
+        );
+        assert!(err.is_unplaceable());
+        assert!(
+            err.to_string().contains("segment 2 starts HH:MM:SS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_stated_segment_start_places_it_in_that_segment() {
+        let r = resolve("segment 2 starts 10:00:40\n10:01:10 - 10:01:20", &two(None)).unwrap();
+        assert_eq!(r, vec![(2, Range::secs(30.0, 40.0))]);
+        // The same start known otherwise (as `watch` saw it).
+        let r = resolve(
+            "10:01:10 - 10:01:20",
+            &two(Some(datetime!(2026-11-23 10:00:40))),
+        )
+        .unwrap();
+        assert_eq!(r, vec![(2, Range::secs(30.0, 40.0))]);
+    }
+
+    #[test]
+    fn a_mark_in_the_first_segment_is_placed_without_the_second_start() {
+        // Segment 2 cannot begin before 10:00:20, so this is certain.
+        let r = resolve("10:00:05 - 10:00:10", &two(None)).unwrap();
+        assert_eq!(r, vec![(1, Range::secs(5.0, 10.0))]);
+        // One that runs past 10:00:20 might reach into segment 2.
+        let err = resolve("10:00:15 - 10:00:25", &two(None)).unwrap_err();
+        assert!(err.is_unplaceable());
+    }
+
+    #[test]
+    fn a_mark_across_the_stop_is_cut_into_both_segments() {
+        let r = resolve("segment 2 starts 10:00:40\n10:00:15 - 10:00:45", &two(None)).unwrap();
+        assert_eq!(
+            r,
+            vec![(1, Range::secs(15.0, 20.0)), (2, Range::secs(0.0, 5.0))]
+        );
+        let err =
+            resolve("segment 2 starts 10:00:40\n10:00:25 - 10:00:30", &two(None)).unwrap_err();
+        assert_eq!(err.why, MarkProblem::BetweenSegments);
+    }
+
+    #[test]
+    fn offset_marks_name_their_segment() {
+        let r = resolve("2 +00:01:10 - +00:01:20\n1 +00:05 - +00:06", &two(None)).unwrap();
+        assert_eq!(
+            r,
+            vec![(1, Range::secs(5.0, 6.0)), (2, Range::secs(70.0, 80.0))]
+        );
+        let err = resolve("+00:01:10 - +00:01:20", &two(None)).unwrap_err();
+        assert_eq!(
+            err.why,
+            MarkProblem::Unplaceable(Unplaceable::WhichSegment { count: 2 })
+        );
+        let err = resolve("3 +00:00:01 - +00:00:02", &two(None)).unwrap_err();
+        assert_eq!(
+            err.why,
+            MarkProblem::NoSuchSegment {
+                segment: 3,
+                count: 2
+            }
+        );
+        let err = resolve("2 +00:02:00 - +00:02:10", &two(None)).unwrap_err();
+        assert_eq!(err.why, MarkProblem::AfterEnd);
+    }
+
+    #[test]
+    fn a_single_segment_behaves_as_before() {
+        let one = &two(None)[..1];
+        let r = resolve(
+            "10:00:05 - 10:00:10\n+00:00:01 - +00:00:02\n1 +00:12 - +00:13",
+            one,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            vec![
+                (1, Range::secs(1.0, 2.0)),
+                (1, Range::secs(5.0, 10.0)),
+                (1, Range::secs(12.0, 13.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_clock_zone_moves_the_marks_and_a_dst_change_moves_nothing() {
+        use jiff::tz::{Offset, TimeZone};
+        // The PC runs on UTC; Zoom's clock shows +01:00.
+        let clocks = Clocks::with_zones(
+            TimeZone::UTC,
+            TimeZone::fixed(Offset::constant(1)),
+            "+01:00",
+        );
+        let segs = two(None);
+        let r = marks::parse("11:00:05 - 11:00:10")
+            .unwrap()
+            .resolve_segments(&segs[..1], &clocks, Duration::ZERO)
+            .unwrap();
+        assert_eq!(
+            r.pairs().collect::<Vec<_>>(),
+            vec![(1, Range::secs(5.0, 10.0))]
+        );
+
+        // Oslo, 2026-03-29: 02:00 CET jumps to 03:00 CEST. A recording
+        // from 01:50 for 20 minutes; the clock reads 03:05 five minutes
+        // after the jump, 15 minutes in.
+        let oslo = TimeZone::get("Europe/Oslo").unwrap();
+        let clocks = Clocks::with_zones(oslo.clone(), oslo, "Europe/Oslo");
+        let span = [SegmentSpan {
+            number: 1,
+            duration: secs(1200.0),
+            start: Some(datetime!(2026-03-29 01:50:00)),
+        }];
+        let r = marks::parse("03:05 - 03:05:30")
+            .unwrap()
+            .resolve_segments(&span, &clocks, Duration::ZERO)
+            .unwrap();
+        assert_eq!(
+            r.pairs().collect::<Vec<_>>(),
+            vec![(1, Range::secs(900.0, 930.0))]
+        );
+
+        // Autumn: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice,
+        // both inside a recording from 01:50 lasting 2 hours.
+        let span = [SegmentSpan {
+            number: 1,
+            duration: secs(7200.0),
+            start: Some(datetime!(2026-10-25 01:50:00)),
+        }];
+        let err = marks::parse("02:30 - 02:31")
+            .unwrap()
+            .resolve_segments(&span, &clocks, Duration::ZERO)
+            .unwrap_err();
+        assert_eq!(err.why, MarkProblem::Unplaceable(Unplaceable::Repeated));
+    }
+}
+
+#[test]
+fn bad_tokens_are_quoted_cut_short_and_never_past_the_time() {
+    let huge = format!("14:00 - {}", "1".repeat(50 * 1024 * 1024));
+    let err = marks::parse(&huge).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.len() < 400,
+        "the message copies the token: {} bytes",
+        msg.len()
+    );
+    assert!(msg.contains('…'), "{msg}");
+    for text in [
+        "14:04:10 - 14:04:17KariNordmann is named",
+        "14:04:17KariNordmann is named - 14:05",
+        "14:04:17KariNordmann",
+        "1 14:04:17Kari - 14:05",
+        "segment 2 starts 10:00:40Kari",
+        "+00:01:02Kari - +00:01:05",
+    ] {
+        let msg = marks::parse(text).unwrap_err().to_string();
+        assert!(!msg.contains("Kari"), "{text:?} → {msg}");
     }
 }

@@ -20,6 +20,7 @@ fn check(dir: &Path) -> recpipe::discover::RecordingReport {
         settle: Duration::from_secs(30),
         now: SystemTime::now() + Duration::from_secs(3600),
         marks: "recpipe-marks.txt".into(),
+        stall: recpipe::discover::DEFAULT_STALL,
     };
     check_recording(dir, &opts).expect("check runs")
 }
@@ -28,9 +29,9 @@ fn with_participants(folder: &str, names: &[&str]) -> Recording {
     let r = Recording::new(folder);
     r.media("video2461873050.mp4", Kind::VideoMoovFirst);
     r.media("audio2461873050.m4a", Kind::Audio);
-    for (i, name) in names.iter().enumerate() {
+    for name in names {
         r.media(
-            &format!("Audio Record/audio{name}{}2461873050.m4a", i + 1),
+            &format!("Audio Record/audio{name}2461873050.m4a"),
             Kind::Audio,
         );
     }

@@ -150,11 +150,9 @@ impl Recording {
         let r = Recording::new(folder);
         r.media("video2461873050.mp4", Kind::VideoMoovFirst);
         r.media("audio2461873050.m4a", Kind::Audio);
-        r.media(
-            "Audio Record/audioIngrid Haugen12461873050.m4a",
-            Kind::Audio,
-        );
-        r.media("Audio Record/audioSøren Ølstad22461873050.m4a", Kind::Audio);
+        // Zoom writes `audio<Name><number>.m4a`, the name without spaces.
+        r.media("Audio Record/audioIngridHaugen2461873050.m4a", Kind::Audio);
+        r.media("Audio Record/audioSørenØlstad2461873050.m4a", Kind::Audio);
         r.file(
             "chat.txt",
             "14:03:20 From Ingrid Haugen to Everyone:\n\thei\n",

@@ -1,0 +1,251 @@
+//! The two clocks behind a wall-clock mark: the PC's, in which Zoom names
+//! the recording folder (`2026-11-20 14.03.11 …`), and the one Zoom burns
+//! into the picture, which shows the time in the host's Zoom-profile time
+//! zone (`[redact] clock`: "local", a fixed offset like "+01:00", or an
+//! IANA zone like "Europe/Oslo"). Both are turned into instants (UTC), so
+//! the zones may differ and a summer-time change during the meeting moves
+//! nothing.
+//!
+//! Invariants: zone data comes from the operating system, or from the
+//! copy bundled into the program where the system has none (Windows), via
+//! `jiff`; a time of day the clock showed twice (the hour repeated when
+//! summer time ends) gives both instants, and choosing between them is
+//! the caller's job, never a guess made here.
+
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
+use jiff::{Timestamp, civil};
+
+/// `[redact] clock` as written in the pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "String")]
+pub enum ClockSetting {
+    /// The PC's own time zone.
+    Local,
+    /// A fixed offset from UTC, in seconds.
+    Fixed(i32),
+    /// An IANA time zone name.
+    Zone(String),
+}
+
+impl From<ClockSetting> for String {
+    fn from(c: ClockSetting) -> String {
+        c.to_string()
+    }
+}
+
+impl std::fmt::Display for ClockSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockSetting::Local => f.write_str("local"),
+            ClockSetting::Fixed(s) => {
+                let sign = if *s < 0 { '-' } else { '+' };
+                let a = s.unsigned_abs();
+                write!(f, "{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
+            }
+            ClockSetting::Zone(z) => f.write_str(z),
+        }
+    }
+}
+
+impl ClockSetting {
+    /// Reads `"local"`, `"+01:00"` / `"-05:30"` / `"UTC"`, or a zone name
+    /// the time zone database knows; the error says which forms there are.
+    pub fn parse(text: &str) -> Result<ClockSetting, String> {
+        const FORMS: &str = "write \"local\", a UTC offset like \"+01:00\", or a time zone name like \"Europe/Oslo\"";
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("local") {
+            return Ok(ClockSetting::Local);
+        }
+        if let Some(rest) = t.strip_prefix(['+', '-']) {
+            let sign = if t.starts_with('-') { -1 } else { 1 };
+            let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
+            let num = |s: &str| {
+                (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| s.parse::<i32>().ok())
+                    .flatten()
+            };
+            return match (num(h), num(m)) {
+                (Some(h), Some(m)) if h <= 14 && m < 60 => {
+                    Ok(ClockSetting::Fixed(sign * (h * 3600 + m * 60)))
+                }
+                _ => Err(format!("{} is not a UTC offset; {FORMS}", short(t))),
+            };
+        }
+        match TimeZone::get(t) {
+            Ok(_) => Ok(ClockSetting::Zone(t.to_string())),
+            Err(_) => Err(format!(
+                "{} is not a time zone the time zone database knows; {FORMS}",
+                short(t)
+            )),
+        }
+    }
+}
+
+fn short(t: &str) -> String {
+    let cut: String = t.chars().take(40).collect();
+    if cut.len() < t.len() {
+        format!("\"{cut}…\"")
+    } else {
+        format!("\"{cut}\"")
+    }
+}
+
+/// The PC's zone (for folder names) and the burned-in clock's zone.
+#[derive(Debug, Clone)]
+pub struct Clocks {
+    folder: TimeZone,
+    clock: TimeZone,
+    /// Which clock zone is used, in words, for `plan`.
+    pub label: String,
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+impl Clocks {
+    /// The clocks for a setting, with the PC's zone for folder names.
+    pub fn new(setting: &ClockSetting) -> Result<Clocks, String> {
+        let local = TimeZone::system();
+        let clock = match setting {
+            ClockSetting::Local => local.clone(),
+            ClockSetting::Fixed(s) => TimeZone::fixed(
+                Offset::from_seconds(*s).map_err(|e| format!("offset {setting}: {e}"))?,
+            ),
+            ClockSetting::Zone(z) => TimeZone::get(z).map_err(|e| format!("{z}: {e}"))?,
+        };
+        let label = match setting {
+            ClockSetting::Local => match local.iana_name() {
+                Some(n) => format!("local ({n})"),
+                None => "local".into(),
+            },
+            other => other.to_string(),
+        };
+        Ok(Clocks {
+            folder: local,
+            clock,
+            label,
+        })
+    }
+
+    /// Clocks with given zones (for tests, and a PC whose zone is known).
+    pub fn with_zones(folder: TimeZone, clock: TimeZone, label: &str) -> Clocks {
+        Clocks {
+            folder,
+            clock,
+            label: label.into(),
+        }
+    }
+
+    /// Both clocks in UTC: what the tests of pure offsets use.
+    pub fn utc() -> Clocks {
+        Clocks::with_zones(TimeZone::UTC, TimeZone::UTC, "UTC")
+    }
+
+    /// The instant (ms since 1970, UTC) of a folder-name time (PC's local
+    /// time; in the repeated hour, the earlier).
+    pub fn folder_instant(&self, t: time::PrimitiveDateTime) -> i64 {
+        let dt = civil::DateTime::new(
+            t.year() as i16,
+            t.month() as i8,
+            t.day() as i8,
+            t.hour() as i8,
+            t.minute() as i8,
+            t.second() as i8,
+            t.nanosecond() as i32,
+        );
+        match dt {
+            Ok(dt) => instants(&self.folder, dt)
+                .first()
+                .copied()
+                .unwrap_or_default(),
+            Err(_) => 0,
+        }
+    }
+
+    /// Every instant within `(lo, hi]` at which the burned-in clock showed
+    /// `ms_of_day` (ms since midnight, may exceed a day by the minute a
+    /// range rounds out to), in order.
+    pub fn clock_instants(&self, ms_of_day: u64, lo: i64, hi: i64) -> Vec<i64> {
+        let Ok(mid) = Timestamp::from_millisecond(lo.saturating_add(hi) / 2) else {
+            return Vec::new();
+        };
+        let date = self.clock.to_datetime(mid).date();
+        let extra_days = (ms_of_day / DAY_MS as u64) as i64;
+        let ms = (ms_of_day % DAY_MS as u64) as i64;
+        let mut out = Vec::new();
+        for shift in -2..=2i64 {
+            let Ok(d) = date.checked_add(jiff::Span::new().days(shift + extra_days)) else {
+                continue;
+            };
+            let Ok(t) = civil::Time::new(
+                (ms / 3_600_000) as i8,
+                (ms / 60_000 % 60) as i8,
+                (ms / 1000 % 60) as i8,
+                (ms % 1000 * 1_000_000) as i32,
+            ) else {
+                continue;
+            };
+            for i in instants(&self.clock, d.to_datetime(t)) {
+                if i > lo && i <= hi && !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The instants of a civil time in a zone: one, or two in a repeated hour
+/// (a time skipped by a jump forward maps as the clock would have read).
+fn instants(tz: &TimeZone, dt: civil::DateTime) -> Vec<i64> {
+    let amb = tz.to_ambiguous_timestamp(dt);
+    match amb.offset() {
+        AmbiguousOffset::Fold { .. } => [amb.earlier(), amb.later()]
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(Timestamp::as_millisecond)
+            .collect(),
+        _ => amb
+            .compatible()
+            .map(|t| vec![t.as_millisecond()])
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_and_refuse() {
+        assert_eq!(ClockSetting::parse("local"), Ok(ClockSetting::Local));
+        assert_eq!(ClockSetting::parse("+01:00"), Ok(ClockSetting::Fixed(3600)));
+        assert_eq!(
+            ClockSetting::parse("-05:30"),
+            Ok(ClockSetting::Fixed(-19800))
+        );
+        assert_eq!(
+            ClockSetting::parse("Europe/Oslo"),
+            Ok(ClockSetting::Zone("Europe/Oslo".into()))
+        );
+        assert_eq!(ClockSetting::Fixed(-19800).to_string(), "-05:30");
+        for bad in ["+1", "+25:00", "Europe/Atlantis", "+01:60"] {
+            let e = ClockSetting::parse(bad).unwrap_err();
+            assert!(e.contains("Europe/Oslo"), "{e}");
+        }
+        let long = "x".repeat(10_000);
+        assert!(ClockSetting::parse(&long).unwrap_err().len() < 200);
+    }
+
+    #[test]
+    fn the_repeated_hour_gives_two_instants() {
+        let oslo = TimeZone::get("Europe/Oslo").unwrap();
+        let c = Clocks::with_zones(oslo.clone(), oslo, "Europe/Oslo");
+        // Summer time ended 2026-10-25 at 03:00 CEST → 02:00 CET.
+        let start = c.folder_instant(time::macros::datetime!(2026-10-25 02:10:00));
+        let at = 2 * 3_600_000 + 30 * 60_000;
+        let both = c.clock_instants(at, start - DAY_MS / 2, start + DAY_MS / 2);
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1] - both[0], 3_600_000);
+    }
+}
