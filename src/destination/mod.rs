@@ -110,6 +110,31 @@ pub trait Destination {
         progress: Progress<'_>,
     ) -> Result<([u8; 32], u64), DestError>;
 
+    /// Whether the partial `partial` (of `len` bytes) is a prefix of the
+    /// local file `local`, so an upload may continue it. By default it is
+    /// read back and its SHA-256 compared with the local file's first `len`
+    /// bytes; a backend that cannot read back proves it its own way (TSD:
+    /// the MD5 of the last chunk the server holds, checked when the upload
+    /// continues). Changes nothing; safe to repeat.
+    fn partial_is_prefix(
+        &mut self,
+        partial: &str,
+        local: &mut File,
+        len: u64,
+    ) -> Result<bool, DestError> {
+        let (remote_sha, remote_len) = self.read_back(partial, &mut |_| {})?;
+        if remote_len != len {
+            return Ok(false);
+        }
+        local
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| DestError::io("seek", "the sealed file", e))?;
+        use std::io::{Read, Seek};
+        let (local_sha, local_len) = stream::hash_stream(&mut local.take(len), &mut |_| {})
+            .map_err(|e| DestError::io("read", "the sealed file", e))?;
+        Ok(local_len == len && local_sha == remote_sha)
+    }
+
     /// Renames `partial_name(name)` to `name`, never replacing an existing
     /// `name`: if `name` exists this fails with [`DestError::Exists`] and
     /// changes nothing. Atomic where the backend allows (a hard link then an
@@ -150,6 +175,14 @@ impl<D: Destination + ?Sized> Destination for Box<D> {
         progress: Progress<'_>,
     ) -> Result<([u8; 32], u64), DestError> {
         (**self).read_back(name, progress)
+    }
+    fn partial_is_prefix(
+        &mut self,
+        partial: &str,
+        local: &mut File,
+        len: u64,
+    ) -> Result<bool, DestError> {
+        (**self).partial_is_prefix(partial, local, len)
     }
     fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
         (**self).rename_into_place(name)

@@ -315,6 +315,17 @@ impl Destination for Observed<'_, '_> {
             .run(self.observer, |d, _| d.read_back(name, &mut *progress))
     }
 
+    fn partial_is_prefix(
+        &mut self,
+        partial: &str,
+        local: &mut File,
+        len: u64,
+    ) -> Result<bool, DestError> {
+        self.inner.run(self.observer, |d, _| {
+            d.partial_is_prefix(partial, local, len)
+        })
+    }
+
     fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
         self.inner.rename_with(self.observer, name)
     }
@@ -349,6 +360,15 @@ impl Destination for Retrying<'_> {
         progress: Progress<'_>,
     ) -> Result<([u8; 32], u64), DestError> {
         self.run(&mut |_| {}, |d, _| d.read_back(name, &mut *progress))
+    }
+
+    fn partial_is_prefix(
+        &mut self,
+        partial: &str,
+        local: &mut File,
+        len: u64,
+    ) -> Result<bool, DestError> {
+        self.run(&mut |_| {}, |d, _| d.partial_is_prefix(partial, local, len))
     }
 
     fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {

@@ -8,11 +8,10 @@
 //! starts clean. The caller passes the SHA-256 and length it computed while
 //! sealing, so the local file is read once, to upload it.
 
-use super::stream::hash_stream;
 use super::{DestError, Destination, Progress, partial_name};
 use crate::config::VerifyMode;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+
 use std::path::Path;
 
 /// What the sealed local file is: its length and SHA-256.
@@ -72,7 +71,7 @@ pub fn send(
         Some(len)
             if len > 0
                 && len <= expected.len
-                && is_prefix(dest, &partial, local, &mut file, len)? =>
+                && dest.partial_is_prefix(&partial, &mut file, len)? =>
         {
             len
         }
@@ -184,27 +183,6 @@ fn finished_or_conflict(
         }),
         Err(e) => Err(e),
     }
-}
-
-/// Whether the first `len` bytes of `local` are exactly the remote file
-/// `partial` (read back whole and compared by SHA-256).
-fn is_prefix(
-    dest: &mut dyn Destination,
-    partial: &str,
-    path: &Path,
-    local: &mut File,
-    len: u64,
-) -> Result<bool, DestError> {
-    let (remote_sha, remote_len) = dest.read_back(partial, &mut |_| {})?;
-    if remote_len != len {
-        return Ok(false);
-    }
-    local
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| DestError::io("seek", path, e))?;
-    let (local_sha, local_len) = hash_stream(&mut local.take(len), &mut |_| {})
-        .map_err(|e| DestError::io("read", path, e))?;
-    Ok(local_len == len && local_sha == remote_sha)
 }
 
 /// Refuses names that would leave the destination folder or hide in it.

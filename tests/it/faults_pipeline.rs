@@ -233,6 +233,7 @@ fn after_sealed_a_kill_at_any_instant_is_finished_by_the_next_run() {
 }
 
 /// A second recording, the sample under another topic.
+#[cfg(target_os = "linux")]
 fn second_recording(w: &World) -> PathBuf {
     let dir = w.path("zoom").join("2026-11-20 14.03.11 Second interview");
     world::copy_dir(&sample(), &dir);

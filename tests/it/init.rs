@@ -5,7 +5,9 @@
 
 use crate::util::{recpipe, stderr, stdout};
 use recpipe::config::{Classification, Destination, Pipeline, TrackKind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 use std::process::Command;
 
 /// A fresh project key pair; returns the recipient.

@@ -278,6 +278,7 @@ fn decrypt_output_creates_its_folder_or_names_the_file() {
 }
 
 /// The partial outputs in `dir` (decrypt's own temporary files).
+#[cfg(unix)]
 fn partials(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()

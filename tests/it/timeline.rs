@@ -5,10 +5,11 @@
 //! where removed, not red elsewhere) — and it names no participant.
 
 use crate::util::{recpipe, stderr, stdout};
-use recpipe::timeline::{
-    AXIS_HEIGHT, LEFT, MARKS_HEIGHT, RIGHT, ROW_HEIGHT, STRIP_HEIGHT, Timeline, WIDTH,
-};
+#[cfg(unix)]
+use recpipe::timeline::{AXIS_HEIGHT, MARKS_HEIGHT};
+use recpipe::timeline::{LEFT, RIGHT, ROW_HEIGHT, STRIP_HEIGHT, Timeline, WIDTH};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::process::Command;
 
 fn sample() -> PathBuf {
@@ -168,6 +169,7 @@ fn ranges_are_drawn_where_the_plan_says() {
     );
 }
 
+#[cfg(unix)]
 fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser", "google-chrome"]
         .iter()

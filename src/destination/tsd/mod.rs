@@ -367,12 +367,30 @@ fn md5_of(src: &mut File, from: u64, to: u64) -> std::io::Result<String> {
 }
 
 impl Destination for TsdDestination<'_> {
+    /// An import token cannot read a partial back: continuing the server's
+    /// resumable upload checks the MD5 of the last chunk it holds against
+    /// the local file first, and every chunk's MD5 as it goes (`upload`);
+    /// a partial of other bytes fails that check and is removed then.
+    fn partial_is_prefix(
+        &mut self,
+        _partial: &str,
+        _local: &mut File,
+        _len: u64,
+    ) -> Result<bool, DestError> {
+        Ok(true)
+    }
+
     fn location(&self) -> String {
         format!("{}/stream/{}", self.files, self.folder)
     }
 
     fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        if let Some(base) = name.strip_suffix(PARTIAL_SUFFIX) {
+        // The partial of NAME is named `.NAME.recpipe-partial`
+        // (super::partial_name); here it is the server's resumable of NAME.
+        let partial_of = name
+            .strip_suffix(PARTIAL_SUFFIX)
+            .map(|b| b.strip_prefix('.').unwrap_or(b));
+        if let Some(base) = partial_of {
             self.check_name(base)?;
             return Ok(self.resumables(base)?.first().map(|r| {
                 // A record the server could not make consistent is reported
