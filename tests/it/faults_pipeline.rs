@@ -213,23 +213,7 @@ fn after_sealed_a_crash_inside_the_removal_is_finished_by_the_next_run() {
 
 #[test]
 fn after_sealed_a_kill_at_any_instant_is_finished_by_the_next_run() {
-    let w = World::new(&World::dir_destination(), "after = \"sealed\"");
-    let t = std::time::Instant::now();
-    expect_exit(&w.run(), 0, "an undisturbed run");
-    let full = t.elapsed();
-    for i in 1..=4u32 {
-        let w = World::new(&World::dir_destination(), "after = \"sealed\"");
-        let mut child = w
-            .command()
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(full * i / 5);
-        let _ = child.kill();
-        let _ = child.wait();
-        rerun_finishes_sealed(&w, &format!("kill {i}"));
-    }
+    world::kill_at_spread_instants("after = \"sealed\"", 4, rerun_finishes_sealed);
 }
 
 /// A second recording, the sample under another topic.

@@ -237,13 +237,7 @@ fn rerun_finishes(w: &World, original: &Path, what: &str) {
 /// Every input is intact where it was, or every output is verified where it
 /// went; the destination never holds a partial under a final name.
 fn check_invariant(w: &World, original: &Path) {
-    let interim_whole = fs::read_dir(original).is_ok_and(|_| {
-        common_files(original).iter().all(|rel| {
-            let a = fs::read(original.join(rel)).ok();
-            let b = fs::read(w.recording().join(rel)).ok();
-            a.is_some() && a == b
-        })
-    });
+    let interim_whole = world::same_tree(original, &w.recording());
     let delivered = w.delivered(&w.path("out"));
     for f in &delivered {
         w.open(f); // a final name always holds a whole, authentic file
@@ -256,20 +250,6 @@ fn check_invariant(w: &World, original: &Path) {
         interim_whole || outputs == 4,
         "after a crash the recording is neither intact nor delivered: {delivered:?}"
     );
-}
-
-fn common_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for e in fs::read_dir(dir).unwrap().flatten() {
-        if e.file_type().unwrap().is_dir() {
-            for f in fs::read_dir(e.path()).unwrap().flatten() {
-                v.push(PathBuf::from(e.file_name()).join(f.file_name()));
-            }
-        } else {
-            v.push(PathBuf::from(e.file_name()));
-        }
-    }
-    v
 }
 
 #[test]
@@ -305,24 +285,7 @@ fn a_kill_at_any_instant_is_finished_by_the_next_run() {
     let original = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample-data")
         .join(FOLDER);
-    // How long an undisturbed run takes here, to spread the kills over it.
-    let w = World::new(&World::dir_destination(), "");
-    let t = std::time::Instant::now();
-    assert_eq!(w.run().status.code(), Some(0));
-    let full = t.elapsed();
-    for i in 1..=8u32 {
-        let w = World::new(&World::dir_destination(), "");
-        let mut child = w
-            .command()
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(full * i / 9);
-        let _ = child.kill(); // SIGKILL; TerminateProcess on Windows
-        let _ = child.wait();
-        rerun_finishes(&w, &original, &format!("kill {i}"));
-    }
+    world::kill_at_spread_instants("", 8, |w, what| rerun_finishes(w, &original, what));
 }
 
 #[test]

@@ -111,6 +111,30 @@ interim = "shred"
     }
 }
 
+/// Runs a pipeline (`extra` added to its `[cleanup]`) once undisturbed to
+/// learn how long it takes, then `kills` times in fresh worlds, each killed
+/// (SIGKILL; TerminateProcess on Windows) at an instant spread over that
+/// time, and hands each world to `check` with a label.
+pub fn kill_at_spread_instants(extra: &str, kills: u32, check: impl Fn(&World, &str)) {
+    let w = World::new(&World::dir_destination(), extra);
+    let t = std::time::Instant::now();
+    assert_eq!(w.run().status.code(), Some(0), "an undisturbed run");
+    let full = t.elapsed();
+    for i in 1..=kills {
+        let w = World::new(&World::dir_destination(), extra);
+        let mut child = w
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full * i / (kills + 1));
+        let _ = child.kill();
+        let _ = child.wait();
+        check(&w, &format!("kill {i}"));
+    }
+}
+
 /// Whether every file under `original` is under `copy` with the same
 /// bytes (one level of sub-folders, as Zoom writes them).
 pub fn same_tree(original: &Path, copy: &Path) -> bool {
