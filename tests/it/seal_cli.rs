@@ -26,6 +26,7 @@ fn stderr(o: &Output) -> String {
 fn keygen(dir: &Path, name: &str) -> String {
     let o = recpipe(dir, &["keygen", "-o", name]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    crate::util::private_under_wine(&dir.join(name));
     let recipient = stdout(&o).trim().to_string();
     assert!(recipient.starts_with("recpipe1"), "{recipient}");
     recipient
@@ -420,6 +421,7 @@ fn exit_statuses_are_the_ones_the_readme_gives() {
     };
 
     check("keygen", 0, code(&["keygen", "-o", "id"]));
+    crate::util::private_under_wine(&d.join("id"));
     check("keygen", 2, code(&["keygen", "-o", "id"]));
     check("keygen", 1, code(&["keygen", "-o", "no/such/folder/id"]));
 

@@ -209,3 +209,41 @@ pub fn shared_corpus() -> Option<PathBuf> {
     );
     None
 }
+
+/// Under Wine, makes a file recpipe wrote owner-only on the Linux side;
+/// elsewhere does nothing, so the tests see what recpipe itself did.
+///
+/// Wine 8 answers "done" to setting a file's access list but keeps none of
+/// it (it even widens the Unix mode), while it reports the access list
+/// from the file's Unix mode. So an identity file `recpipe keygen` writes
+/// under Wine really is readable by other Unix users, and recpipe rightly
+/// refuses it (docs/windows.md). Tests that go on to use such a file make
+/// it private the only way Wine allows: `chmod 600` on the host, which a
+/// Windows program under Wine can start as a Unix program.
+pub fn private_under_wine(path: &Path) {
+    #[cfg(windows)]
+    if std::env::var_os("WINEPREFIX").is_some() {
+        let unix = Command::new("winepath.exe")
+            .arg("-u")
+            .arg(path)
+            .output()
+            .expect("run winepath");
+        let unix = String::from_utf8_lossy(&unix.stdout).trim().to_string();
+        assert!(unix.starts_with('/'), "winepath gave {unix:?}");
+        // Wine starts a Unix program but cannot wait for it (the wait
+        // fails with "invalid handle"), so what counts is the mode Wine
+        // then reports, looked at until the chmod has happened.
+        let _ = Command::new(r"Z:\bin\chmod").args(["600", &unix]).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !recpipe::fsutil::is_owner_only(path).unwrap() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} is still open to others under Wine",
+                path.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    #[cfg(not(windows))]
+    let _ = path;
+}
