@@ -59,9 +59,15 @@ pub fn record(e: &Event) {
         Event::Progress { .. } => {}
         Event::Retry {
             attempt,
-            wait_secs,
+            wait,
             error,
-        } => warn!(attempt, wait_secs, %error, "the destination failed; trying again"),
+        } => warn!(
+            attempt,
+            wait_secs = wait.as_secs_f64(),
+            %error,
+            "the destination failed; trying again"
+        ),
+        Event::Note { text } => warn!(%text, "destination"),
         Event::Finished { id, summary } => info!(
             recording = %id,
             uploaded = summary.uploaded.len(),

@@ -93,11 +93,13 @@ impl Printer {
             }
             Event::Retry {
                 attempt,
-                wait_secs,
+                wait,
                 error,
             } => self.line(format!(
-                "  try {attempt} failed ({error}); trying again in {wait_secs} s"
+                "  try {attempt} failed ({error}); trying again in {:.1} s (Ctrl-C stops)",
+                wait.as_secs_f64()
             )),
+            Event::Note { text } => self.line(format!("  note: {text}")),
             Event::Finished { id, summary } => {
                 self.end_bar();
                 let mut lines = vec![format!("recording {id}: done")];

@@ -202,12 +202,14 @@ impl<D: Destination + ?Sized> Destination for Box<D> {
 ///
 /// With [`NoTerminal`] as prompter a login that needs a person fails with
 /// [`DestError::NeedsInteractiveLogin`] instead of asking. Setting `stop`
-/// (Ctrl-C) ends any wait between retries at once.
+/// (Ctrl-C) ends any wait between retries at once. `opening` is told of
+/// each failed try to open it before the wait (see [`Retrying::with_stop`]).
 pub fn open<'p>(
     dest: &config::Destination,
     prompter: &'p dyn Prompter,
     policy: RetryPolicy,
     stop: &'p AtomicBool,
+    opening: &mut dyn FnMut(&Notice<'_>),
 ) -> Result<Retrying<'p>, DestError> {
     match dest {
         config::Destination::Dir { path, .. } => {
@@ -216,6 +218,7 @@ pub fn open<'p>(
                 Box::new(move || Ok(Box::new(dir::DirDestination::open(&path)?) as _)),
                 policy,
                 stop,
+                opening,
             )
         }
         config::Destination::Sftp {
@@ -242,6 +245,7 @@ pub fn open<'p>(
                 }),
                 policy,
                 stop,
+                opening,
             )
         }
         config::Destination::Tsd(cfg) => {
@@ -250,9 +254,11 @@ pub fn open<'p>(
                 cfg.clone(),
                 prompter,
             )));
-            Retrying::new(
+            Retrying::with_stop(
                 Box::new(move || Ok(Box::new(tsd::TsdDestination::connect(session.clone())?) as _)),
                 policy,
+                stop,
+                opening,
             )
         }
     }

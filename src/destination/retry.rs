@@ -89,24 +89,27 @@ impl<'p> Retrying<'p> {
     /// Opens the backend now (with retries), so that a refused host key or
     /// login is reported before any work starts.
     pub fn new(open: Opener<'p>, policy: RetryPolicy) -> Result<Retrying<'p>, DestError> {
-        Retrying::start(open, policy, None)
+        Retrying::start(open, policy, None, &mut |_| {})
     }
 
     /// As [`Retrying::new`], and every wait (also while opening) ends as soon
     /// as `stop` is set: the operation then fails with the error that made
-    /// it wait, and nothing more is tried.
+    /// it wait, and nothing more is tried. `opening` receives the notices
+    /// of the tries to open it (a server that is down shows as retries).
     pub fn with_stop(
         open: Opener<'p>,
         policy: RetryPolicy,
         stop: &'p AtomicBool,
+        opening: &mut Observer<'_>,
     ) -> Result<Retrying<'p>, DestError> {
-        Retrying::start(open, policy, Some(stop))
+        Retrying::start(open, policy, Some(stop), opening)
     }
 
     fn start(
         open: Opener<'p>,
         policy: RetryPolicy,
         stop: Option<&'p AtomicBool>,
+        opening: &mut Observer<'_>,
     ) -> Result<Retrying<'p>, DestError> {
         let mut r = Retrying {
             open,
@@ -117,7 +120,7 @@ impl<'p> Retrying<'p> {
             stop,
             said: Vec::new(),
         };
-        r.run(&mut |_| {}, |_, _| Ok(()))?;
+        r.run(opening, |_, _| Ok(()))?;
         Ok(r)
     }
 

@@ -27,7 +27,7 @@ use super::outputs::{self, Production, Report};
 use super::stage::{Protection, StageError, stage_bytes};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
-use crate::destination::{self, Destination, Expected, Retrying};
+use crate::destination::{self, Destination, Expected, Notice, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
 use crate::redact::Range;
@@ -277,18 +277,22 @@ impl<'a> Context<'a> {
             len: o.staged_len,
             sha256: o.staged_sha256.0,
         };
+        // The retry wrapper's notices and the upload's progress both go to
+        // `events`; they never overlap (a notice comes between tries).
+        let events = std::cell::RefCell::new(events);
+        let mut notices = |n: &Notice<'_>| (events.borrow_mut())(notice_event(n, names));
+        let dest = self.destination(names, &mut notices)?;
+        let mut dest = dest.observed(&mut notices);
         if !o.staged.exists() {
-            let dest = self.destination(names)?;
-            return destination::verify(dest, &o.remote, &expected, mode).map_err(|e| {
+            return destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
                 Problem::StagedGone {
                     remote: o.remote.clone(),
                     error: Hidden::new(e, names),
                 }
             });
         }
-        let dest = self.destination(names)?;
         let mut progress = |done: u64| {
-            events(Event::Progress {
+            (events.borrow_mut())(Event::Progress {
                 id: id.to_string(),
                 what: "upload",
                 output: o.remote.clone(),
@@ -296,7 +300,15 @@ impl<'a> Context<'a> {
                 total: Some(o.staged_len),
             })
         };
-        match destination::send(dest, &o.staged, &o.remote, &expected, mode, &mut progress) {
+        let sent = destination::send(
+            &mut dest,
+            &o.staged,
+            &o.remote,
+            &expected,
+            mode,
+            &mut progress,
+        );
+        match sent {
             Ok(_) => Ok(()),
             Err(e) => {
                 let p = Problem::destination(e, names);
@@ -406,7 +418,9 @@ impl<'a> Context<'a> {
     ) -> Result<Step, Problem> {
         let mode = self.verify_mode()?;
         if j.manifest.is_none() {
-            let location = self.destination(names)?.location();
+            let location = self
+                .destination(names, &mut |n| events(notice_event(n, names)))?
+                .location();
             let sealed = !self.opts.recipients.is_empty();
             let remote = remote_name(&j.stamp, &j.id, "manifest", "json", sealed);
             let staged_path = self.opts.state.staging(&j.id).join(&remote);
@@ -472,9 +486,14 @@ impl<'a> Context<'a> {
             .ok_or(Problem::NoDestination)
     }
 
-    /// The destination, opened on first use; a login that needs a person
-    /// makes every later recording of this run wait too.
-    fn destination(&mut self, names: &Names) -> Result<&mut Retrying<'a>, Problem> {
+    /// The destination, opened on first use (each failed try to open it
+    /// goes to `notices`); a login that needs a person makes every later
+    /// recording of this run wait too.
+    fn destination(
+        &mut self,
+        names: &Names,
+        notices: &mut dyn FnMut(&Notice<'_>),
+    ) -> Result<&mut Retrying<'a>, Problem> {
         if let Some(p) = &self.login_wait {
             return Err(p.clone());
         }
@@ -486,7 +505,7 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .ok_or(Problem::NoDestination)?;
             let (prompter, retry, stop) = (self.opts.prompter, self.opts.retry, self.opts.stop);
-            match destination::open(config, prompter, retry, stop) {
+            match destination::open(config, prompter, retry, stop, notices) {
                 Ok(d) => self.dest = Some(d),
                 Err(e) => {
                     let p = Problem::destination(e, names);
@@ -538,6 +557,21 @@ fn names_of(j: &Journal) -> Names {
 }
 
 /// Whether the interim copy is dealt with as the pipeline says.
+/// What the user is told of a retry wrapper's notice; an error's text is
+/// scrubbed of the recording's names.
+fn notice_event(n: &Notice<'_>, names: &Names) -> Event {
+    match n {
+        Notice::Retry(r) => Event::Retry {
+            attempt: r.attempt,
+            wait: r.delay,
+            error: names.scrub(&r.error.to_string()),
+        },
+        Notice::Note(note) => Event::Note {
+            text: names.scrub(&note.to_string()),
+        },
+    }
+}
+
 fn cleanup_complete(j: &Journal) -> bool {
     j.cleanup.as_ref().is_some_and(|c| c.left.is_empty())
 }

@@ -18,6 +18,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use time::PrimitiveDateTime;
 
 /// Why a run could not start or go on at all. Trouble with one recording
@@ -94,11 +95,17 @@ pub enum Event {
         done: u64,
         total: Option<u64>,
     },
-    /// The destination failed and is tried again.
+    /// The destination failed (try `attempt`, from 1) and is tried again
+    /// after `wait`; `error` holds no names of the recording.
     Retry {
         attempt: u32,
-        wait_secs: u64,
+        wait: Duration,
         error: String,
+    },
+    /// Something about the destination the user should know, said once a
+    /// run (e.g. that the server does not offer fsync).
+    Note {
+        text: String,
     },
     Finished {
         id: String,
@@ -277,6 +284,10 @@ pub enum Problem {
     Produce(Hidden<super::stage::StageError>),
     #[error("the pipeline has no [destination]")]
     NoDestination,
+    /// The destination holds something else under an output's final name:
+    /// recpipe never replaces it, so a rerun alone cannot finish.
+    #[error("{0}")]
+    Occupied(Hidden<DestError>),
     #[error(
         "uploaded and verified, but {} in the interim folder: {}",
         if .0.len() == 1 { "one file was left" } else { "files were left" },
@@ -313,6 +324,8 @@ impl Problem {
     pub fn destination(e: DestError, names: &Names) -> Problem {
         if e.class() == ErrorClass::NeedsInteractiveLogin {
             Problem::Login(Hidden::new(e, names))
+        } else if matches!(e, DestError::Exists { .. } | DestError::NotAFile { .. }) {
+            Problem::Occupied(Hidden::new(e, names))
         } else {
             Problem::Destination(Hidden::new(e, names))
         }
@@ -334,6 +347,7 @@ impl Problem {
             | Problem::ChangedAfterDelivery(_)
             | Problem::Produce(_)
             | Problem::NoDestination
+            | Problem::Occupied(_)
             | Problem::Left(_) => Outcome::Broken(self),
             Problem::Journal(_)
             | Problem::Input { .. }

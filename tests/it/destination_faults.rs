@@ -545,9 +545,20 @@ fn a_retry_wait_ends_when_the_stop_flag_is_set() {
         std::thread::sleep(Duration::from_millis(500));
         STOP.store(true, Ordering::SeqCst);
     });
-    let err = Retrying::with_stop(Box::new(|| Ok(Box::new(connect(&t)?) as _)), policy, &STOP)
-        .err()
-        .expect("the server is down");
+    let mut opening_retries = 0;
+    let err = Retrying::with_stop(
+        Box::new(|| Ok(Box::new(connect(&t)?) as _)),
+        policy,
+        &STOP,
+        &mut |n| {
+            if matches!(n, Notice::Retry(_)) {
+                opening_retries += 1;
+            }
+        },
+    )
+    .err()
+    .expect("the server is down");
+    assert_eq!(opening_retries, 1, "the wait that Ctrl-C ended was told");
     stopper.join().unwrap();
     assert!(started.elapsed() < Duration::from_secs(10), "{err}");
     assert!(

@@ -554,7 +554,14 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let (local, e) = sealed(tmp.path(), 12345);
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
+    let mut d = destination::open(
+        &cfg,
+        &NoTerminal,
+        RetryPolicy::default(),
+        &NO_STOP,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(d.location().starts_with("sftp://"), "{}", d.location());
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(s.files.join("from-config/c.age").is_file());
@@ -563,7 +570,14 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
         path: tmp.path().join("dest"),
         verify: VerifyMode::Size,
     };
-    let mut d = destination::open(&cfg, &NoTerminal, RetryPolicy::default(), &NO_STOP).unwrap();
+    let mut d = destination::open(
+        &cfg,
+        &NoTerminal,
+        RetryPolicy::default(),
+        &NO_STOP,
+        &mut |_| {},
+    )
+    .unwrap();
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(tmp.path().join("dest/c.age").is_file());
 }

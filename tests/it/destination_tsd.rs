@@ -69,7 +69,13 @@ fn open_with<'p>(
     cfg: config::Tsd,
     prompter: &'p dyn Prompter,
 ) -> Result<destination::Retrying<'p>, DestError> {
-    destination::open(&config::Destination::Tsd(cfg), prompter, quick(), &NO_STOP)
+    destination::open(
+        &config::Destination::Tsd(cfg),
+        prompter,
+        quick(),
+        &NO_STOP,
+        &mut |_| {},
+    )
 }
 
 fn open_basic(s: &TsdServer, path: &str) -> destination::Retrying<'static> {

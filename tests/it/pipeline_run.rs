@@ -377,3 +377,132 @@ fn a_yellow_or_red_pipeline_sealed_to_the_demo_key_is_refused() {
     assert!(stderr(&out).contains("public demo key"), "{}", stderr(&out));
     assert!(w.recording().join("video84213977051.mp4").exists());
 }
+
+/// Issue 13 item 11: a destination that is down shows each failed try and
+/// its wait as it happens, without the recording's names; the recording
+/// then waits with everything kept.
+#[test]
+fn retries_are_reported_as_they_happen_and_name_no_recording() {
+    use recpipe::config::Pipeline;
+    use recpipe::destination::{NoTerminal, RetryPolicy};
+    use recpipe::journal::StateDir;
+    use recpipe::pipeline::{self, Event, Options, Outcome};
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    // A port nobody listens on: every connection is refused, a retryable
+    // failure.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dest = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"nobody\"\npath = \"interviews\"\nknown_hosts = \"known_hosts\"\n"
+    );
+    let w = World::new(&dest, "");
+    fs::write(w.path("known_hosts"), "").unwrap();
+    let pipeline = Pipeline::load(&w.path("pipeline.toml")).unwrap();
+    let state = StateDir::open(&w.path("state")).unwrap();
+    let stop = AtomicBool::new(false);
+    let opts = Options {
+        pipeline: &pipeline,
+        recipients: pipeline::recipients(&pipeline).unwrap(),
+        state: &state,
+        prompter: &NoTerminal,
+        retry: RetryPolicy {
+            attempts: 3,
+            first_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+        start: None,
+        fault_hook: &|_| {},
+        stop: &stop,
+    };
+    let mut events = Vec::new();
+    pipeline::run(&opts, &[w.path("zoom")], &mut |e| events.push(e)).unwrap();
+    let retries: Vec<(u32, Duration, &String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retry {
+                attempt,
+                wait,
+                error,
+            } => Some((*attempt, *wait, error)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        retries.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+        [
+            (1, Duration::from_millis(10)),
+            (2, Duration::from_millis(20))
+        ],
+        "{events:?}"
+    );
+    for (_, _, error) in &retries {
+        assert!(error.contains(&port.to_string()), "{error}");
+        assert!(!error.contains("Pilot interview"), "{error}");
+    }
+    let outcomes: Vec<&Outcome> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Stopped { outcome, .. } => Some(outcome),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(outcomes[..], [Outcome::Failed(_)]), "{outcomes:?}");
+    assert!(w.recording().join("video84213977051.mp4").exists());
+}
+
+/// Issue 13: something else under an output's final name at the
+/// destination is never replaced, and a rerun alone cannot change that:
+/// the recording needs a person (exit 4), keeps everything, and finishes
+/// once the other file is moved away.
+#[test]
+fn another_file_under_an_outputs_name_needs_a_person_and_keeps_everything() {
+    let w = World::new(&World::dir_destination(), "");
+    // Stopped once checked, before anything is made: the journal names the
+    // recording's id, and with it the video's name at the destination
+    // (`<start>_<id>_<label>.<ext>`, src/pipeline/names.rs).
+    assert_ne!(w.run_with_fault("checked").status.code(), Some(0));
+    let journal = fs::read_dir(w.path("state/journals"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a journal");
+    let id = journal.file_stem().unwrap().to_string_lossy().into_owned();
+    let taken = format!("20261120-140311_{id}_video-1.mp4.sealed");
+    fs::create_dir_all(w.path("out")).unwrap();
+    fs::write(w.path("out").join(&taken), b"someone else's file").unwrap();
+    let original = w.path("original");
+    world::copy_dir(&w.recording(), &original);
+    let out = w.run();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("needs a person"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("move it away"), "{}", stderr(&out));
+    assert!(
+        world::same_tree(&original, &w.recording()),
+        "nothing deleted"
+    );
+    assert_eq!(
+        fs::read(w.path("out").join(&taken)).unwrap(),
+        b"someone else's file",
+        "never replaced"
+    );
+    // The next run says the same until a person acts.
+    assert_eq!(w.run().status.code(), Some(4));
+
+    fs::rename(w.path("out").join(&taken), w.path("moved-away")).unwrap();
+    let out = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    check_delivery(&w, &w.delivered(&w.path("out")));
+    assert!(!w.recording().exists());
+}
