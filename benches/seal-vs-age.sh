@@ -4,6 +4,12 @@
 #
 #   benches/seal-vs-age.sh [SIZE_MIB]      (default 1024)
 #
+# Two tables: CPU time (user + system) of each, and wall-clock time of
+# what a person waits for when the file must be on disk: recpipe seal
+# (which fsyncs before the file gets its name), `age -r` then `sync`, and
+# `cat` then `sync`, the disk floor. The goals of issue 17 are printed
+# beside their ratios: seal >= 1.0x age+sync, <= 1.2x the floor.
+#
 # Needs the release binary (built here if missing) and the `age` command
 # (Debian package `age`; installed with apt-get when missing and root).
 # Files are written to a temporary folder on the same disk as $TMPDIR and
@@ -60,6 +66,8 @@ rp_open() { case $1 in reset) rm -f "$work/out/plain" ;; run) "$bin" decrypt -i 
 age_seal_sync() { case $1 in reset) rm -f "$work/plain.age" ;; run) age -r "$age_pub" -o "$work/plain.age" "$work/plain" && sync "$work/plain.age" ;; esac; }
 age_open() { case $1 in reset) rm -f "$work/out/plain.age-out" ;; run) age -d -i "$work/age.id" -o "$work/out/plain.age-out" "$work/plain.age" ;; esac; }
 sha() { case $1 in reset) ;; run) sha256sum "$work/plain" >/dev/null ;; esac; }
+# The disk floor: the same bytes copied and synced, no work on them.
+cat_sync() { case $1 in reset) rm -f "$work/copy" ;; run) cat "$work/plain" > "$work/copy" && sync "$work/copy" ;; esac; }
 
 cat "$work/plain" > /dev/null
 t_rp_seal=$(best rp_seal)
@@ -68,6 +76,9 @@ t_age_seal_sync=$(best age_seal_sync)
 t_rp_open=$(best rp_open)
 t_age_open=$(best age_open)
 t_sha=$(best sha)
+w_rp_seal=$(MEASURE=wall best rp_seal)
+w_age_seal_sync=$(MEASURE=wall best age_seal_sync)
+w_cat_sync=$(MEASURE=wall best cat_sync)
 cmp -s "$work/plain" "$work/out/plain" || { echo "recpipe round trip differs" >&2; exit 1; }
 cmp -s "$work/plain" "$work/out/plain.age-out" || { echo "age round trip differs" >&2; exit 1; }
 
@@ -82,3 +93,10 @@ printf '%-34s %8.3f s %7s MiB/s\n' "sha256sum (reference)" "$t_sha" "$(rate "$t_
 echo "seal: age/recpipe time ratio $(echo "scale=2; $t_age_seal / $t_rp_seal" | bc -l) (>1: recpipe faster)"
 echo "seal: (age+sync)/recpipe time ratio $(echo "scale=2; $t_age_seal_sync / $t_rp_seal" | bc -l)"
 echo "open: age/recpipe time ratio $(echo "scale=2; $t_age_open / $t_rp_open" | bc -l) (>1: recpipe faster)"
+echo
+echo "wall time, output on disk:"
+printf '%-34s %8.3f s %7s MiB/s\n' "recpipe seal (incl. fsync)" "$w_rp_seal" "$(rate "$w_rp_seal")"
+printf '%-34s %8.3f s %7s MiB/s\n' "age -r, then sync" "$w_age_seal_sync" "$(rate "$w_age_seal_sync")"
+printf '%-34s %8.3f s %7s MiB/s\n' "cat, then sync (disk floor)" "$w_cat_sync" "$(rate "$w_cat_sync")"
+echo "seal vs age+sync: $(echo "scale=2; $w_age_seal_sync / $w_rp_seal" | bc -l)x age's speed (goal >= 1.0)"
+echo "seal vs the floor: $(echo "scale=2; $w_rp_seal / $w_cat_sync" | bc -l)x the floor's time (goal <= 1.2)"

@@ -10,6 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# How long each phase took, on stderr, so a slow CI run shows where.
+started=$SECONDS
+phase() { echo "scripts/test.sh: [$((SECONDS - started)) s] $*" >&2; }
+
 need=()
 command -v ffmpeg  >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
@@ -43,14 +47,17 @@ if [ ${#need[@]} -gt 0 ]; then
         $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
 fi
 
+phase "tools ready"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 # The tests' Python packages, in a venv of their own.
 RECPIPE_PYTHON=$(scripts/test-venv.sh)
 export RECPIPE_PYTHON
 
+phase "test venv ready"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+phase "fmt and clippy done"
 # ffmpeg/ffprobe results are kept for the Windows run below, which cannot
 # start the Linux tools under Wine (tests/it/util/tools.rs).
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
@@ -59,9 +66,11 @@ if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
     trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
 fi
 cargo test --locked "$@"
+phase "Linux tests done"
 
 # The Windows build and every Windows test, under Wine.
 scripts/test-windows.sh "$@"
+phase "Windows tests done"
 
 # The packages (scripts/dist.sh): scripts/test-packages.sh builds them from
 # the debug builds and checks that the static Linux binary opens sealed files

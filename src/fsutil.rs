@@ -20,8 +20,10 @@ use std::time::SystemTime;
 pub mod open;
 #[cfg(windows)]
 mod windows;
+mod writeback;
 
 pub use open::{Access, OpenError, Opened, open_checked, open_input, read_text};
+pub use writeback::{FileWriter, WriteBack};
 
 /// How every temporary file [`write_atomic`] makes begins.
 pub const TEMP_PREFIX: &str = ".recpipe-tmp-";

@@ -13,7 +13,7 @@
 //!   same pass that writes them.
 
 use crate::digest::Sha256Digest;
-use crate::fsutil::sync_dir;
+use crate::fsutil::{WriteBack, sync_dir};
 use crate::redact::plan::{FilePlan, PlanError, produce};
 use crate::redact::{Range, RedactMode, Report};
 use crate::seal::{OpenError, Recipient, SealError, SealWriter, verify_sealed};
@@ -81,13 +81,17 @@ pub fn stage(
     };
     let staged_info = match protection {
         Protection::Sealed(recipients) => {
-            let mut sealer = SealWriter::new(BufWriter::with_capacity(1 << 20, out), recipients)?;
+            let mut sealer = SealWriter::new(
+                BufWriter::with_capacity(1 << 20, WriteBack::new(out)),
+                recipients,
+            )?;
             let report = produce_into(file, mode, ranges, &mut sealer, progress)?;
             let sealed = sealer.finish()?;
             let file_handle = sealed
                 .writer
                 .into_inner()
-                .map_err(|e| write_err(e.into_error()))?;
+                .map_err(|e| write_err(e.into_error()))?
+                .into_inner();
             file_handle.sync_all().map_err(write_err)?;
             drop(file_handle);
             if check_opens {
@@ -113,13 +117,16 @@ pub fn stage(
         }
         Protection::Plain => {
             let mut hashing = HashingWriter {
-                inner: BufWriter::with_capacity(1 << 20, out),
+                inner: BufWriter::with_capacity(1 << 20, WriteBack::new(out)),
                 hash: Sha256::new(),
                 len: 0,
             };
             let report = produce_into(file, mode, ranges, &mut hashing, progress)?;
             let HashingWriter { inner, hash, len } = hashing;
-            let file_handle = inner.into_inner().map_err(|e| write_err(e.into_error()))?;
+            let file_handle = inner
+                .into_inner()
+                .map_err(|e| write_err(e.into_error()))?
+                .into_inner();
             file_handle.sync_all().map_err(write_err)?;
             let sha = Sha256Digest::of(hash);
             Staged {

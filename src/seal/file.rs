@@ -17,6 +17,7 @@ use super::keys::{Identity, Passphrase, Recipient, parse_identities, parse_recip
 use super::reader::{OpenSummary, Unlock, decrypt};
 use super::stanza::Argon2Params;
 use super::writer::{SealSummary, SealWriter};
+use crate::fsutil::WriteBack;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -181,7 +182,7 @@ pub fn seal_file_to(input: &Path, output: &Path, to: SealTo<'_>) -> Result<SealS
         source,
     };
     let tmp_path = tmp.path.clone();
-    let out = BufWriter::new(tmp.file()?);
+    let out = BufWriter::with_capacity(1 << 20, WriteBack::new(tmp.file()?));
     let mut writer = match to {
         SealTo::Recipients(recipients) => SealWriter::new(out, recipients),
         SealTo::Passphrase(p) => SealWriter::with_passphrase(out, p, Argon2Params::SEAL),
