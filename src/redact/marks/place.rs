@@ -1,0 +1,358 @@
+//! Placing the parsed marks: each mark becomes ranges of the segments it
+//! falls in, measured from each segment's own start, padded, clipped to
+//! the segment, sorted and merged (the rules are in [`super`]'s text).
+//!
+//! Invariants: a mark is placed only where it provably lies: a wall-clock
+//! mark that might fall in a segment whose start is unknown, or between
+//! segments, is an error naming its line, never a guess; nothing here
+//! quotes a note.
+
+use super::super::clock::Clocks;
+use super::super::{Range, merge};
+use super::{DAY, Mark, MarkProblem, Marks, MarksError, Point, Unplaceable};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use time::PrimitiveDateTime;
+
+/// One segment of a recording, as the check measured it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSpan {
+    /// 1, 2, … in recording order.
+    pub number: u32,
+    pub duration: Duration,
+    /// Its wall-clock start in the PC's local time, when known (the first
+    /// segment's from the folder name or `--start`).
+    pub start: Option<PrimitiveDateTime>,
+}
+
+/// The resolved ranges of each segment, measured from that segment's own
+/// start: sorted, merged and padded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SegmentRanges {
+    per: BTreeMap<u32, Vec<Range>>,
+}
+
+impl SegmentRanges {
+    /// The ranges of a recording of one segment.
+    pub fn single(ranges: Vec<Range>) -> SegmentRanges {
+        let mut per = BTreeMap::new();
+        if !ranges.is_empty() {
+            per.insert(1, ranges);
+        }
+        SegmentRanges { per }
+    }
+
+    /// From `(segment, ranges)` pairs (as a journal keeps them).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (u32, Range)>) -> SegmentRanges {
+        let mut per: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
+        for (s, r) in pairs {
+            per.entry(s).or_default().push(r);
+        }
+        for v in per.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
+        SegmentRanges { per }
+    }
+
+    /// The ranges of a segment (none for a file of the whole folder).
+    pub fn of(&self, segment: Option<u32>) -> &[Range] {
+        segment
+            .and_then(|s| self.per.get(&s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every range with its segment, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, Range)> + '_ {
+        self.per
+            .iter()
+            .flat_map(|(s, rs)| rs.iter().map(move |r| (*s, *r)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per.values().all(Vec::is_empty)
+    }
+}
+
+const DAY_MS: i64 = DAY as i64 * 1000;
+const HALF_DAY_MS: i64 = DAY_MS / 2;
+/// Zoom's clock shows whole seconds; a segment's start stated from it may
+/// read up to this much before the end of the segment before it.
+const CLOCK_SLACK_MS: i64 = 2000;
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+
+    /// Whether any mark uses wall-clock time (and so needs a start time).
+    pub fn uses_wall_clock(&self) -> bool {
+        self.marks
+            .iter()
+            .any(|m| matches!(m.from, Point::Wall { .. }) || matches!(m.to, Point::Wall { .. }))
+    }
+
+    /// Turns the marks into ranges of a one-segment recording that started
+    /// at `start` (local wall-clock time, from the folder name or
+    /// `--start`, read on the same clock as the marks) and lasts
+    /// `duration`: each widened by `pad` on both sides, clipped to the
+    /// recording, sorted and merged. A range wholly outside the recording,
+    /// or backwards, is an error naming its line; one that runs past an end
+    /// is clipped there.
+    pub fn resolve(
+        &self,
+        start: Option<PrimitiveDateTime>,
+        duration: Duration,
+        pad: Duration,
+    ) -> Result<Vec<Range>, MarksError> {
+        let span = SegmentSpan {
+            number: 1,
+            duration,
+            start,
+        };
+        let r = self.resolve_segments(&[span], &Clocks::utc(), pad)?;
+        Ok(r.of(Some(1)).to_vec())
+    }
+
+    /// Turns the marks into ranges per segment (see the module's text):
+    /// folder times are read in the PC's zone and clock times in the
+    /// burned-in clock's, both through `clocks`.
+    pub fn resolve_segments(
+        &self,
+        segments: &[SegmentSpan],
+        clocks: &Clocks,
+        pad: Duration,
+    ) -> Result<SegmentRanges, MarksError> {
+        let one = [SegmentSpan {
+            number: 1,
+            duration: Duration::ZERO,
+            start: None,
+        }];
+        let segs = if segments.is_empty() {
+            &one[..]
+        } else {
+            segments
+        };
+        let count = segs.len() as u32;
+        let dur: Vec<i64> = segs.iter().map(|s| s.duration.as_millis() as i64).collect();
+        let mut starts: Vec<Option<i64>> = segs
+            .iter()
+            .map(|s| s.start.map(|t| clocks.folder_instant(t)))
+            .collect();
+        let mut stated = self.starts.clone();
+        stated.sort_by_key(|s| s.segment);
+        for st in &stated {
+            let err = |why| MarksError { line: st.line, why };
+            let k = st.segment as usize;
+            if st.segment > count {
+                return Err(err(MarkProblem::NoSuchSegment {
+                    segment: st.segment,
+                    count,
+                }));
+            }
+            let Some(lower) = lower_bound(&starts, &dur, k - 1) else {
+                return Err(err(MarkProblem::NoStartTime));
+            };
+            let found = clocks.clock_instants(st.ms, lower - CLOCK_SLACK_MS - 1, lower + DAY_MS);
+            let Some(at) = found.first() else {
+                return Err(err(MarkProblem::BeforeStart));
+            };
+            starts[k - 1] = Some((*at).max(lower));
+        }
+
+        let mut out: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
+        for mark in &self.marks {
+            let err = |why| MarksError {
+                line: mark.line,
+                why,
+            };
+            if let Some(s) = mark.segment
+                && (s == 0 || s > count)
+            {
+                return Err(err(MarkProblem::NoSuchSegment { segment: s, count }));
+            }
+            let wall = |p: Point| matches!(p, Point::Wall { .. });
+            let placed = if wall(mark.from) && wall(mark.to) {
+                place_wall(mark, &starts, &dur, clocks).map_err(err)?
+            } else {
+                place_offset(mark, &starts, &dur, clocks, count).map_err(err)?
+            };
+            for (seg, from, to) in placed {
+                let d = Duration::from_millis(dur[seg as usize - 1].max(0) as u64);
+                out.entry(seg).or_default().push(Range::new(
+                    from.saturating_sub(pad),
+                    to.saturating_add(pad).min(d),
+                ));
+            }
+        }
+        for v in out.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
+        Ok(SegmentRanges { per: out })
+    }
+}
+
+/// The earliest instant segment `k` (0-based) can start: the nearest
+/// earlier segment with a known start, plus the lengths in between.
+fn lower_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
+    (0..k)
+        .rev()
+        .find_map(|j| starts[j].map(|s| s + dur[j..k].iter().sum::<i64>()))
+}
+
+/// The latest instant segment `k` (0-based) can end: the nearest later
+/// segment with a known start, less the lengths in between.
+fn upper_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
+    (k + 1..starts.len()).find_map(|m| starts[m].map(|s| s - dur[k + 1..m].iter().sum::<i64>()))
+}
+
+type Placed = Vec<(u32, Duration, Duration)>;
+
+/// An offset mark (or one mixing an offset with a clock time): in the
+/// segment it names, or the only one.
+fn place_offset(
+    mark: &Mark,
+    starts: &[Option<i64>],
+    dur: &[i64],
+    clocks: &Clocks,
+    count: u32,
+) -> Result<Placed, MarkProblem> {
+    let seg = match mark.segment {
+        Some(s) => s,
+        None if count == 1 => 1,
+        None => {
+            return Err(MarkProblem::Unplaceable(Unplaceable::WhichSegment {
+                count,
+            }));
+        }
+    };
+    let k = seg as usize - 1;
+    let offset = |p: Point, is_end: bool| -> Result<i64, MarkProblem> {
+        match p {
+            Point::Offset(d) => Ok(d.as_millis() as i64),
+            Point::Wall { ms, minute } => {
+                let start = starts[k].ok_or(if seg == 1 {
+                    MarkProblem::NoStartTime
+                } else {
+                    MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: seg })
+                })?;
+                let ms = if is_end && minute { ms + 60_000 } else { ms };
+                let at = clocks.clock_instants(ms, start - HALF_DAY_MS, start + HALF_DAY_MS);
+                match at.as_slice() {
+                    [one] => Ok((one - start).max(0)),
+                    [] => Err(MarkProblem::AfterEnd),
+                    _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+                }
+            }
+        }
+    };
+    let (from, to) = (offset(mark.from, false)?, offset(mark.to, true)?);
+    if to <= from {
+        return Err(MarkProblem::Backwards);
+    }
+    if from >= dur[k] {
+        return Err(MarkProblem::AfterEnd);
+    }
+    let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
+    Ok(vec![(seg, ms(from), ms(to.min(dur[k])))])
+}
+
+/// A mark of two clock times: in every segment with a known start that it
+/// overlaps; an error if it may overlap one whose start is unknown.
+fn place_wall(
+    mark: &Mark,
+    starts: &[Option<i64>],
+    dur: &[i64],
+    clocks: &Clocks,
+) -> Result<Placed, MarkProblem> {
+    let (Point::Wall { ms: a, .. }, Point::Wall { ms: b, minute }) = (mark.from, mark.to) else {
+        return Ok(Vec::new());
+    };
+    let b = if minute { b + 60_000 } else { b };
+    let Some(anchor) = starts.iter().flatten().next().copied() else {
+        return Err(match mark.segment {
+            Some(s) if s > 1 => MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: s }),
+            _ => MarkProblem::NoStartTime,
+        });
+    };
+    let mut results: Vec<Result<Placed, MarkProblem>> = Vec::new();
+    for from in clocks.clock_instants(a, anchor - HALF_DAY_MS, anchor + HALF_DAY_MS) {
+        let Some(to) = clocks
+            .clock_instants(b, from, from + HALF_DAY_MS)
+            .first()
+            .copied()
+        else {
+            results.push(Err(MarkProblem::Backwards));
+            continue;
+        };
+        results.push(place_instants(mark.segment, from, to, starts, dur));
+    }
+    let touching: Vec<&Result<Placed, MarkProblem>> = results
+        .iter()
+        .filter(|r| match r {
+            Ok(_) => true,
+            Err(MarkProblem::Unplaceable(_)) => true,
+            Err(_) => false,
+        })
+        .collect();
+    match touching.as_slice() {
+        [one] => (*one).clone(),
+        [] => results
+            .into_iter()
+            .next()
+            .unwrap_or(Err(MarkProblem::AfterEnd)),
+        _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+    }
+}
+
+fn place_instants(
+    only: Option<u32>,
+    from: i64,
+    to: i64,
+    starts: &[Option<i64>],
+    dur: &[i64],
+) -> Result<Placed, MarkProblem> {
+    let targets: Vec<usize> = match only {
+        Some(s) => vec![s as usize - 1],
+        None => (0..starts.len()).collect(),
+    };
+    for &k in &targets {
+        if starts[k].is_some() {
+            continue;
+        }
+        if only.is_some() {
+            return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
+                segment: k as u32 + 1,
+            }));
+        }
+        let lo = lower_bound(starts, dur, k).unwrap_or(i64::MIN);
+        let hi = upper_bound(starts, dur, k).unwrap_or(i64::MAX);
+        if from < hi && to > lo {
+            return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
+                segment: k as u32 + 1,
+            }));
+        }
+    }
+    let mut placed = Vec::new();
+    let (mut first, mut last_end) = (i64::MAX, i64::MIN);
+    for &k in &targets {
+        let Some(s) = starts[k] else { continue };
+        let e = s + dur[k];
+        first = first.min(s);
+        last_end = last_end.max(e);
+        let (x, y) = (from.max(s), to.min(e));
+        if x < y {
+            let ms = |v: i64| Duration::from_millis(v as u64);
+            placed.push((k as u32 + 1, ms(x - s), ms(y - s)));
+        }
+    }
+    if !placed.is_empty() {
+        return Ok(placed);
+    }
+    Err(if to <= first {
+        MarkProblem::BeforeStart
+    } else if from >= last_end {
+        MarkProblem::AfterEnd
+    } else {
+        MarkProblem::BetweenSegments
+    })
+}
