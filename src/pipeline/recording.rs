@@ -24,7 +24,7 @@
 
 use super::names::{file_ref, remote_name};
 use super::outputs::{self, Production, Report};
-use super::stage::{Protection, StageError, stage_bytes};
+use super::stage::{StageError, protection, remove_staged, stage_bytes, staging_dir};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Expected, Notice, Retrying};
@@ -280,7 +280,7 @@ impl<'a> Context<'a> {
         // The retry wrapper's notices and the upload's progress both go to
         // `events`; they never overlap (a notice comes between tries).
         let events = std::cell::RefCell::new(events);
-        let mut notices = |n: &Notice<'_>| (events.borrow_mut())(notice_event(n, names));
+        let mut notices = |n: &Notice<'_>| (events.borrow_mut())(Event::of_notice(n, names));
         let dest = self.destination(names, &mut notices)?;
         let mut dest = dest.observed(&mut notices);
         if !o.staged.exists() {
@@ -419,7 +419,7 @@ impl<'a> Context<'a> {
         let mode = self.verify_mode()?;
         if j.manifest.is_none() {
             let location = self
-                .destination(names, &mut |n| events(notice_event(n, names)))?
+                .destination(names, &mut |n| events(Event::of_notice(n, names)))?
                 .location();
             let sealed = !self.opts.recipients.is_empty();
             let remote = remote_name(&j.stamp, &j.id, "manifest", "json", sealed);
@@ -557,49 +557,8 @@ fn names_of(j: &Journal) -> Names {
 }
 
 /// Whether the interim copy is dealt with as the pipeline says.
-/// What the user is told of a retry wrapper's notice; an error's text is
-/// scrubbed of the recording's names.
-fn notice_event(n: &Notice<'_>, names: &Names) -> Event {
-    match n {
-        Notice::Retry(r) => Event::Retry {
-            attempt: r.attempt,
-            wait: r.delay,
-            error: names.scrub(&r.error.to_string()),
-        },
-        Notice::Note(note) => Event::Note {
-            text: names.scrub(&note.to_string()),
-        },
-    }
-}
-
 fn cleanup_complete(j: &Journal) -> bool {
     j.cleanup.as_ref().is_some_and(|c| c.left.is_empty())
-}
-
-fn protection<'o>(opts: &'o Options<'_>) -> Protection<'o> {
-    if opts.recipients.is_empty() {
-        Protection::Plain
-    } else {
-        Protection::Sealed(&opts.recipients)
-    }
-}
-
-/// Where a recording's outputs are staged: the state folder when they are
-/// sealed, the recording's own folder when they are not.
-fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
-    if opts.recipients.is_empty() {
-        j.source.join(discover::STAGING_DIR)
-    } else {
-        opts.state.staging(&j.id)
-    }
-}
-
-fn remove_staged(opts: &Options<'_>, j: &Journal) {
-    for o in &j.outputs {
-        let _ = fs::remove_file(&o.staged);
-        let _ = fs::remove_file(super::stage::partial_path(&o.staged));
-    }
-    let _ = fs::remove_dir(staging_dir(opts, j));
 }
 
 /// The first inventory file that is no longer the file that was checked.

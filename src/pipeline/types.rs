@@ -9,7 +9,7 @@
 
 use super::names::scrub;
 use crate::config::{Pipeline, VerifyMode};
-use crate::destination::{DestError, ErrorClass, Prompter, RetryPolicy};
+use crate::destination::{DestError, ErrorClass, Notice, Prompter, RetryPolicy};
 use crate::discover::{DiscoverError, Verdict};
 use crate::exit::ExitStatus;
 use crate::journal::{JournalError, StateDir, Step};
@@ -115,6 +115,23 @@ pub enum Event {
         id: String,
         outcome: Outcome,
     },
+}
+
+impl Event {
+    /// What the user is told of a retry wrapper's notice; an error's text
+    /// is scrubbed of the recording's names.
+    pub(super) fn of_notice(n: &Notice<'_>, names: &Names) -> Event {
+        match n {
+            Notice::Retry(r) => Event::Retry {
+                attempt: r.attempt,
+                wait: r.delay,
+                error: names.scrub(&r.error.to_string()),
+            },
+            Notice::Note(note) => Event::Note {
+                text: names.scrub(&note.to_string()),
+            },
+        }
+    }
 }
 
 /// What a finished recording became.
