@@ -104,6 +104,10 @@ pub struct Output {
     /// Time ranges removed or silenced, in seconds from the start.
     pub ranges: Vec<(f64, f64)>,
     pub verified: bool,
+    /// Made from audio that is silent throughout (a muted microphone):
+    /// a warning in the summary and the manifest.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// What cleanup did.
@@ -156,6 +160,10 @@ pub struct Journal {
     /// segment's start; empty in journals of one segment written before.
     #[serde(default)]
     pub segment_ranges_ns: Vec<(u32, u64, u64)>,
+    /// Inventory files whose audio the check found silent throughout
+    /// (below −60 dBFS): delivered all the same, with a warning.
+    #[serde(default)]
+    pub silent_inputs: Vec<PathBuf>,
     pub outputs: Vec<Output>,
     pub manifest: Option<Output>,
     pub cleanup: Option<Cleanup>,
@@ -187,6 +195,7 @@ impl Journal {
             marks: Vec::new(),
             ranges_ns: Vec::new(),
             segment_ranges_ns: Vec::new(),
+            silent_inputs: Vec::new(),
             outputs: Vec::new(),
             manifest: None,
             cleanup: None,
@@ -204,6 +213,7 @@ impl Journal {
             e.rel = PathBuf::from(format!("file-{}", i + 1));
         }
         self.marks.clear();
+        self.silent_inputs.clear();
         for o in self.outputs.iter_mut().chain(self.manifest.iter_mut()) {
             o.inputs.clear();
             o.staged = PathBuf::new();

@@ -68,14 +68,19 @@ pub fn record(e: &Event) {
             "the destination failed; trying again"
         ),
         Event::Note { text } => warn!(%text, "destination"),
-        Event::Finished { id, summary } => info!(
-            recording = %id,
-            uploaded = summary.uploaded.len(),
-            dropped = summary.dropped,
-            ranges = summary.removed.len(),
-            interim_removed = summary.interim_removed,
-            "done"
-        ),
+        Event::Finished { id, summary } => {
+            for output in &summary.silent {
+                warn!(recording = %id, %output, "silent throughout (below -60 dBFS), delivered");
+            }
+            info!(
+                recording = %id,
+                uploaded = summary.uploaded.len(),
+                dropped = summary.dropped,
+                ranges = summary.removed.len(),
+                interim_removed = summary.interim_removed,
+                "done"
+            )
+        }
         Event::Stopped { id, outcome } => match outcome {
             Outcome::Waiting(why) => info!(recording = %id, waits = %why, "stopped"),
             Outcome::Broken(why) => error!(recording = %id, needs_a_person = %why, "stopped"),

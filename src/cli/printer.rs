@@ -121,6 +121,11 @@ impl Printer {
                 for (a, b) in &summary.removed {
                     lines.push(format!("  removed or silenced: {a:.2} s – {b:.2} s"));
                 }
+                for name in &summary.silent {
+                    lines.push(format!(
+                        "  warning: {name} is silent throughout (below -60 dBFS: a muted microphone?); delivered all the same"
+                    ));
+                }
                 lines.push(match summary.cleanup.as_str() {
                     "keep" => {
                         "  interim copy kept (the pipeline says interim = \"keep\")".to_string()

@@ -127,6 +127,12 @@ pub fn admit(
         opts.pipeline.name.clone(),
         inventory,
     );
+    j.silent_inputs = report
+        .files
+        .iter()
+        .filter(|f| f.silent)
+        .map(|f| f.path.clone())
+        .collect();
     if let Err(p) = prepare(opts, &mut j, &report, &names) {
         return not_now(p, events);
     }

@@ -33,6 +33,8 @@ pub struct Job<'p> {
     /// The input it is made from, relative to the recording folder.
     pub input: PathBuf,
     pub ext: String,
+    /// The check found the input's audio silent throughout.
+    pub silent: bool,
 }
 
 /// What the helper thread reports.
@@ -105,15 +107,17 @@ pub fn jobs<'p>(j: &Journal, plans: &'p [FilePlan], staging: &Path, sealed: bool
         if j.outputs.iter().any(|o| o.remote == remote) {
             continue; // staged before a crash
         }
+        let input = p
+            .path
+            .strip_prefix(&j.source)
+            .unwrap_or(&p.path)
+            .to_path_buf();
         jobs.push(Job {
             plan: p,
             staged: staging.join(&remote),
             remote,
-            input: p
-                .path
-                .strip_prefix(&j.source)
-                .unwrap_or(&p.path)
-                .to_path_buf(),
+            silent: j.silent_inputs.contains(&input),
+            input,
             ext,
         });
     }
@@ -181,6 +185,7 @@ pub fn record(job: &Job<'_>, staged: Staged) -> journal::Output {
             .map(|r| (r.start.as_secs_f64(), r.end.as_secs_f64()))
             .collect(),
         verified: false,
+        silent: job.silent,
     }
 }
 

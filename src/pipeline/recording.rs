@@ -438,6 +438,7 @@ impl<'a> Context<'a> {
                 staged_len: staged.staged_len,
                 ranges: Vec::new(),
                 verified: false,
+                silent: false,
             });
             self.save(j, names)?;
         }
@@ -539,6 +540,12 @@ impl<'a> Context<'a> {
             interim_removed: cleanup.map(|c| c.removed).unwrap_or(0),
             interim_unlinked_only: cleanup.map(|c| c.unlinked_only).unwrap_or(0),
             cleanup: cleanup.map(|c| c.method.clone()).unwrap_or_default(),
+            silent: j
+                .outputs
+                .iter()
+                .filter(|o| o.silent)
+                .map(|o| o.remote.clone())
+                .collect(),
         }
     }
 }

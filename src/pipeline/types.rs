@@ -151,6 +151,9 @@ pub struct Summary {
     /// overwritten, since overwriting would destroy the other names' data.
     pub interim_unlinked_only: usize,
     pub cleanup: String,
+    /// Remote names of outputs made from audio that is silent throughout
+    /// (below −60 dBFS: a muted microphone): delivered, with a warning.
+    pub silent: Vec<String>,
 }
 
 /// How one recording ended in this run.

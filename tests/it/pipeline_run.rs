@@ -506,3 +506,63 @@ fn another_file_under_an_outputs_name_needs_a_person_and_keeps_everything() {
     check_delivery(&w, &w.delivered(&w.path("out")));
     assert!(!w.recording().exists());
 }
+
+/// Issue 14 item 7: a participant's track that is silent throughout (a
+/// muted microphone) is delivered, with a warning in the run's summary and
+/// in the manifest; the other tracks carry none.
+#[test]
+fn a_silent_track_is_delivered_with_a_warning_in_the_summary_and_the_manifest() {
+    let w = World::new(&World::dir_destination(), "");
+    let muted = w
+        .recording()
+        .join("Audio Record/audioIngrid Haugen184213977051.m4a");
+    let length = crate::util::ffprobe_duration(&muted);
+    fs::remove_file(&muted).unwrap();
+    crate::util::tools::ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=32000:cl=mono",
+            "-t",
+            &format!("{length:.3}"),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "32k",
+        ],
+        &muted,
+    );
+    let out = w.run();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("silent throughout"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(warnings[0].contains("participant-1.wav.sealed"), "{text}");
+    assert!(!warnings[0].contains("Ingrid"), "{text}");
+
+    let delivered = w.delivered(&w.path("out"));
+    let manifest = delivered
+        .iter()
+        .find(|p| p.to_string_lossy().contains("_manifest."))
+        .expect("a manifest");
+    let m: serde_json::Value = serde_json::from_slice(&w.open(manifest)).unwrap();
+    let silent: Vec<&str> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["silent_throughout"] == true)
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(silent.len(), 1, "{m}");
+    assert!(silent[0].contains("participant-1"), "{m}");
+    // Delivered all the same, and silent indeed.
+    let track = delivered
+        .iter()
+        .find(|p| p.to_string_lossy().contains("participant-1"))
+        .unwrap();
+    assert_eq!(world::peak(&w.open(track), 0.0, length - 0.5), 0);
+}
