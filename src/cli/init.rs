@@ -10,9 +10,11 @@
 //! rather than guess.
 
 use super::{fail, pipeline_file};
+use destination::{sftp_answers, trust, tsd_api_answers};
+
+mod destination;
 use clap::{Args as ClapArgs, ValueEnum};
 use recpipe::config::{AudioFormat, Classification, TrackKind, default_zoom_dir};
-use recpipe::destination::sftp::{self, HostKeyStatus};
 use recpipe::exit::ExitStatus;
 use recpipe::setup::{self, Answers, DestinationAnswer, SetupError, schedule};
 use std::io::{BufRead, IsTerminal, Write};
@@ -29,8 +31,20 @@ pub enum Class {
 pub enum Kind {
     /// TSD (or another server) by SFTP.
     Sftp,
+    /// TSD's HTTPS file API (for a scheduled run: no one-time code).
+    TsdApi,
     /// A folder.
     Dir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Route {
+    /// The API key alone, from an address TSD allow-listed for it.
+    Basic,
+    /// An import link the project owner made in TSD.
+    ImportLink,
+    /// A TSD user's password and one-time code at the terminal.
+    Login,
 }
 
 #[derive(ClapArgs, Debug)]
@@ -85,6 +99,18 @@ pub struct InitArgs {
     /// Destination folder (dir).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// How the TSD API destination gets its tokens (tsd-api).
+    #[arg(long, value_enum)]
+    tsd_auth: Option<Route>,
+    /// The import link, or its id (tsd-api, import-link).
+    #[arg(long, value_name = "LINK")]
+    link: Option<String>,
+    /// The file holding the import link's secret (tsd-api, a link with one).
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<String>,
+    /// The file holding the API key TSD registered for this client (tsd-api).
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<String>,
     /// The project's recipient (recpipe1…), or a file holding it.
     #[arg(long)]
     recipient: Option<String>,
@@ -281,23 +307,27 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
     )?;
 
     q.say("\nWhere do the sealed recordings go?");
-    q.say("  sftp - TSD's file import by SFTP (password and one-time code at the terminal)");
-    q.say("  dir  - a folder (a mounted share)");
+    q.say("  sftp    - TSD's file import by SFTP (password and one-time code at the terminal)");
+    q.say("  tsd-api - TSD's HTTPS file API (an API key; a scheduled run needs no one)");
+    q.say("  dir     - a folder (a mounted share)");
     let kind = q.ask(
-        "Destination (sftp, dir)",
+        "Destination (sftp, tsd-api, dir)",
         args.destination.map(|k| match k {
             Kind::Dir => "dir",
             Kind::Sftp => "sftp",
+            Kind::TsdApi => "tsd-api",
         }),
         "sftp",
         |a| match a.to_ascii_lowercase().as_str() {
             "sftp" | "tsd" => Ok(Kind::Sftp),
+            "tsd-api" | "api" => Ok(Kind::TsdApi),
             "dir" | "folder" => Ok(Kind::Dir),
-            _ => Err("answer sftp or dir".into()),
+            _ => Err("answer sftp, tsd-api or dir".into()),
         },
     )?;
     let destination = match kind {
         Kind::Sftp => sftp_answers(args, q)?,
+        Kind::TsdApi => tsd_api_answers(args, q)?,
         Kind::Dir => {
             let given = args.dir.as_ref().map(|d| d.to_string_lossy());
             let path = q.ask("Destination folder", given.as_deref(), "", |a| {
@@ -340,6 +370,7 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
 
     let name = args.name.clone().unwrap_or_else(|| match &destination {
         DestinationAnswer::Sftp { user, .. } => format!("{classification}-{user}"),
+        DestinationAnswer::TsdApi { project, .. } => format!("{classification}-{project}-api"),
         DestinationAnswer::Dir { .. } => format!("{classification}-folder"),
     });
     let answers = Answers {
@@ -375,140 +406,6 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
         output.display()
     );
     Ok(ExitStatus::Success)
-}
-
-fn sftp_answers(args: &InitArgs, q: &Asker) -> Result<DestinationAnswer, ExitStatus> {
-    let project = q.ask(
-        "TSD project number (such as p11)",
-        args.project.as_deref(),
-        "",
-        |a| setup::tsd_project(a).map_err(|e| e.to_string()),
-    )?;
-    let user = q.ask(
-        "Your user name in the project (the part after pXX-)",
-        args.user.as_deref(),
-        "",
-        |a| {
-            let a = a.strip_prefix(&format!("{project}-")).unwrap_or(a);
-            if a.is_empty()
-                || !a
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                Err("give your TSD user name (letters, digits, - or _)".into())
-            } else {
-                Ok(a.to_string())
-            }
-        },
-    )?;
-    let (login, tsd_path) = setup::tsd_sftp_defaults(&project, &user);
-    let host = q.ask(
-        "SFTP host",
-        args.host.as_deref(),
-        setup::TSD_SFTP_HOST,
-        |a| Ok(a.to_string()),
-    )?;
-    let port = q.ask(
-        "SFTP port",
-        args.port.map(|p| p.to_string()).as_deref(),
-        "22",
-        |a| {
-            a.parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| "give a port number".to_string())
-        },
-    )?;
-    let path = q.ask(
-        "Folder on the server",
-        args.remote_path.as_deref(),
-        &tsd_path,
-        |a| Ok(a.to_string()),
-    )?;
-    Ok(DestinationAnswer::Sftp {
-        host,
-        port,
-        user: login,
-        path,
-        known_hosts: args
-            .known_hosts
-            .clone()
-            .unwrap_or_else(|| "~/.ssh/known_hosts".into()),
-    })
-}
-
-/// Shows the host's key fingerprint and adds it to known_hosts once the
-/// user confirms it (or `--trust-host`). A server that cannot be reached
-/// now is not an error: the pipeline is still written, with the command to
-/// trust it later.
-fn trust(
-    args: &InitArgs,
-    q: &Asker,
-    host: &str,
-    port: u16,
-    known_hosts: &str,
-) -> Result<(), ExitStatus> {
-    let later = format!("recpipe trust-host {host}:{port} --known-hosts \"{known_hosts}\"");
-    if !q.interactive && !args.trust_host {
-        eprintln!("The SFTP host is not trusted yet; before the first run: {later}");
-        return Ok(());
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let file = recpipe::config::resolve_path(known_hosts, &cwd);
-    let key = match sftp::probe_host_key(host, port, sftp::DEFAULT_TIMEOUT) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("Cannot reach {host}:{port} now ({e}); trust it later: {later}");
-            return Ok(());
-        }
-    };
-    let status = sftp::host_key_status(&file, host, port, &key)
-        .map_err(|e| fail(e, "", ExitStatus::Error))?;
-    match status {
-        HostKeyStatus::Known => {
-            eprintln!(
-                "{host}:{port}'s key is already trusted in {}.",
-                file.display()
-            );
-            Ok(())
-        }
-        HostKeyStatus::Revoked => Err(fail(
-            format!(
-                "{} marks the key {host}:{port} offers as @revoked; nothing was changed",
-                file.display()
-            ),
-            "Ask the server's administrators which key is in use now.",
-            ExitStatus::Broken,
-        )),
-        HostKeyStatus::Mismatch => Err(fail(
-            format!(
-                "{} lists a DIFFERENT key for {host}:{port}; nothing was changed",
-                file.display()
-            ),
-            "Ask the server's administrators whether its key changed.",
-            ExitStatus::Broken,
-        )),
-        HostKeyStatus::Unknown => {
-            eprintln!(
-                "\n{host}:{port} offers this {} host key:\n  {}",
-                key.key_type(),
-                key.fingerprint()
-            );
-            let yes = args.trust_host
-                || q.yes_no(
-                    "Is it the same as the fingerprint the server's administrators publish (TSD: on its web pages)?",
-                    false,
-                )?;
-            if yes {
-                sftp::known_hosts::append(&file, host, port, &key)
-                    .map_err(|e| fail(e, "", ExitStatus::Error))?;
-                eprintln!("Trusted: added to {}.", file.display());
-            } else {
-                eprintln!("Not trusted. Compare it, then: {later}");
-            }
-            Ok(())
-        }
-    }
 }
 
 fn offer_schedule(

@@ -93,7 +93,7 @@ enum Command {
     /// keep, where it goes; writes the pipeline file and checks it.
     ///
     /// Every answer is also a flag; --yes asks nothing (for IT).
-    Init(init::InitArgs),
+    Init(Box<init::InitArgs>),
     /// Write shell completions and man pages into a folder (for packaging).
     #[command(hide = true)]
     GenerateAssets(assets::Args),

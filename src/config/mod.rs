@@ -15,7 +15,7 @@ mod describe;
 mod raw;
 
 pub use describe::describe;
-pub use raw::tsd::is_tsd_name;
+pub use raw::tsd::{is_tsd_name, parse_link};
 
 use crate::duration::HumanDuration;
 use std::fmt;
@@ -236,7 +236,7 @@ pub struct Tsd {
 }
 
 /// How recpipe gets its tokens from TSD's authentication API.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TsdAuth {
     /// The API key alone, from an address TSD allow-listed for it.
     Basic,

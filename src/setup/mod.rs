@@ -10,7 +10,7 @@
 
 pub mod schedule;
 
-use crate::config::{AudioFormat, Classification, TrackKind};
+use crate::config::{AudioFormat, Classification, TrackKind, TsdAuth};
 use crate::seal::Recipient;
 use std::fs;
 use std::io::Write;
@@ -61,6 +61,15 @@ pub enum DestinationAnswer {
     },
     /// A folder (a mounted share, a USB disk kept in a safe).
     Dir { path: PathBuf },
+    /// TSD's HTTPS file API: the project, the folder under its member
+    /// group, the route that gets tokens, and the API key's file.
+    TsdApi {
+        project: String,
+        path: String,
+        auth: TsdAuth,
+        /// As the user typed it (`~` is kept for the pipeline to expand).
+        api_key_file: String,
+    },
 }
 
 /// Everything `recpipe init` asks.
@@ -228,8 +237,42 @@ pub fn render(a: &Answers) -> String {
             t.push_str("kind = \"dir\"\n");
             t.push_str(&format!("path = {}\n", quote(&path.to_string_lossy())));
         }
+        DestinationAnswer::TsdApi {
+            project,
+            path,
+            auth,
+            api_key_file,
+        } => {
+            t.push_str("kind = \"tsd\"                    # TSD's HTTPS file API (docs/tsd.md)\n");
+            t.push_str(&format!("project = {}\n", quote(project)));
+            t.push_str(&format!(
+                "path = {}                # under {project}-member-group\n",
+                quote(path)
+            ));
+            t.push_str(&format!("auth = \"{}\"\n", auth.name()));
+            t.push_str(
+                "# The API key TSD registered for this client, in a file only you can read.\n",
+            );
+            t.push_str(&format!("api_key_file = {}\n", quote(api_key_file)));
+            if let TsdAuth::ImportLink {
+                link_id,
+                secret_file,
+            } = auth
+            {
+                t.push_str(&format!("link = {}\n", quote(link_id)));
+                if let Some(f) = secret_file {
+                    t.push_str(&format!("secret_file = {}\n", quote(&f.to_string_lossy())));
+                }
+            }
+        }
     }
-    t.push_str("verify = \"readback\"\n\n");
+    let verify = match a.destination {
+        // TSD's API cannot be read back; every chunk's MD5 as the server
+        // recorded it, then the size (docs/destinations.md).
+        DestinationAnswer::TsdApi { .. } => "chunk-md5",
+        _ => "readback",
+    };
+    t.push_str(&format!("verify = \"{verify}\"\n\n"));
     t.push_str("[cleanup]\n");
     if protected {
         t.push_str("interim = \"shred\"               # overwrite, then delete the interim copy\n");

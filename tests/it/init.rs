@@ -249,7 +249,7 @@ fn guided_setup_at_a_terminal_for_a_folder_destination() {
     pane.answer("Audio as wav", "flac");
     pane.wait_for("answer wav or m4a");
     pane.answer("Audio as wav", "wav");
-    pane.answer("Destination (sftp, dir) [sftp]:", "dir");
+    pane.answer("Destination (sftp, tsd-api, dir) [sftp]:", "dir");
     pane.answer("Destination folder:", dest.to_str().unwrap());
     pane.answer("Recipient:", &recipient);
     pane.answer("(a scheduled task)? [n]:", "y");
@@ -308,7 +308,7 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
     pane.answer("Zoom's recording folder [", "");
     pane.answer("Tracks, comma-separated", "participant-audio");
     pane.answer("Audio as wav", "m4a");
-    pane.answer("Destination (sftp, dir) [sftp]:", "");
+    pane.answer("Destination (sftp, tsd-api, dir) [sftp]:", "");
     pane.answer("TSD project number (such as p11):", "11");
     pane.wait_for("is not a TSD project number");
     pane.answer("TSD project number (such as p11):", "p11");
@@ -357,4 +357,69 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
         !home.join("systemd/user/recpipe.service").exists(),
         "no schedule was asked for"
     );
+}
+
+/// Issue 15: `init` writes a TSD file-API pipeline (an import link with a
+/// secret here) that loads with exactly the answers given; a link that is
+/// not one is refused before anything is written.
+#[test]
+fn scripted_setup_writes_a_tsd_api_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipient = project_recipient(tmp.path());
+    let out_file = tmp.path().join("pipeline.toml");
+    let key_file = tmp.path().join("tsd-api-key");
+    let secret_file = tmp.path().join("link-secret");
+    let link_id = "0a1b2c3d-0000-4000-8000-00000000abcd";
+    let init = |link: &str| {
+        Command::new(env!("CARGO_BIN_EXE_recpipe"))
+            .args([
+                "init",
+                "--yes",
+                "--destination",
+                "tsd-api",
+                "--project",
+                "P11",
+            ])
+            .args([
+                "--remote-path",
+                "/interviews/2026/",
+                "--tsd-auth",
+                "import-link",
+            ])
+            .args(["--link", link])
+            .arg("--secret-file")
+            .arg(&secret_file)
+            .arg("--api-key-file")
+            .arg(&key_file)
+            .args(["--recipient", &recipient])
+            .arg("--zoom-dir")
+            .arg(tmp.path().join("Zoom"))
+            .arg("--output")
+            .arg(&out_file)
+            .output()
+            .unwrap()
+    };
+    let bad = init("https://data.tsd.usit.no/c/not-a-link");
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(!out_file.exists(), "nothing written for a bad link");
+
+    let out = init(&format!("https://data.tsd.usit.no/c/{link_id}"));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let p = Pipeline::load(&out_file).unwrap();
+    assert_eq!(p.name, "red-p11-api");
+    let Some(Destination::Tsd(t)) = &p.destination else {
+        panic!("not a TSD destination: {:?}", p.destination);
+    };
+    assert_eq!(t.project, "p11");
+    assert_eq!(t.group, "p11-member-group");
+    assert_eq!(t.path, "interviews/2026");
+    assert_eq!(t.api_key_file, key_file);
+    assert_eq!(
+        t.auth,
+        recpipe::config::TsdAuth::ImportLink {
+            link_id: link_id.into(),
+            secret_file: Some(secret_file.clone()),
+        }
+    );
+    assert_eq!(t.verify, recpipe::config::VerifyMode::ChunkMd5);
 }

@@ -284,7 +284,7 @@ fn check_url(url: &str) -> Result<String, String> {
 }
 
 /// The link's id (a UUID), and whether it is a link with a secret (`/c/`).
-fn parse_link(link: &str) -> Result<(String, bool), String> {
+pub fn parse_link(link: &str) -> Result<(String, bool), String> {
     let (id, needs_secret) = if let Some(rest) = link.strip_prefix("https://") {
         let mut parts = rest.trim_end_matches('/').rsplit('/');
         let id = parts.next().unwrap_or_default();
