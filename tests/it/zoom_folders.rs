@@ -1,12 +1,14 @@
 //! Real Zoom folder shapes through whole runs: a recording stopped and
 //! restarted (two segments) with marks after the restart, files recpipe
 //! does not know beside the recording, litter, and a cloud-synced interim
-//! folder. ffprobe is the oracle for the outputs' lengths; the silence of
+//! folder; and the shipped two-segment sample recording through `check`,
+//! `plan` and `run`. ffprobe is the oracle for the outputs' lengths; the silence of
 //! the marked passage is read from the delivered WAV.
 
 use crate::util::ffprobe_duration;
 use crate::util::tools::ffmpeg;
-use crate::util::world::{World, peak};
+use crate::util::world::{World, copy_dir, peak};
+use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -190,5 +192,187 @@ fn a_cloud_synced_interim_folder_is_refused_for_red_and_warned_for_green() {
     match recpipe::config::Pipeline::from_toml(green, Path::new("p.toml")) {
         Ok(p) => assert_eq!(p.source.synced_by, Some("Dropbox")),
         Err(e) => panic!("a green pipeline loads: {e}"),
+    }
+}
+
+/// The shipped sample of a recording stopped after a false start and
+/// restarted (made by sample-data/make-sample.sh follow-up).
+const SAMPLE_TWO: &str = "2026-11-27 10.00.05 Follow-up interview";
+const CONSENT: &str = "Consent form - signed.pdf";
+
+/// Seconds of "HH:MM:SS", or of an offset "+HH:MM:SS".
+fn clock_secs(t: &str) -> f64 {
+    let t = t.trim_start_matches('+');
+    t.split(':')
+        .map(|p| {
+            p.parse::<f64>()
+                .unwrap_or_else(|_| panic!("not a time: {t}"))
+        })
+        .fold(0.0, |acc, p| acc * 60.0 + p)
+}
+
+/// A `Duration` as serde writes it: `{"secs": .., "nanos": ..}`.
+fn json_secs(v: &Value) -> f64 {
+    v["secs"].as_f64().unwrap() + v["nanos"].as_f64().unwrap() / 1e9
+}
+
+fn run_json(args: &[&str], state: &Path) -> (i32, Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(args)
+        .env("RECPIPE_STATE_DIR", state)
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: no JSON ({e}): {}", text(&out)));
+    (code(&out), doc)
+}
+
+#[test]
+fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_form() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("zoom").join(SAMPLE_TWO);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data")
+            .join(SAMPLE_TWO),
+        &dir,
+    );
+    let consent = fs::read(dir.join(CONSENT)).unwrap();
+    let pad = 1.0;
+    let pipeline = root.path().join("pipeline.toml");
+    fs::write(
+        &pipeline,
+        format!(
+            "name = \"sample-two\"\nclassification = \"green\"\n[source]\ndir = \"zoom\"\nsettle = \"0s\"\n[redact]\nmarks = \"recpipe-marks.txt\"\npad = \"{pad}s\"\n[keep]\ntracks = [\"mixed-audio\"]\naudio_format = \"wav\"\n[destination]\nkind = \"dir\"\npath = \"out\"\n[cleanup]\ninterim = \"delete\"\n"
+        ),
+    )
+    .unwrap();
+    let state = root.path().join("state");
+
+    // What the marks file says: segment 2's start on Zoom's clock, one
+    // wall-clock mark and one offset mark in segment 2.
+    let marks = fs::read_to_string(dir.join("recpipe-marks.txt")).unwrap();
+    let lines: Vec<&str> = marks
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let range = |l: &str| {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(t[1], "-", "{l}");
+        (clock_secs(t[0]), clock_secs(t[2]))
+    };
+    let start2 = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("segment 2 starts "))
+        .map(clock_secs)
+        .expect("a `segment 2 starts` line");
+    let wall = lines
+        .iter()
+        .find(|l| !l.starts_with("segment") && !l.starts_with("2 +"))
+        .map(|l| range(l))
+        .expect("a wall-clock mark");
+    let offset = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("2 +"))
+        .map(|l| range(&format!("+{l}")))
+        .expect("an offset mark in segment 2");
+    assert!(wall.0 > start2, "the wall-clock mark is after the restart");
+    let mut want = vec![
+        (wall.0 - start2 - pad, wall.1 - start2 + pad),
+        (offset.0 - pad, offset.1 + pad),
+    ];
+    want.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(want[0].1 < want[1].0, "the sample's marks do not merge");
+
+    // check: complete, two segments, the form is a file recpipe does not know.
+    let dir_s = dir.to_str().unwrap();
+    let (status, doc) = run_json(&["check", "--json", "--settle", "0s", dir_s], &state);
+    assert_eq!(status, 0, "{doc:#}");
+    let report = &doc["recordings"][0];
+    assert_eq!(report["verdict"], "complete", "{report:#}");
+    let segments = report["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 2, "{report:#}");
+    for (n, s) in segments.iter().enumerate() {
+        assert_eq!(s["number"], n + 1);
+        assert_eq!(s["files"].as_array().unwrap().len(), 4, "{s:#}");
+    }
+    let role = |name: &str| {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+            .clone()
+    };
+    assert_eq!(role(CONSENT)["role"], "unknown");
+    assert_eq!(report["unknown"], serde_json::json!([["document", 1]]));
+    let participant = role("Audio Record/audioOlaNordmann287329014462.m4a");
+    assert_eq!(participant["role"], "participant-audio");
+    assert_eq!(participant["segment"], 2);
+
+    // plan: both marks land in segment 2 at the marks file's seconds; the
+    // form is dropped, never an output.
+    let pipeline_s = pipeline.to_str().unwrap();
+    let (status, plan) = run_json(&["plan", "--json", "--pipeline", pipeline_s, dir_s], &state);
+    assert_eq!(status, 0, "{plan:#}");
+    let files = plan["files"].as_array().unwrap();
+    let file = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {plan:#}"))
+    };
+    for (name, segment) in [("/audio187329014462.m4a", 1), ("/audio287329014462.m4a", 2)] {
+        let f = file(name);
+        assert_eq!(f["segment"], segment, "{f:#}");
+        let marked: Vec<(f64, f64)> = f["marked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (json_secs(&r["start"]), json_secs(&r["end"])))
+            .collect();
+        let expected = if segment == 2 { want.clone() } else { vec![] };
+        assert_eq!(
+            marked.len(),
+            expected.len(),
+            "{name}: {marked:?}, want {expected:?}"
+        );
+        for (got, want) in marked.iter().zip(&expected) {
+            assert!(
+                (got.0 - want.0).abs() < 1e-3 && (got.1 - want.1).abs() < 1e-3,
+                "{name}: {marked:?}, want {expected:?}"
+            );
+        }
+    }
+    let form = file(CONSENT);
+    assert_eq!(form["fate"]["fate"], "drop", "{form:#}");
+    assert!(form["output"].is_null(), "{form:#}");
+
+    // run, with the interim copy deleted: the recording's files go, the
+    // form stays byte for byte, and a person is told (exit 4).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["run", "--pipeline", pipeline_s])
+        .env("RECPIPE_STATE_DIR", &state)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(code(&out), 4, "{said}");
+    assert!(said.contains("recpipe does not know"), "{said}");
+    assert!(!said.contains("Consent"), "a file name leaks: {said}");
+    assert_eq!(fs::read(dir.join(CONSENT)).unwrap(), consent);
+    assert!(!dir.join("audio287329014462.m4a").exists());
+    let delivered: Vec<String> = fs::read_dir(root.path().join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for s in ["-s1.wav", "-s2.wav"] {
+        assert!(
+            delivered.iter().any(|n| n.ends_with(s)),
+            "{s}: {delivered:?}"
+        );
     }
 }
