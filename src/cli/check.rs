@@ -119,7 +119,30 @@ fn print_report(r: &RecordingReport) {
         if !f.codecs.is_empty() {
             line.push_str(&format!("  {}", f.codecs.join(", ")));
         }
+        if let (true, Some(n)) = (r.segments.len() > 1, f.segment) {
+            line.push_str(&format!("  segment {n}"));
+        }
+        if f.silent {
+            line.push_str("  silent throughout");
+        }
         say(line.trim_end());
+    }
+    if r.segments.len() > 1 {
+        say(&format!(
+            "  {} segments (the recording was stopped and restarted):",
+            r.segments.len()
+        ));
+        for seg in &r.segments {
+            let start = seg.start.map_or_else(
+                || "start not in the folder name (for wall-clock marks, a line `segment N starts HH:MM:SS` in the marks file gives it)".into(),
+                |t| format!("started {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+            );
+            let length = seg
+                .duration
+                .map(|d| format!(", {}", clock(d)))
+                .unwrap_or_default();
+            say(&format!("    segment {}: {start}{length}", seg.number));
+        }
     }
     for reason in &r.reasons {
         let tag = match reason.verdict {

@@ -11,6 +11,7 @@ use crate::util::world::{World, copy_dir, peak};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 const FOLDER: &str = "2026-11-23 10.00.00 Intervju 4";
 
@@ -311,6 +312,33 @@ fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_fo
     let participant = role("Audio Record/audioOlaNordmann287329014462.m4a");
     assert_eq!(participant["role"], "participant-audio");
     assert_eq!(participant["segment"], 2);
+    // The text form shows the same: each media file's segment, and the
+    // segments.
+    let shown = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["check", "--settle", "0s", dir_s])
+        .env("RECPIPE_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    let line_of = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{shown}"))
+    };
+    assert!(
+        line_of("video287329014462.mp4").ends_with("segment 2"),
+        "{shown}"
+    );
+    assert!(
+        line_of("video187329014462.mp4").ends_with("segment 1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("2 segments (the recording was stopped and restarted)"),
+        "{shown}"
+    );
+    assert!(shown.contains("segment 1: started 10:00:05"), "{shown}");
 
     // plan: both marks land in segment 2 at the marks file's seconds; the
     // form is dropped, never an output.
