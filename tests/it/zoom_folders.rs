@@ -303,7 +303,7 @@ fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_fo
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["path"] == name)
+            .find(|f| slashed(&f["path"]) == name)
             .unwrap_or_else(|| panic!("no {name} in {report:#}"))
             .clone()
     };
@@ -349,7 +349,7 @@ fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_fo
     let file = |name: &str| {
         files
             .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .find(|f| slashed(&f["path"]).ends_with(name))
             .unwrap_or_else(|| panic!("no {name} in {plan:#}"))
     };
     for (name, segment) in [("/audio187329014462.m4a", 1), ("/audio287329014462.m4a", 2)] {
@@ -403,4 +403,10 @@ fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_fo
             "{s}: {delivered:?}"
         );
     }
+}
+
+/// A path from a JSON report with `/` between its parts, as on Windows
+/// the reports give them with `\`.
+fn slashed(path: &Value) -> String {
+    path.as_str().unwrap_or_default().replace('\\', "/")
 }
