@@ -395,22 +395,6 @@ fn the_next_decrypt_removes_stale_partials_of_its_own() {
 /// `an_interrupted_decrypt_leaves_no_plaintext`.
 #[test]
 fn exit_statuses_are_the_ones_the_readme_gives() {
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let row_codes = |command: &str| -> Vec<i32> {
-        let row = readme
-            .lines()
-            .find(|l| l.starts_with(&format!("| `recpipe {command} ")))
-            .unwrap_or_else(|| panic!("no README row for {command}"));
-        let last = row.trim_end_matches('|').rsplit('|').next().unwrap();
-        let mut codes: Vec<i32> = last
-            .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        codes.sort();
-        codes.dedup();
-        codes
-    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let code = |args: &[&str]| recpipe(d, args).status.code().unwrap();
@@ -466,10 +450,8 @@ fn exit_statuses_are_the_ones_the_readme_gives() {
     );
     ran.entry("decrypt").or_default().push(130);
 
-    for (command, mut codes) in ran {
-        codes.sort();
-        codes.dedup();
-        assert_eq!(row_codes(command), codes, "README row of {command}");
+    for (command, codes) in ran {
+        crate::util::assert_readme_row(command, &codes);
     }
 }
 

@@ -247,3 +247,31 @@ pub fn private_under_wine(path: &Path) {
     #[cfg(not(windows))]
     let _ = path;
 }
+
+/// The exit statuses the README's command table lists for `recpipe
+/// COMMAND` (its last column's numbers), sorted.
+pub fn readme_exit_codes(command: &str) -> Vec<i32> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with(&format!("| `recpipe {command} ")))
+        .unwrap_or_else(|| panic!("no README row for {command}"));
+    let last = row.trim_end_matches('|').rsplit('|').next().unwrap();
+    let mut codes: Vec<i32> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Asserts that the statuses a test ran for `command` are exactly the
+/// README's row for it.
+pub fn assert_readme_row(command: &str, ran: &[i32]) {
+    let mut ran = ran.to_vec();
+    ran.sort();
+    ran.dedup();
+    assert_eq!(readme_exit_codes(command), ran, "README row of {command}");
+}
