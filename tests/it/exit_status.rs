@@ -6,17 +6,7 @@
 use crate::util::world::{self, World};
 use crate::util::{assert_readme_row, stderr, stdout};
 use std::fs;
-use std::process::{Command, Output};
-
-fn recpipe(w: &World, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recpipe"))
-        .args(args)
-        .env("RECPIPE_STATE_DIR", w.path("state"))
-        .env("RECPIPE_CONFIG_DIR", w.path("config"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 /// The status of a command, and a record of it for the row check.
 fn status(ran: &mut Vec<i32>, expected: i32, out: Output) {
@@ -44,25 +34,13 @@ fn check_exits_0_complete_3_in_progress_4_broken() {
     let mut ran = Vec::new();
     let w = World::new(&World::dir_destination(), "");
     let rec = w.recording();
-    status(
-        &mut ran,
-        0,
-        recpipe(&w, &["check", "--settle", "0s", s(&rec)]),
-    );
+    status(&mut ran, 0, w.cli(&["check", "--settle", "0s", s(&rec)]));
     // Just copied: within an hour of settling it is still being written.
-    status(
-        &mut ran,
-        3,
-        recpipe(&w, &["check", "--settle", "1h", s(&rec)]),
-    );
+    status(&mut ran, 3, w.cli(&["check", "--settle", "1h", s(&rec)]));
     let video = rec.join("video84213977051.mp4");
     let bytes = fs::read(&video).unwrap();
     fs::write(&video, &bytes[..bytes.len() / 2]).unwrap();
-    status(
-        &mut ran,
-        4,
-        recpipe(&w, &["check", "--settle", "0s", s(&rec)]),
-    );
+    status(&mut ran, 4, w.cli(&["check", "--settle", "0s", s(&rec)]));
     assert_readme_row("check", &ran);
 }
 
@@ -71,16 +49,12 @@ fn pipeline_check_exits_0_valid_2_refused() {
     let mut ran = Vec::new();
     let w = World::new(&World::dir_destination(), "");
     let pipeline = w.path("pipeline.toml");
-    status(
-        &mut ran,
-        0,
-        recpipe(&w, &["pipeline", "check", s(&pipeline)]),
-    );
+    status(&mut ran, 0, w.cli(&["pipeline", "check", s(&pipeline)]));
     fs::write(w.path("bad.toml"), "name = 1\n").unwrap();
     status(
         &mut ran,
         2,
-        recpipe(&w, &["pipeline", "check", s(&w.path("bad.toml"))]),
+        w.cli(&["pipeline", "check", s(&w.path("bad.toml"))]),
     );
     assert_readme_row("pipeline check", &ran);
 }
@@ -116,7 +90,7 @@ fn plan_and_preview_exit_0_2_and_4_as_the_readme_says() {
     let w = World::new(&World::dir_destination(), "");
     let p = w.path("pipeline.toml");
     let rec = w.recording();
-    status(&mut plan, 0, recpipe(&w, &["plan", "-p", s(&p), s(&rec)]));
+    status(&mut plan, 0, w.cli(&["plan", "-p", s(&p), s(&rec)]));
     let listen = w.path("listen");
     let args = |out: &std::path::Path| {
         vec![
@@ -128,11 +102,11 @@ fn plan_and_preview_exit_0_2_and_4_as_the_readme_says() {
             s(&rec).into(),
         ]
     };
-    let run = |a: Vec<String>| recpipe(&w, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    let run = |a: Vec<String>| w.cli(&a.iter().map(String::as_str).collect::<Vec<_>>());
     status(&mut preview, 0, run(args(&listen)));
     status(&mut preview, 2, run(args(&w.path("zoom/inside"))));
     with_bad_marks(&w);
-    status(&mut plan, 4, recpipe(&w, &["plan", "-p", s(&p), s(&rec)]));
+    status(&mut plan, 4, w.cli(&["plan", "-p", s(&p), s(&rec)]));
     status(&mut preview, 4, run(args(&w.path("listen-again"))));
     assert_readme_row("plan", &plan);
     assert_readme_row("preview", &preview);
@@ -142,17 +116,13 @@ fn plan_and_preview_exit_0_2_and_4_as_the_readme_says() {
 fn mark_status_and_init_exit_as_the_readme_says() {
     let w = World::new(&World::dir_destination(), "");
     let mut mark = Vec::new();
-    status(
-        &mut mark,
-        0,
-        recpipe(&w, &["mark", "--note", "a name was said"]),
-    );
-    status(&mut mark, 0, recpipe(&w, &["mark"]));
+    status(&mut mark, 0, w.cli(&["mark", "--note", "a name was said"]));
+    status(&mut mark, 0, w.cli(&["mark"]));
     assert_readme_row("mark", &mark);
 
     let mut st = Vec::new();
-    status(&mut st, 0, recpipe(&w, &["status"]));
-    status(&mut st, 0, recpipe(&w, &["status", "--json"]));
+    status(&mut st, 0, w.cli(&["status"]));
+    status(&mut st, 0, w.cli(&["status", "--json"]));
     assert_readme_row("status", &st);
 
     let mut init = Vec::new();
@@ -162,29 +132,26 @@ fn mark_status_and_init_exit_as_the_readme_says() {
     status(
         &mut init,
         0,
-        recpipe(
-            &w,
-            &[
-                "init",
-                "--yes",
-                "--destination",
-                "dir",
-                "--dir",
-                s(&dest),
-                "--zoom-dir",
-                s(&w.path("zoom")),
-                "--recipient",
-                &recipient,
-                "--output",
-                s(&out_file),
-            ],
-        ),
+        w.cli(&[
+            "init",
+            "--yes",
+            "--destination",
+            "dir",
+            "--dir",
+            s(&dest),
+            "--zoom-dir",
+            s(&w.path("zoom")),
+            "--recipient",
+            &recipient,
+            "--output",
+            s(&out_file),
+        ]),
     );
     // No terminal and no --yes: nothing is asked, nothing written.
     status(
         &mut init,
         2,
-        recpipe(&w, &["init", "--output", s(&w.path("other.toml"))]),
+        w.cli(&["init", "--output", s(&w.path("other.toml"))]),
     );
     assert!(!w.path("other.toml").exists());
     assert_readme_row("init", &init);

@@ -3,17 +3,7 @@
 use crate::util::world;
 
 use std::fs;
-use std::process::{Command, Output};
 use world::World;
-
-fn recpipe(w: &World, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recpipe"))
-        .args(args)
-        .env("RECPIPE_STATE_DIR", w.path("state"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn listing(dir: &std::path::Path) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = walk(dir);
@@ -38,16 +28,13 @@ fn plan_shows_fates_ranges_and_the_start_mapping_and_writes_nothing() {
     let w = World::new(&World::dir_destination(), "");
     let pipeline = w.path("pipeline.toml");
     let before = listing(w.root.path());
-    let out = recpipe(
-        &w,
-        &[
-            "plan",
-            "--json",
-            "-p",
-            pipeline.to_str().unwrap(),
-            w.recording().to_str().unwrap(),
-        ],
-    );
+    let out = w.cli(&[
+        "plan",
+        "--json",
+        "-p",
+        pipeline.to_str().unwrap(),
+        w.recording().to_str().unwrap(),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -79,32 +66,26 @@ fn preview_writes_plaintext_only_where_asked_and_refuses_the_interim_folder() {
     let w = World::new(&World::dir_destination(), "");
     let pipeline = w.path("pipeline.toml");
     let inside = w.path("zoom/preview");
-    let out = recpipe(
-        &w,
-        &[
-            "preview",
-            "-p",
-            pipeline.to_str().unwrap(),
-            "--out",
-            inside.to_str().unwrap(),
-            w.recording().to_str().unwrap(),
-        ],
-    );
+    let out = w.cli(&[
+        "preview",
+        "-p",
+        pipeline.to_str().unwrap(),
+        "--out",
+        inside.to_str().unwrap(),
+        w.recording().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!inside.exists());
 
     let target = w.path("listen");
-    let out = recpipe(
-        &w,
-        &[
-            "preview",
-            "-p",
-            pipeline.to_str().unwrap(),
-            "--out",
-            target.to_str().unwrap(),
-            w.recording().to_str().unwrap(),
-        ],
-    );
+    let out = w.cli(&[
+        "preview",
+        "-p",
+        pipeline.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+        w.recording().to_str().unwrap(),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -133,7 +114,7 @@ fn a_live_mark_is_claimed_by_the_recording_it_falls_in() {
     fs::rename(w.recording(), w.path("zoom").join(&folder)).unwrap();
     fs::remove_file(w.path("zoom").join(&folder).join("recpipe-marks.txt")).unwrap();
 
-    let opened = recpipe(&w, &["mark", "--note", "said a name"]);
+    let opened = w.cli(&["mark", "--note", "said a name"]);
     assert_eq!(
         opened.status.code(),
         Some(0),
@@ -142,11 +123,11 @@ fn a_live_mark_is_claimed_by_the_recording_it_falls_in() {
     );
     assert!(String::from_utf8_lossy(&opened.stdout).contains("mark opened"));
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let closed = recpipe(&w, &["mark"]);
+    let closed = w.cli(&["mark"]);
     assert!(String::from_utf8_lossy(&closed.stdout).contains("marked"));
 
     let pipeline = w.path("pipeline.toml");
-    let first = recpipe(&w, &["run", "-p", pipeline.to_str().unwrap()]);
+    let first = w.cli(&["run", "-p", pipeline.to_str().unwrap()]);
     assert_eq!(
         first.status.code(),
         Some(3),
@@ -161,7 +142,7 @@ fn a_live_mark_is_claimed_by_the_recording_it_falls_in() {
             .contains("said a name")
     );
 
-    let second = recpipe(&w, &["run", "-p", pipeline.to_str().unwrap()]);
+    let second = w.cli(&["run", "-p", pipeline.to_str().unwrap()]);
     assert_eq!(
         second.status.code(),
         Some(0),

@@ -11,13 +11,18 @@ use recpipe::destination::sftp::{self, HostKeyStatus};
 use recpipe::exit::ExitStatus;
 use recpipe::setup::{self, DestinationAnswer};
 
-pub(super) fn sftp_answers(args: &InitArgs, q: &Asker) -> Result<DestinationAnswer, ExitStatus> {
-    let project = q.ask(
+/// The TSD project number, asked by both TSD routes.
+fn ask_project(args: &InitArgs, q: &Asker) -> Result<String, ExitStatus> {
+    q.ask(
         "TSD project number (such as p11)",
         args.project.as_deref(),
         "",
         |a| setup::tsd_project(a).map_err(|e| e.to_string()),
-    )?;
+    )
+}
+
+pub(super) fn sftp_answers(args: &InitArgs, q: &Asker) -> Result<DestinationAnswer, ExitStatus> {
+    let project = ask_project(args, q)?;
     let user = q.ask(
         "Your user name in the project (the part after pXX-)",
         args.user.as_deref(),
@@ -72,12 +77,7 @@ pub(super) fn sftp_answers(args: &InitArgs, q: &Asker) -> Result<DestinationAnsw
 }
 
 pub(super) fn tsd_api_answers(args: &InitArgs, q: &Asker) -> Result<DestinationAnswer, ExitStatus> {
-    let project = q.ask(
-        "TSD project number (such as p11)",
-        args.project.as_deref(),
-        "",
-        |a| setup::tsd_project(a).map_err(|e| e.to_string()),
-    )?;
+    let project = ask_project(args, q)?;
     let path = q.ask(
         &format!("Folder under {project}-member-group"),
         args.remote_path.as_deref(),

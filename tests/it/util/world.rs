@@ -78,6 +78,18 @@ interim = "shred"
         c
     }
 
+    /// Runs any recpipe command in this world: its state and per-user
+    /// config folders, no terminal.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_recpipe"))
+            .args(args)
+            .env("RECPIPE_STATE_DIR", self.path("state"))
+            .env("RECPIPE_CONFIG_DIR", self.path("config"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    }
+
     pub fn run(&self) -> Output {
         self.command().output().unwrap()
     }
