@@ -565,4 +565,18 @@ fn a_silent_track_is_delivered_with_a_warning_in_the_summary_and_the_manifest() 
         .find(|p| p.to_string_lossy().contains("participant-1"))
         .unwrap();
     assert_eq!(world::peak(&w.open(track), 0.0, length - 0.5), 0);
+    // The finished journal remembers the warning, not whose track it was.
+    let done: Vec<_> = fs::read_dir(w.path("state/done"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(done.len(), 1, "one finished journal");
+    for e in done {
+        let journal = fs::read_to_string(e.path()).unwrap();
+        assert!(journal.contains("\"silent\": true"), "{journal}");
+        assert!(
+            !journal.contains("Ingrid"),
+            "a name in the journal: {journal}"
+        );
+    }
 }
