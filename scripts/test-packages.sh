@@ -57,8 +57,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 if [ "$profile" = debug ]; then
     echo "test-packages: building the debug binaries (Windows: reusing the test build)" >&2
+    case " ${RUSTFLAGS:-} " in
+        *" -D warnings "*) ;; # scripts/test.sh set it: its builds are reused as they are
+        *) RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-D warnings" ;;
+    esac
+    export RUSTFLAGS
     cargo build --locked --target $linux --bin recpipe
-    RUSTFLAGS="${RUSTFLAGS:-} -D warnings" cargo test --locked --target $windows --no-run -q
+    cargo test --locked --target $windows --no-run -q
     scripts/dist.sh --profile debug --no-build --out "$tmp/dist"
 else
     scripts/dist.sh --profile "$profile" --out "$tmp/dist"
@@ -73,7 +78,8 @@ sample=$(pwd)/sample-data/"2026-11-20 14.03.11 Pilot interview"
 echo "test-packages: SHA256SUMS" >&2
 check "dist/SHA256SUMS verifies" bash -c "cd '$dist' && sha256sum --quiet -c SHA256SUMS"
 check "dist/SHA256SUMS names the three packages" \
-    test "$(awk '{print $2}' "$dist/SHA256SUMS" | sort | tr '\n' ' ')" = "$lname.tar.gz $wname.msi $wname.zip "
+    test "$(awk '{print $2}' "$dist/SHA256SUMS" | LC_ALL=C sort | tr '\n' ' ')" = \
+    "$(printf '%s\n' "$lname.tar.gz" "$wname.msi" "$wname.zip" | LC_ALL=C sort | tr '\n' ' ')"
 
 echo "test-packages: the static Linux binary ($lname.tar.gz)" >&2
 mkdir -p "$tmp/tsd"
@@ -158,6 +164,9 @@ fi
 
 echo "test-packages: the MSI ($wname.msi)" >&2
 msi=$dist/$wname.msi
+# msiinfo prints its tables with Windows line ends.
+msiinfo() { command msiinfo "$@" | tr -d '\r'; }
+export -f msiinfo
 tables=$(msiinfo tables "$msi")
 for t in File Component Directory Feature FeatureComponents Shortcut Environment Registry RemoveFile \
     InstallExecuteSequence Media Property; do

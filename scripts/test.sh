@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with only Rust installed.
 #
-# Installs what the tests need when it is missing (ffmpeg/ffprobe as the
-# media oracle, OpenSSH's sshd for the SFTP tests, the OpenSSL headers that
-# libssh2 builds against), then runs the same checks CI runs: formatting,
-# clippy with warnings as errors, and every test; then the same for the
-# Windows build, whose tests run under Wine (scripts/test-windows.sh); then
-# the package tests (scripts/test-packages.sh) are run on their own for now.
+# 1. Installs what the tests need when it is missing, in one apt run: the
+#    media oracle (ffmpeg/ffprobe), OpenSSH's sshd and clients, the C
+#    toolchains of the two shipped builds (musl-tools; MinGW-w64), Wine,
+#    the tools that read packages (msitools, wixl, file, unzip, zip), and
+#    what TSD's file API and the terminal and picture tests need.
+# 2. Formatting.
+# 3. One build of the tests for both shipped targets, the static Linux
+#    binary (x86_64-unknown-linux-musl) and Windows (x86_64-pc-windows-gnu),
+#    with clippy as the compiler of recpipe's own code and warnings as
+#    errors. One cargo run for both lets the two targets share build
+#    scripts and proc macros and keeps both cores busy while each target's
+#    vendored OpenSSL compiles (about 400 s of the two cores each); a
+#    separate `cargo clippy` pass would check every dependency once more.
+# 4. The Linux tests, on the static binary the Linux package ships.
+# 5. The Windows tests under Wine (scripts/test-windows.sh).
+# 6. The packages (scripts/test-packages.sh), made from these builds.
+#
+# Arguments go to every `cargo test` (a test name filters, as usual).
+# A plain `cargo test` (host target, no clippy) still works for quick runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # How long each phase took, on stderr, so a slow CI run shows where.
 started=$SECONDS
 phase() { echo "scripts/test.sh: [$((SECONDS - started)) s] $*" >&2; }
+
+linux=x86_64-unknown-linux-musl
+windows=x86_64-pc-windows-gnu
 
 need=()
 command -v ffmpeg  >/dev/null 2>&1 || need+=(ffmpeg)
@@ -21,7 +37,19 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v sftp >/dev/null 2>&1   || need+=(openssh-client)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-[ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+command -v make >/dev/null 2>&1   || need+=(make)
+command -v perl >/dev/null 2>&1   || need+=(perl)
+# The two shipped builds: musl for the static Linux binary, MinGW-w64 for
+# Windows; both build OpenSSL from source (vendored) for libssh2.
+command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+command -v wine >/dev/null 2>&1   || need+=(wine wine64)
+# The package tests (scripts/dist.sh, scripts/test-packages.sh).
+command -v msibuild >/dev/null 2>&1 || need+=(msitools)
+command -v wixl >/dev/null 2>&1   || need+=(wixl)
+command -v zip >/dev/null 2>&1    || need+=(zip)
+command -v unzip >/dev/null 2>&1  || need+=(unzip)
+command -v file >/dev/null 2>&1   || need+=(file)
 # TSD's file API (tests/it/util/tsd_api.rs starts it per test; nothing is
 # started here): it calls sudo, and its Python packages need libmagic and
 # libsodium.
@@ -46,18 +74,36 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
 fi
-
-phase "tools ready"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+for t in $linux $windows; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+done
+phase "tools ready"
 
 # The tests' Python packages, in a venv of their own.
 RECPIPE_PYTHON=$(scripts/test-venv.sh)
 export RECPIPE_PYTHON
-
 phase "test venv ready"
+
 cargo fmt --check
-cargo clippy --all-targets --locked -- -D warnings
-phase "fmt and clippy done"
+
+# The same compiler settings for every cargo run below and in the scripts
+# it calls, so each later run reuses this build instead of redoing it:
+# clippy compiles recpipe's own code (its lints are warnings, and warnings
+# are errors); dependencies are compiled by rustc, their lints capped by
+# cargo. A test build from scratch gains nothing from incremental
+# compilation, and line tables are all a failing test's backtrace needs.
+RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-D warnings"
+CARGO_INCREMENTAL=0
+CARGO_PROFILE_DEV_DEBUG=line-tables-only
+export RUSTC_WORKSPACE_WRAPPER RUSTFLAGS CARGO_INCREMENTAL CARGO_PROFILE_DEV_DEBUG
+cargo test --locked --no-run --target $linux --target $windows "$@"
+# The benchmarks race OpenSSH, age and ffmpeg on Linux only: compiled (and
+# so linted) here, run by benches/*.sh.
+cargo test --locked --no-run --target $linux --benches
+phase "builds done (both targets, clippy clean)"
+
 # ffmpeg/ffprobe results are kept for the Windows run below, which cannot
 # start the Linux tools under Wine (tests/it/util/tools.rs).
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
@@ -65,15 +111,15 @@ if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
     export RECPIPE_TOOL_CACHE
     trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
 fi
-cargo test --locked "$@"
+cargo test --locked --target $linux "$@"
 phase "Linux tests done"
 
-# The Windows build and every Windows test, under Wine.
+# Every Windows test, under Wine.
 scripts/test-windows.sh "$@"
 phase "Windows tests done"
 
-# The packages (scripts/dist.sh): scripts/test-packages.sh builds them from
-# the debug builds and checks that the static Linux binary opens sealed files
-# as inside TSD and the MSI installs, runs and uninstalls under Wine. It is
-# not part of this command yet: its static build alone adds about ten
-# minutes, and it has not yet run whole here (see docs/install.md).
+# The three packages (scripts/dist.sh), made from the builds above and used
+# as their users will: the static Linux binary as inside TSD, the MSI
+# installed, run and removed under Wine.
+scripts/test-packages.sh
+phase "package tests done"
