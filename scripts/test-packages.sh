@@ -57,11 +57,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 if [ "$profile" = debug ]; then
     echo "test-packages: building the debug binaries (Windows: reusing the test build)" >&2
-    case " ${RUSTFLAGS:-} " in
-        *" -D warnings "*) ;; # scripts/test.sh set it: its builds are reused as they are
-        *) RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-D warnings" ;;
-    esac
-    export RUSTFLAGS
+    . scripts/test-build-env.sh
     cargo build --locked --target $linux --bin recpipe
     cargo test --locked --target $windows --no-run -q
     scripts/dist.sh --profile debug --no-build --out "$tmp/dist"

@@ -66,13 +66,8 @@ if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
 fi
 
 # Benchmarks are Linux-only (they race OpenSSH, age and ffmpeg); not built here.
-# Warnings in the Windows build are errors (dependencies are not affected:
-# cargo caps their lints). Run from scripts/test.sh, the build it made with
-# clippy as recpipe's compiler is reused; run alone, these are rustc's lints.
-case " ${RUSTFLAGS:-} " in
-    *" -D warnings "*) ;; # scripts/test.sh set it: its build is reused as it is
-    *) RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-D warnings" ;;
-esac
-export RUSTFLAGS
+# The test builds' compiler settings (clippy as recpipe's compiler, warnings
+# as errors): the build scripts/test.sh made is reused as it is.
+. scripts/test-build-env.sh
 start_sshd
 cargo test --target "$target" --locked "$@"

@@ -87,17 +87,9 @@ phase "test venv ready"
 
 cargo fmt --check
 
-# The same compiler settings for every cargo run below and in the scripts
-# it calls, so each later run reuses this build instead of redoing it:
-# clippy compiles recpipe's own code (its lints are warnings, and warnings
-# are errors); dependencies are compiled by rustc, their lints capped by
-# cargo. A test build from scratch gains nothing from incremental
-# compilation, and line tables are all a failing test's backtrace needs.
-RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
-RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-D warnings"
-CARGO_INCREMENTAL=0
-CARGO_PROFILE_DEV_DEBUG=line-tables-only
-export RUSTC_WORKSPACE_WRAPPER RUSTFLAGS CARGO_INCREMENTAL CARGO_PROFILE_DEV_DEBUG
+# One set of compiler settings for every cargo run below and in the
+# scripts it calls (clippy as recpipe's compiler, warnings as errors).
+. scripts/test-build-env.sh
 cargo test --locked --no-run --target $linux --target $windows "$@"
 # The benchmarks race OpenSSH, age and ffmpeg on Linux only: compiled (and
 # so linted) here, run by benches/*.sh.
