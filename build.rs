@@ -4,7 +4,7 @@
 //! `RECPIPE_COMMIT` set in the environment wins (a build from a source
 //! tarball without `.git`); otherwise `git rev-parse` is asked; without git
 //! the commit is "unknown". Reruns only when HEAD or the branch it names
-//! moves, so ordinary edits do not rerun it.
+//! moves (those of its files that exist), so ordinary edits do not rerun it.
 
 use std::process::Command;
 
@@ -23,15 +23,20 @@ fn main() {
     let commit = match std::env::var("RECPIPE_COMMIT") {
         Ok(c) if !c.trim().is_empty() => c.trim().to_string(),
         _ => {
-            for name in ["HEAD", "packed-refs"] {
-                if let Some(p) = git(&["rev-parse", "--git-path", name]) {
+            // Only files that exist: cargo counts a missing one as changed
+            // at every build (a repository that never packed its refs has
+            // no packed-refs), which would rebuild recpipe every time. A
+            // ref that is not a file of its own is in packed-refs.
+            let mut watch = vec![String::from("HEAD"), String::from("packed-refs")];
+            if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+                watch.push(branch);
+            }
+            for name in watch {
+                if let Some(p) = git(&["rev-parse", "--git-path", &name])
+                    && std::path::Path::new(&p).is_file()
+                {
                     println!("cargo:rerun-if-changed={p}");
                 }
-            }
-            if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"])
-                && let Some(p) = git(&["rev-parse", "--git-path", &branch])
-            {
-                println!("cargo:rerun-if-changed={p}");
             }
             git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_string())
         }

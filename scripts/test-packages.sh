@@ -21,7 +21,8 @@
 # - The .zip holds the same files as the MSI; every SHA256SUMS verifies.
 #
 # Reuses builds: the Windows recpipe.exe is the one the Windows tests built
-# (`cargo test --target x86_64-pc-windows-gnu --no-run` is then a no-op);
+# (`cargo test --no-run` for the targets they were built with,
+# RECPIPE_TEST_TARGETS, is then a no-op);
 # the musl binary is a debug build. Set RECPIPE_PACKAGE_PROFILE=release to
 # test release packages instead.
 set -euo pipefail
@@ -59,7 +60,7 @@ if [ "$profile" = debug ]; then
     echo "test-packages: building the debug binaries (Windows: reusing the test build)" >&2
     . scripts/test-build-env.sh
     cargo build --locked --target $linux --bin recpipe
-    cargo test --locked --target $windows --no-run -q
+    cargo test --locked ${RECPIPE_TEST_TARGETS:---target $windows} --no-run -q
     scripts/dist.sh --profile debug --no-build --out "$tmp/dist"
 else
     scripts/dist.sh --profile "$profile" --out "$tmp/dist"

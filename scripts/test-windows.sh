@@ -70,4 +70,11 @@ fi
 # as errors): the build scripts/test.sh made is reused as it is.
 . scripts/test-build-env.sh
 start_sshd
-cargo test --target "$target" --locked "$@"
+# Run from scripts/test.sh, the build names both targets
+# (RECPIPE_TEST_TARGETS): the Linux tests are not run again here.
+if [ -n "${RECPIPE_TEST_TARGETS:-}" ]; then
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUNNER=$PWD/scripts/runner-skip.sh \
+        cargo test --locked $RECPIPE_TEST_TARGETS "$@"
+else
+    cargo test --target "$target" --locked "$@"
+fi

@@ -12,8 +12,9 @@
 #    with clippy as the compiler of recpipe's own code and warnings as
 #    errors. One cargo run for both lets the two targets share build
 #    scripts and proc macros and keeps both cores busy while each target's
-#    vendored OpenSSL compiles (about 400 s of the two cores each); a
-#    separate `cargo clippy` pass would check every dependency once more.
+#    vendored OpenSSL compiles; a separate `cargo clippy` pass would check
+#    every dependency once more. Every later cargo run names both targets
+#    too (RECPIPE_TEST_TARGETS), so nothing is built twice.
 # 4. The Linux tests, on the static binary the Linux package ships.
 # 5. The Windows tests under Wine (scripts/test-windows.sh).
 # 6. The packages (scripts/test-packages.sh), made from these builds.
@@ -90,7 +91,14 @@ cargo fmt --check
 # One set of compiler settings for every cargo run below and in the
 # scripts it calls (clippy as recpipe's compiler, warnings as errors).
 . scripts/test-build-env.sh
-cargo test --locked --no-run --target $linux --target $windows "$@"
+# Every cargo run of the test build names both targets: cargo unifies the
+# dependencies' features across the targets of one run, so a run naming
+# one of them alone would build it a second time. Each test step picks
+# its target by giving the other one scripts/runner-skip.sh.
+RECPIPE_TEST_TARGETS="--target $linux --target $windows"
+export RECPIPE_TEST_TARGETS
+skip=$PWD/scripts/runner-skip.sh
+cargo test --locked --no-run $RECPIPE_TEST_TARGETS "$@"
 # The benchmarks race OpenSSH, age and ffmpeg on Linux only: compiled (and
 # so linted) here, run by benches/*.sh.
 cargo test --locked --no-run --target $linux --benches
@@ -103,7 +111,7 @@ if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
     export RECPIPE_TOOL_CACHE
     trap 'rm -rf "$RECPIPE_TOOL_CACHE"' EXIT
 fi
-cargo test --locked --target $linux "$@"
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$skip cargo test --locked $RECPIPE_TEST_TARGETS "$@"
 phase "Linux tests done"
 
 # Every Windows test, under Wine.
