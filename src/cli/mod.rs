@@ -14,6 +14,7 @@ mod run;
 mod setup;
 mod status;
 mod trust_host;
+mod watch;
 
 mod seal;
 
@@ -70,7 +71,7 @@ enum Command {
     Run(run::RunArgs),
     /// Keep processing the interim folder while you work: every recording
     /// is processed once it is complete and has settled.
-    Watch(run::WatchArgs),
+    Watch(watch::WatchArgs),
     /// Dry run for one recording: every file's fate, the marks and the exact
     /// ranges removed, the start-time mapping, the size. Writes nothing.
     Plan(plan::PlanArgs),
@@ -130,7 +131,7 @@ pub fn main() -> ExitStatus {
         Command::Pipeline(PipelineCommand::Check { file }) => pipeline_file::check(&file),
         Command::TrustHost(args) => trust_host::run(&args),
         Command::Run(args) => run::run(&args),
-        Command::Watch(args) => run::watch(&args),
+        Command::Watch(args) => watch::watch(&args),
         Command::Plan(args) => plan::plan(&args),
         Command::Preview(args) => plan::preview_cmd(&args),
         Command::Mark(args) => plan::mark(&args),

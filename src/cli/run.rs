@@ -1,6 +1,5 @@
-//! `recpipe run` and `recpipe watch`: process recordings once, or keep
-//! processing the interim folder. Output names recordings by id and start
-//! time only, never by topic or participant.
+//! `recpipe run`: processes recordings once. Output names recordings by id
+//! and start time only, never by topic or participant.
 
 use super::fail;
 use super::printer::Printer;
@@ -81,75 +80,4 @@ pub fn run(args: &RunArgs) -> ExitStatus {
             ExitStatus::Error,
         ),
     }
-}
-
-#[derive(ClapArgs, Debug)]
-pub struct WatchArgs {
-    /// The pipeline file (pipelines/*.toml).
-    #[arg(long, short = 'p', value_name = "FILE")]
-    pipeline: PathBuf,
-    /// The folder to watch (default: the pipeline's [source] dir).
-    dir: Option<PathBuf>,
-    /// Poll instead of using the system's file events (network drives,
-    /// synced folders).
-    #[arg(long)]
-    poll: bool,
-    /// Look at the folder at least this often, events or not.
-    #[arg(long, value_name = "DURATION", default_value = "1m")]
-    rescan: recpipe::duration::HumanDuration,
-    /// The state folder (default: the per-user one, or $RECPIPE_STATE_DIR).
-    #[arg(long, value_name = "DIR", env = "RECPIPE_STATE_DIR")]
-    state_dir: Option<PathBuf>,
-}
-
-pub fn watch(args: &WatchArgs) -> ExitStatus {
-    let s = match setup(&args.pipeline, None, args.state_dir.as_deref()) {
-        Ok(s) => s,
-        Err(status) => return status,
-    };
-    let _lock = match lock(&s.state) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let terminal = at_terminal();
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| s.pipeline.source.dir.clone());
-    let opts = Options {
-        pipeline: &s.pipeline,
-        recipients: s.recipients.clone(),
-        state: &s.state,
-        prompter: prompter(terminal),
-        retry: RetryPolicy::default(),
-        start: None,
-        fault_hook: &|_| {},
-        stop: stop_on_ctrl_c(),
-    };
-    let wopts = pipeline::WatchOptions {
-        poll: args.poll,
-        rescan: args.rescan.0,
-        ..Default::default()
-    };
-    let mut printer = Printer::new(terminal, false);
-    let mut on_watch = |e: pipeline::WatchEvent| match e {
-        pipeline::WatchEvent::FolderMissing(d) => {
-            eprintln!("recpipe: {} is not there; waiting for it", d.display())
-        }
-        pipeline::WatchEvent::Watching { dir, poll } => eprintln!(
-            "recpipe: watching {}{} (Ctrl-C stops after the step in progress)",
-            dir.display(),
-            if poll { " by polling" } else { "" }
-        ),
-        pipeline::WatchEvent::Pass(_) => {}
-        pipeline::WatchEvent::PassFailed(why) => eprintln!(
-            "recpipe: this pass could not run ({why}); nothing was deleted, and the next rescan tries again"
-        ),
-    };
-    let last = pipeline::watch(&opts, &dir, &wopts, &mut on_watch, &mut |e| {
-        super::log::record(&e);
-        printer.event(e)
-    });
-    printer.finish();
-    last.exit()
 }

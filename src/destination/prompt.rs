@@ -58,6 +58,19 @@ pub trait Prompter {
     /// `Verification code:`, or a passphrase question) and returns the answer.
     /// `echo == false` means the answer must not be shown as it is typed.
     fn ask(&self, question: &str, echo: bool) -> Result<Secret, PromptError>;
+
+    /// Called when a login to `destination` (in words, such as
+    /// `p11-alice@tsd-fx01.tsd.usit.no`) needs answers, before the
+    /// connection that asks them is opened: a server allows a login only a
+    /// short time (OpenSSH two minutes), and a watch may find a recording
+    /// while nobody is at the desk. Returns `Ok(true)` when it waited for
+    /// the person, so a connection opened before it may have been dropped
+    /// and is opened anew; `Err` ends the login as an unanswered question
+    /// would. The default: whoever answers is there already.
+    fn fetch_person(&self, destination: &str) -> Result<bool, PromptError> {
+        let _ = destination;
+        Ok(false)
+    }
 }
 
 /// The prompter of a run with nobody at a terminal: every question fails

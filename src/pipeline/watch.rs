@@ -10,13 +10,19 @@
 //! read) is reported and tried again at the next rescan, never the end of
 //! watching; events that arrive while a pass runs are kept and start the
 //! next pass; a stop request ends the loop after the step in progress.
+//!
+//! A PC that slept (or a process that was stopped) is noticed when a short
+//! wait for events took far longer than asked, by either the wall clock or
+//! the monotonic one (Linux's stands still across a suspend, Windows' goes
+//! on): the watcher is set up anew, since a native one may not survive a
+//! resume (network drives), and a pass runs at once.
 
 use super::{Event, Options, RunSummary, run};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How to watch.
 #[derive(Debug, Clone)]
@@ -50,6 +56,20 @@ pub enum WatchEvent {
     Pass(RunSummary),
     /// A pass could not run; the next rescan tries again.
     PassFailed(String),
+    /// The PC slept (or watching was held up) for about this long; the
+    /// folder is looked at again now.
+    Resumed(Duration),
+}
+
+/// A wait this much longer than asked means the PC slept.
+const SLEPT: Duration = Duration::from_secs(10);
+
+/// How long the PC slept during a wait of `asked`, measured by the wall
+/// clock and by the monotonic clock; `None` when it did not.
+fn slept(asked: Duration, wall: Option<Duration>, monotonic: Duration) -> Option<Duration> {
+    // A wall clock set back (`None`) says nothing either way.
+    let took = wall.unwrap_or_default().max(monotonic);
+    (took > asked + SLEPT).then_some(took)
 }
 
 /// Watches `dir` until `opts.stop` is set; returns the last pass.
@@ -116,7 +136,13 @@ pub fn watch(
                 }
                 on_watch(WatchEvent::Pass(last.clone()));
             }
-            match next_event(&rx, tick) {
+            let (wall, monotonic) = (SystemTime::now(), Instant::now());
+            let event = next_event(&rx, tick);
+            if let Some(took) = slept(tick, wall.elapsed().ok(), monotonic.elapsed()) {
+                on_watch(WatchEvent::Resumed(took));
+                break;
+            }
+            match event {
                 Some(true) => due = Some(Instant::now() + wopts.quiet),
                 Some(false) => {}
                 None => {
@@ -151,4 +177,32 @@ fn is_own(e: &notify::Event) -> bool {
             p.components()
                 .any(|c| c.as_os_str() == crate::discover::STAGING_DIR)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICK: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn a_wait_that_took_what_was_asked_is_no_sleep() {
+        let t = Duration::from_millis(250);
+        assert_eq!(slept(TICK, Some(t), t), None);
+        // A busy machine delays a wake-up by seconds, not a sleep.
+        let t = Duration::from_secs(5);
+        assert_eq!(slept(TICK, Some(t), t), None);
+    }
+
+    #[test]
+    fn a_sleep_shows_on_either_clock() {
+        let hour = Duration::from_secs(3600);
+        // Linux: the monotonic clock stood still across the suspend.
+        assert_eq!(slept(TICK, Some(hour), TICK), Some(hour));
+        // Windows: both clocks went on.
+        assert_eq!(slept(TICK, Some(hour), hour), Some(hour));
+        // A wall clock set back says nothing; the monotonic one still does.
+        assert_eq!(slept(TICK, None, hour), Some(hour));
+        assert_eq!(slept(TICK, None, TICK), None);
+    }
 }

@@ -95,6 +95,10 @@ fn sealed(dir: &Path, len: usize) -> (PathBuf, Expected) {
 struct Scripted {
     answers: RefCell<Vec<String>>,
     asked: RefCell<Vec<(String, bool)>>,
+    /// Each `fetch_person` call: the destination it named.
+    fetched: RefCell<Vec<String>>,
+    /// How long fetching the person takes, and what it then says.
+    fetch: (Duration, bool),
 }
 
 impl Scripted {
@@ -102,6 +106,17 @@ impl Scripted {
         Scripted {
             answers: RefCell::new(answers.iter().rev().map(|s| s.to_string()).collect()),
             asked: RefCell::new(Vec::new()),
+            fetched: RefCell::new(Vec::new()),
+            fetch: (Duration::ZERO, false),
+        }
+    }
+
+    /// A person who comes to the desk after `wait`; `waited` is what the
+    /// prompter then reports.
+    fn away(answers: &[&str], wait: Duration, waited: bool) -> Scripted {
+        Scripted {
+            fetch: (wait, waited),
+            ..Scripted::new(answers)
         }
     }
 }
@@ -114,6 +129,16 @@ impl Prompter for Scripted {
             .pop()
             .map(Secret::new)
             .ok_or(PromptError::Declined)
+    }
+
+    fn fetch_person(&self, destination: &str) -> Result<bool, PromptError> {
+        assert!(
+            self.asked.borrow().is_empty(),
+            "the person is fetched before any question"
+        );
+        self.fetched.borrow_mut().push(destination.to_string());
+        std::thread::sleep(self.fetch.0);
+        Ok(self.fetch.1)
     }
 }
 
@@ -297,9 +322,11 @@ fn a_key_passphrase_is_asked_for_and_never_shown() {
     assert_eq!(err.class(), ErrorClass::NeedsInteractiveLogin);
     assert!(err.to_string().contains("recpipe run"), "{err}");
 
-    // Someone types it: asked once, without echo, and the login works.
+    // Someone types it: fetched first, asked once, without echo, and the
+    // login works.
     let p = Scripted::new(&["correct horse"]);
     SftpDestination::connect(&t, &p).unwrap();
+    assert_eq!(*p.fetched.borrow(), [format!("{}@127.0.0.1", s.user)]);
     let asked = p.asked.borrow();
     assert_eq!(asked.len(), 1);
     assert!(
@@ -328,8 +355,7 @@ fn without_a_usable_method_the_login_is_refused_saying_what_was_offered() {
 
 #[test]
 fn keyboard_interactive_password_and_one_time_code() {
-    if let Some(why) = sshd::pam_unavailable() {
-        eprintln!("NOT EXERCISED: keyboard-interactive login with a one-time code: {why}");
+    if sshd::skip_without_pam("keyboard-interactive login with a one-time code") {
         return;
     }
     let s = sshd::Sshd::start_with(sshd::Options {
@@ -385,6 +411,53 @@ fn keyboard_interactive_password_and_one_time_code() {
     assert!(
         !shown.contains("not-it-42") && !shown.contains("87654321"),
         "{shown}"
+    );
+}
+
+/// A key that needs nothing typed never fetches the person.
+#[test]
+fn a_login_without_questions_fetches_nobody() {
+    let s = sshd::Sshd::start();
+    let t = target(&s, s.port, s.known_hosts());
+    let p = Scripted::new(&[]);
+    SftpDestination::connect(&t, &p).unwrap();
+    assert!(p.fetched.borrow().is_empty());
+    assert!(p.asked.borrow().is_empty());
+}
+
+/// `watch` finds a recording while nobody is at the desk: the person is
+/// fetched before the login's questions, and a wait longer than the
+/// server's login time (here 2 s) goes on over a new connection.
+#[test]
+fn a_person_fetched_after_the_servers_login_time_still_logs_in() {
+    if sshd::skip_without_pam("fetching the person for a one-time code") {
+        return;
+    }
+    let s = sshd::Sshd::start_with(sshd::Options {
+        pam: Some(sshd::PamLogin {
+            password: "open sesame".into(),
+            codes: vec!["12345678".into(), "87654321".into()],
+        }),
+        extra: vec!["LoginGraceTime 2".into()],
+        ..Default::default()
+    });
+    let mut t = target(&s, s.port, s.known_hosts());
+    t.identity_file = None;
+    let away = Duration::from_secs(4);
+
+    // Came back late and logged in on a new connection.
+    let p = Scripted::away(&["open sesame", "12345678"], away, true);
+    SftpDestination::connect(&t, &p).unwrap_or_else(|e| panic!("{e}\nsshd log:\n{}", s.log()));
+    assert_eq!(p.fetched.borrow().len(), 1);
+    assert_eq!(p.asked.borrow().len(), 2);
+
+    // The same wait on the first connection fails: the server dropped it,
+    // so the new connection above is what made the login work.
+    let p = Scripted::away(&["open sesame", "87654321"], away, false);
+    let err = SftpDestination::connect(&t, &p).err().unwrap();
+    assert!(
+        !matches!(err, DestError::NeedsInteractiveLogin { .. }),
+        "{err}"
     );
 }
 

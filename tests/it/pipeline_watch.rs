@@ -162,7 +162,7 @@ fn a_pass_that_cannot_run_is_tried_again_and_watching_goes_on() {
         .unwrap();
     let mut watch = Watch(child);
     wait_for("a failed pass", Duration::from_secs(30), || {
-        fs::read_to_string(&log).is_ok_and(|t| t.contains("could not run"))
+        fs::read_to_string(&log).is_ok_and(|t| t.contains("could not be made"))
     });
     assert!(
         watch.0.try_wait().unwrap().is_none(),
@@ -173,4 +173,132 @@ fn a_pass_that_cannot_run_is_tried_again_and_watching_goes_on() {
         w.delivered(&w.path("out")).len() == 5
     });
     check_delivery(&w, &w.delivered(&w.path("out")));
+}
+
+/// Starts a watch whose stderr goes to `log`, looking only when told
+/// (events) or after an hour.
+#[cfg(unix)]
+fn watch_logged(w: &World, log: &Path) -> Watch {
+    let child = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["watch", "--rescan", "1h", "--pipeline"])
+        .arg(w.path("pipeline.toml"))
+        .env("RECPIPE_STATE_DIR", w.path("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    Watch(child)
+}
+
+/// A PC that sleeps, as the watch sees it: a wait that took far longer
+/// than asked (here the process is stopped for 12 s). It then looks at the
+/// folder at once, with no event and an hour before its next rescan, and
+/// says so in plain words; a look that finds what the last one found does
+/// not repeat the status line.
+#[cfg(unix)]
+#[test]
+fn after_a_sleep_the_folder_is_looked_at_again_at_once() {
+    let w = World::with_settle(&World::dir_destination(), "", "1s");
+    fs::write(
+        w.recording().join("double_click_to_convert_01.zoom"),
+        b"zoom",
+    )
+    .unwrap();
+    let err = w.path("watch.err");
+    let watch = watch_logged(&w, &err);
+    let log = w.path("state").join("recpipe.log");
+    let looks = || {
+        fs::read_to_string(&log)
+            .map(|t| t.matches("not processed").count())
+            .unwrap_or(0)
+    };
+    wait_for("the first look", Duration::from_secs(30), || looks() == 1);
+    let pid = watch.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("a look after waking", Duration::from_secs(30), || {
+        looks() == 2
+    });
+    let said = fs::read_to_string(&err).unwrap();
+    assert_eq!(said.matches("(the PC slept?)").count(), 1, "{said}");
+    // Watching starts over after the sleep.
+    assert_eq!(said.matches("recpipe: watching ").count(), 2, "{said}");
+    // Two looks found the same: the status line is shown once.
+    assert_eq!(
+        said.matches(
+            "1 recording waits for Zoom to finish or for a login; watching for new recordings"
+        )
+        .count(),
+        1,
+        "{said}"
+    );
+    assert!(w.delivered(&w.path("out")).is_empty());
+}
+
+/// At the desk, a watch that needs a person's login (a TSD-like password
+/// and one-time code) asks for Enter before it connects; the person comes
+/// back after the server's login time and still logs in, and the
+/// recording is delivered.
+#[cfg(unix)]
+#[test]
+fn a_watch_asks_for_enter_before_a_login_that_needs_the_person() {
+    use crate::util::{pane::Pane, sshd};
+    if sshd::skip_without_pam("a watch's login at the desk") || !Pane::available() {
+        return;
+    }
+    let s = sshd::Sshd::start_with(sshd::Options {
+        pam: Some(sshd::PamLogin {
+            password: "open sesame".into(),
+            codes: vec!["12345678".into()],
+        }),
+        extra: vec!["LoginGraceTime 2".into()],
+        ..Default::default()
+    });
+    let out = s.files.join("interviews");
+    let dest = format!(
+        "[destination]\nkind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\npath = \"{}\"\nknown_hosts = \"{}\"\nverify = \"readback\"\n",
+        s.port,
+        s.user,
+        out.display(),
+        s.known_hosts().display(),
+    );
+    let w = World::with_settle(&dest, "", "1s");
+    let pipeline = w.path("pipeline.toml");
+    let pane = Pane::start(
+        w.root.path(),
+        &[("RECPIPE_STATE_DIR", &w.path("state"))],
+        &[
+            "watch",
+            "--rescan",
+            "1h",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+        ],
+    );
+    let screen = pane.wait_for("Log in: press Enter.");
+    assert!(
+        screen.contains(&format!("ready to go to {}@127.0.0.1", s.user)),
+        "{screen}"
+    );
+    assert!(!screen.contains("Password"), "{screen}");
+    std::thread::sleep(Duration::from_secs(3));
+    pane.answer("Log in: press Enter.", "");
+    pane.answer("Password", "open sesame");
+    pane.answer("Verification code", "12345678");
+    pane.wait_for("nothing to do; waiting for new recordings");
+    check_delivery(&w, &w.delivered(&out));
 }

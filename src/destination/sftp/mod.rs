@@ -71,8 +71,7 @@ impl SftpDestination {
     /// Connects, checks the host key, logs in, starts SFTP and creates the
     /// remote folder if it is missing.
     pub fn connect(target: &Target, prompter: &dyn Prompter) -> Result<SftpDestination, DestError> {
-        let session = session::open_checked(target)?;
-        session::login(&session, target, prompter)?;
+        let session = session::login(session::open_checked(target)?, target, prompter)?;
         let sftp = session.sftp().map_err(session::ssh_error(
             &target.host,
             target.port,

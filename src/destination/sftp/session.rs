@@ -5,7 +5,10 @@
 //! it. Login tries, in order and as the server offers them: the configured
 //! key file (asking for its passphrase only if it has one), ssh-agent,
 //! keyboard-interactive (each server prompt, e.g. password then one-time
-//! code, asked through the [`Prompter`]), password. With a prompter that
+//! code, asked through the [`Prompter`]), password. Before the first
+//! question the prompter fetches the person; when it had to wait, the
+//! login goes on over a new session, since the server may have dropped
+//! the first at its login time limit. With a prompter that
 //! cannot ask, a login that needs an answer ends in
 //! [`DestError::NeedsInteractiveLogin`]. Answers are handed to libssh2 and
 //! never kept, logged or put in an error; recpipe's own copy is a
@@ -152,27 +155,118 @@ pub fn open_checked(target: &Target) -> Result<Session, DestError> {
     }
 }
 
-/// Logs in as `target.user`, asking `prompter` when the server wants answers.
-pub fn login(session: &Session, target: &Target, prompter: &dyn Prompter) -> Result<(), DestError> {
+/// Logs in as `target.user`: first without a person (a key file without
+/// passphrase, ssh-agent); then, when the server wants answers, fetches
+/// the person ([`Prompter::fetch_person`]) before asking them, on a new
+/// session when the wait may have outlived the server's login time.
+/// Returns the session that is logged in.
+pub fn login(
+    session: Session,
+    target: &Target,
+    prompter: &dyn Prompter,
+) -> Result<Session, DestError> {
+    let mut tried = Vec::new();
+    let (offered, key_wants_passphrase) = match login_unattended(&session, target, &mut tried)? {
+        Unattended::LoggedIn => return Ok(session),
+        Unattended::NeedsAnswers {
+            offered,
+            key_wants_passphrase,
+        } => (offered, key_wants_passphrase),
+    };
+    let asks = key_wants_passphrase
+        || offered.contains("keyboard-interactive")
+        || offered.contains("password");
+    if !asks {
+        return Err(refused(target, &tried, offered));
+    }
+    let destination = format!("{}@{}", target.user, target.host);
+    let waited = prompter
+        .fetch_person(&destination)
+        .map_err(|e| prompt_error(target, "a login", e))?;
+    let session = if waited {
+        drop(session);
+        open_checked(target)?
+    } else {
+        session
+    };
+    login_with_answers(
+        &session,
+        target,
+        prompter,
+        &offered,
+        key_wants_passphrase,
+        &mut tried,
+    )?;
+    Ok(session)
+}
+
+/// What a login without a person came to.
+enum Unattended {
+    LoggedIn,
+    /// The methods the server offers, and whether the key file is there but
+    /// locked by a passphrase.
+    NeedsAnswers {
+        offered: String,
+        key_wants_passphrase: bool,
+    },
+}
+
+fn login_unattended(
+    session: &Session,
+    target: &Target,
+    tried: &mut Vec<&'static str>,
+) -> Result<Unattended, DestError> {
     let ssh = |stage| ssh_error(&target.host, target.port, stage);
     let offered = session
         .auth_methods(&target.user)
         .map_err(ssh("login"))?
         .to_string();
     if session.authenticated() {
-        return Ok(());
+        return Ok(Unattended::LoggedIn);
     }
-    let mut tried = Vec::new();
+    let mut key_wants_passphrase = false;
     if offered.contains("publickey") {
         if let Some(key) = &target.identity_file {
             tried.push("key file");
-            if key_file(session, target, key, prompter)? {
-                return Ok(());
+            match key_file(session, target, key, None)? {
+                KeyLogin::LoggedIn => return Ok(Unattended::LoggedIn),
+                KeyLogin::Refused => {}
+                KeyLogin::WantsPassphrase => key_wants_passphrase = true,
             }
         }
         tried.push("ssh-agent");
         if session.userauth_agent(&target.user).is_ok() && session.authenticated() {
-            return Ok(());
+            return Ok(Unattended::LoggedIn);
+        }
+    }
+    Ok(Unattended::NeedsAnswers {
+        offered,
+        key_wants_passphrase,
+    })
+}
+
+fn login_with_answers(
+    session: &Session,
+    target: &Target,
+    prompter: &dyn Prompter,
+    offered: &str,
+    key_wants_passphrase: bool,
+    tried: &mut Vec<&'static str>,
+) -> Result<(), DestError> {
+    if key_wants_passphrase && let Some(key) = &target.identity_file {
+        let question = format!("Passphrase for key {}: ", key.display());
+        let passphrase = prompter
+            .ask(&question, false)
+            .map_err(|e| prompt_error(target, "the key's passphrase", e))?;
+        match key_file(session, target, key, Some(&passphrase))? {
+            KeyLogin::LoggedIn => return Ok(()),
+            KeyLogin::Refused => {}
+            KeyLogin::WantsPassphrase => {
+                return Err(DestError::KeyFile {
+                    path: key.to_path_buf(),
+                    message: "wrong passphrase, or a key format libssh2 cannot read".into(),
+                });
+            }
         }
     }
     if offered.contains("keyboard-interactive") {
@@ -203,7 +297,11 @@ pub fn login(session: &Session, target: &Target, prompter: &dyn Prompter) -> Res
             Err(e) => refused_or_fail(target, "password login", e)?,
         }
     }
-    Err(DestError::LoginRefused {
+    Err(refused(target, tried, offered.to_string()))
+}
+
+fn refused(target: &Target, tried: &[&str], offered: String) -> DestError {
+    DestError::LoginRefused {
         host: target.host.clone(),
         port: target.port,
         user: target.user.clone(),
@@ -213,53 +311,43 @@ pub fn login(session: &Session, target: &Target, prompter: &dyn Prompter) -> Res
             tried.join(", ")
         },
         offered,
-    })
+    }
 }
 
-/// Tries the key file; `Ok(false)` when the server refused the key.
+/// What one try of the key file came to.
+enum KeyLogin {
+    LoggedIn,
+    /// The server refused the key.
+    Refused,
+    /// The file did not open without a passphrase (or with the one given).
+    WantsPassphrase,
+}
+
+/// Tries the key file, with `passphrase` if one was given.
 fn key_file(
     session: &Session,
     target: &Target,
     key: &std::path::Path,
-    prompter: &dyn Prompter,
-) -> Result<bool, DestError> {
+    passphrase: Option<&Secret>,
+) -> Result<KeyLogin, DestError> {
     if !key.is_file() {
         return Err(DestError::KeyFile {
             path: key.to_path_buf(),
             message: "there is no such file".into(),
         });
     }
-    let mut passphrase: Option<Secret> = None;
-    loop {
-        let result = session.userauth_pubkey_file(
-            &target.user,
-            None,
-            key,
-            passphrase.as_ref().map(|p| p.expose()),
-        );
-        match result {
-            Ok(()) => return Ok(session.authenticated()),
-            Err(e) => match e.code() {
-                ErrorCode::Session(ERR_FILE | ERR_KEYFILE_AUTH_FAILED) if passphrase.is_none() => {
-                    let question = format!("Passphrase for key {}: ", key.display());
-                    passphrase = Some(
-                        prompter
-                            .ask(&question, false)
-                            .map_err(|e| prompt_error(target, "the key's passphrase", e))?,
-                    );
-                }
-                ErrorCode::Session(ERR_FILE | ERR_KEYFILE_AUTH_FAILED) => {
-                    return Err(DestError::KeyFile {
-                        path: key.to_path_buf(),
-                        message: "wrong passphrase, or a key format libssh2 cannot read".into(),
-                    });
-                }
-                _ => {
-                    refused_or_fail(target, "key login", e)?;
-                    return Ok(false);
-                }
-            },
-        }
+    let result =
+        session.userauth_pubkey_file(&target.user, None, key, passphrase.map(|p| p.expose()));
+    match result {
+        Ok(()) if session.authenticated() => Ok(KeyLogin::LoggedIn),
+        Ok(()) => Ok(KeyLogin::Refused),
+        Err(e) => match e.code() {
+            ErrorCode::Session(ERR_FILE | ERR_KEYFILE_AUTH_FAILED) => Ok(KeyLogin::WantsPassphrase),
+            _ => {
+                refused_or_fail(target, "key login", e)?;
+                Ok(KeyLogin::Refused)
+            }
+        },
     }
 }
 

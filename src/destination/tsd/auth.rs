@@ -146,6 +146,12 @@ impl<'p> Session<'p> {
                 self.tokens_from(api, reply, "auth = \"import-link\"")
             }
             TsdAuth::Login => {
+                // Nothing is open while the person is fetched: the
+                // questions come first, then one request.
+                let destination = format!("TSD project {project}");
+                self.prompter
+                    .fetch_person(&destination)
+                    .map_err(|e| self.prompt_failed("a login", e))?;
                 let who = self.ask("TSD user name (such as p11-alice): ", true)?;
                 let password = self.ask("TSD password: ", false)?;
                 let otp = self.ask("TSD one-time code: ", false)?;
@@ -169,18 +175,24 @@ impl<'p> Session<'p> {
     fn ask(&self, question: &str, echo: bool) -> Result<Zeroizing<String>, DestError> {
         match self.prompter.ask(question, echo) {
             Ok(s) => Ok(Zeroizing::new(s.expose().trim().to_string())),
-            Err(PromptError::NoTerminal) => {
+            Err(e) => Err(self.prompt_failed(question.trim().trim_end_matches(':'), e)),
+        }
+    }
+
+    fn prompt_failed(&self, what: &str, e: PromptError) -> DestError {
+        match e {
+            PromptError::NoTerminal => {
                 let (host, port) = host_port(&self.cfg.url);
-                Err(DestError::NeedsInteractiveLogin {
+                DestError::NeedsInteractiveLogin {
                     host,
                     port,
                     user: format!("a {} user", self.cfg.project),
-                })
+                }
             }
-            Err(e) => Err(DestError::Prompt {
-                what: question.trim().trim_end_matches(':').to_string(),
+            e => DestError::Prompt {
+                what: what.to_string(),
                 message: e.to_string(),
-            }),
+            },
         }
     }
 

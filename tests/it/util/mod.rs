@@ -6,6 +6,8 @@
 
 pub mod media_gen;
 #[cfg(unix)]
+pub mod pane;
+#[cfg(unix)]
 pub mod sshd;
 pub mod tools;
 #[cfg(unix)]

@@ -1,0 +1,308 @@
+//! `recpipe watch`: keeps processing the interim folder, in a window a
+//! researcher may start from the Start menu and glance at. It says in
+//! plain words what it does and what it waits for: one status line when
+//! the state changes (not every minute), each recording's wait or problem
+//! once (not again at every look), and, when a login needs the person,
+//! "press Enter" before any connection is opened. Closing the window ends
+//! the process at once; the journal makes that as safe as a crash, and the
+//! next watch or run resumes. Output names recordings by id and start time
+//! only, never by topic or participant.
+
+use super::printer::Printer;
+use super::prompt::Terminal;
+use super::setup::{at_terminal, lock, prompter, setup, stop_on_ctrl_c};
+use clap::Args as ClapArgs;
+use recpipe::destination::{PromptError, Prompter, RetryPolicy, Secret};
+use recpipe::exit::ExitStatus;
+use recpipe::pipeline::{self, Event, Options, Outcome, RunSummary, WatchEvent};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(ClapArgs, Debug)]
+pub struct WatchArgs {
+    /// The pipeline file (pipelines/*.toml).
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pipeline: PathBuf,
+    /// The folder to watch (default: the pipeline's [source] dir).
+    dir: Option<PathBuf>,
+    /// Poll instead of using the system's file events (network drives,
+    /// synced folders).
+    #[arg(long)]
+    poll: bool,
+    /// Look at the folder at least this often, events or not.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    rescan: recpipe::duration::HumanDuration,
+    /// The state folder (default: the per-user one, or $RECPIPE_STATE_DIR).
+    #[arg(long, value_name = "DIR", env = "RECPIPE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+pub fn watch(args: &WatchArgs) -> ExitStatus {
+    let status = watch_until_stopped(args);
+    // Started from the Start menu, the window closes when recpipe ends:
+    // keep it open until what it said has been read.
+    if at_terminal() && window_of_its_own() {
+        eprint!("recpipe watch has stopped. Press Enter to close this window. ");
+        let _ = std::io::stdin().lock().read_line(&mut String::new());
+    }
+    status
+}
+
+/// Whether this process is alone in its console window: started from the
+/// Start menu or Explorer rather than from a shell that stays open.
+#[cfg(windows)]
+fn window_of_its_own() -> bool {
+    use windows_sys::Win32::System::Console::GetConsoleProcessList;
+    let mut ids = [0u32; 2];
+    // SAFETY: the buffer holds `ids.len()` process ids.
+    unsafe { GetConsoleProcessList(ids.as_mut_ptr(), ids.len() as u32) == 1 }
+}
+
+#[cfg(not(windows))]
+fn window_of_its_own() -> bool {
+    false
+}
+
+fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
+    let s = match setup(&args.pipeline, None, args.state_dir.as_deref()) {
+        Ok(s) => s,
+        Err(status) => return status,
+    };
+    let _lock = match lock(&s.state) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    let terminal = at_terminal();
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| s.pipeline.source.dir.clone());
+    let opts = Options {
+        pipeline: &s.pipeline,
+        recipients: s.recipients.clone(),
+        state: &s.state,
+        prompter: if terminal {
+            &AtTheDesk
+        } else {
+            prompter(false)
+        },
+        retry: RetryPolicy::default(),
+        start: None,
+        fault_hook: &|_| {},
+        stop: stop_on_ctrl_c(),
+    };
+    let wopts = pipeline::WatchOptions {
+        poll: args.poll,
+        rescan: args.rescan.0,
+        ..Default::default()
+    };
+    let shown = RefCell::new(Shown::default());
+    let mut printer = Printer::new(terminal, false);
+    let mut on_watch = |e: WatchEvent| match e {
+        WatchEvent::FolderMissing(d) => eprintln!(
+            "recpipe: {} is not there; waiting for it to appear",
+            d.display()
+        ),
+        WatchEvent::Watching { dir, poll } => eprintln!(
+            "recpipe: watching {}{} for recordings (Ctrl-C, or closing this window, stops; the next start resumes)",
+            dir.display(),
+            if poll { " by polling" } else { "" }
+        ),
+        WatchEvent::Pass(summary) => {
+            if let Some(line) = shown.borrow_mut().pass_ended(&summary) {
+                eprintln!("recpipe: {} {line}", now());
+            }
+        }
+        WatchEvent::PassFailed(why) => eprintln!(
+            "recpipe: this look at the folder could not be made ({why}); nothing was deleted, and the next one tries again"
+        ),
+        WatchEvent::Resumed(after) => eprintln!(
+            "recpipe: back after {} (the PC slept?); looking at the folder again",
+            recpipe::duration::HumanDuration(std::time::Duration::from_secs(after.as_secs()))
+        ),
+    };
+    let last = pipeline::watch(&opts, &dir, &wopts, &mut on_watch, &mut |e| {
+        super::log::record(&e);
+        if shown.borrow_mut().is_new(&e) {
+            printer.event(e)
+        }
+    });
+    printer.finish();
+    last.exit()
+}
+
+/// The time of day for a status line.
+fn now() -> String {
+    jiff::ZonedDateTime::now().strftime("%H:%M").to_string()
+}
+
+/// What the window has shown, so that a look at the folder that finds
+/// what the last one found prints nothing.
+#[derive(Default)]
+struct Shown {
+    /// A recording's wait, problem or "already done", as of the last look.
+    last: HashSet<String>,
+    this: HashSet<String>,
+    status: Option<String>,
+}
+
+impl Shown {
+    /// Whether `e` is news; a recording's standing is not news when the
+    /// look before this one showed it already.
+    fn is_new(&mut self, e: &Event) -> bool {
+        if !matches!(
+            e,
+            Event::Skipped { .. } | Event::AlreadyDone { .. } | Event::Stopped { .. }
+        ) {
+            return true;
+        }
+        // The text only keys this set; it is never shown.
+        let key = format!("{e:?}");
+        let new = !self.last.contains(&key);
+        self.this.insert(key);
+        new
+    }
+
+    /// The status line after a look, when it differs from the last one.
+    fn pass_ended(&mut self, summary: &RunSummary) -> Option<String> {
+        self.last = std::mem::take(&mut self.this);
+        let line = status(summary);
+        (self.status.as_ref() != Some(&line)).then(|| {
+            self.status = Some(line.clone());
+            line
+        })
+    }
+}
+
+/// One line in plain words: what waits, what needs the person, what is
+/// tried again, or that there is nothing to do.
+fn status(summary: &RunSummary) -> String {
+    let count =
+        |f: fn(&Outcome) -> bool| summary.recordings.iter().filter(|r| f(&r.outcome)).count();
+    let waiting = count(|o| matches!(o, Outcome::Waiting(_)));
+    let broken = count(|o| matches!(o, Outcome::Broken(_)));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let mut parts = Vec::new();
+    let n = |k: usize| {
+        if k == 1 {
+            "1 recording".to_string()
+        } else {
+            format!("{k} recordings")
+        }
+    };
+    if waiting > 0 {
+        parts.push(format!(
+            "{} {} for Zoom to finish or for a login",
+            n(waiting),
+            if waiting == 1 { "waits" } else { "wait" }
+        ));
+    }
+    if broken > 0 {
+        parts.push(format!(
+            "{} {} you (see above)",
+            n(broken),
+            if broken == 1 { "needs" } else { "need" }
+        ));
+    }
+    if failed > 0 {
+        parts.push(format!(
+            "{} could not be finished and {} tried again at the next look",
+            n(failed),
+            if failed == 1 { "is" } else { "are" }
+        ));
+    }
+    if parts.is_empty() {
+        "nothing to do; waiting for new recordings".to_string()
+    } else {
+        format!("{}; watching for new recordings", parts.join(", "))
+    }
+}
+
+/// The terminal, for a watch: before a login that needs answers it asks
+/// the person to press Enter, since nobody may be at the desk when a
+/// recording becomes ready.
+struct AtTheDesk;
+
+impl Prompter for AtTheDesk {
+    fn ask(&self, question: &str, echo: bool) -> Result<Secret, PromptError> {
+        Terminal.ask(question, echo)
+    }
+
+    fn fetch_person(&self, destination: &str) -> Result<bool, PromptError> {
+        let mut err = std::io::stderr();
+        write!(
+            err,
+            "recpipe: {} a recording is ready to go to {destination}, and the login needs you. Log in: press Enter. ",
+            now()
+        )?;
+        err.flush()?;
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Err(PromptError::Declined);
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recpipe::pipeline::{Problem, RecordingResult};
+
+    fn summary(outcomes: Vec<Outcome>) -> RunSummary {
+        RunSummary {
+            recordings: outcomes
+                .into_iter()
+                .map(|outcome| RecordingResult {
+                    id: None,
+                    stamp: String::new(),
+                    outcome,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_status_says_what_waits_and_what_needs_the_person() {
+        assert_eq!(
+            status(&summary(vec![])),
+            "nothing to do; waiting for new recordings"
+        );
+        assert_eq!(
+            status(&summary(vec![Outcome::Done, Outcome::AlreadyDone])),
+            "nothing to do; waiting for new recordings"
+        );
+        let s = status(&summary(vec![
+            Outcome::Waiting(Problem::ListingChanged),
+            Outcome::Broken(Problem::NoDestination),
+            Outcome::Broken(Problem::NoDestination),
+        ]));
+        assert_eq!(
+            s,
+            "1 recording waits for Zoom to finish or for a login, 2 recordings need you (see above); watching for new recordings"
+        );
+    }
+
+    #[test]
+    fn a_look_that_finds_the_same_shows_nothing() {
+        let mut shown = Shown::default();
+        let waits = || Event::Stopped {
+            id: "r1".into(),
+            outcome: Outcome::Waiting(Problem::ListingChanged),
+        };
+        let waiting = summary(vec![Outcome::Waiting(Problem::ListingChanged)]);
+        assert!(shown.is_new(&waits()));
+        assert!(shown.pass_ended(&waiting).is_some());
+        // The next look finds the same: neither the line nor the status.
+        assert!(!shown.is_new(&waits()));
+        assert_eq!(shown.pass_ended(&waiting), None);
+        // Progress is always news.
+        assert!(shown.is_new(&Event::Note { text: "x".into() }));
+        // Once it is gone, it is news when it comes back.
+        assert!(shown.pass_ended(&summary(vec![])).is_some());
+        assert_eq!(shown.pass_ended(&summary(vec![])), None);
+        assert!(shown.is_new(&waits()));
+    }
+}
