@@ -196,6 +196,92 @@ fn a_cloud_synced_interim_folder_is_refused_for_red_and_warned_for_green() {
     }
 }
 
+/// Records `dir` as a sync client's folder the way the client itself does:
+/// on Linux Dropbox's `~/.dropbox/info.json` (under the `home` given); on
+/// Windows a Cloud Files sync root in the registry, removed by the guard.
+struct SyncRoot {
+    #[cfg(windows)]
+    key: String,
+}
+
+impl SyncRoot {
+    #[cfg(unix)]
+    fn register(home: &Path, dir: &Path) -> SyncRoot {
+        fs::create_dir_all(home.join(".dropbox")).unwrap();
+        let info = serde_json::json!({
+            "personal": { "path": dir, "host": 5, "is_team": false }
+        });
+        fs::write(home.join(".dropbox/info.json"), info.to_string()).unwrap();
+        SyncRoot {}
+    }
+
+    #[cfg(windows)]
+    fn register(_home: &Path, dir: &Path) -> SyncRoot {
+        let client = format!(
+            "Dropbox!S-1-5-21-recpipe-test!{}",
+            dir.file_name().unwrap().to_string_lossy()
+        );
+        let key = format!(
+            r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Explorer\SyncRootManager\{client}"
+        );
+        let st = Command::new("reg")
+            .args([
+                "add",
+                &format!(r"{key}\UserSyncRoots"),
+                "/v",
+                "S-1-5-21-recpipe-test",
+            ])
+            .args(["/t", "REG_SZ", "/f", "/d"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        SyncRoot { key }
+    }
+}
+
+#[cfg(windows)]
+impl Drop for SyncRoot {
+    fn drop(&mut self) {
+        let _ = Command::new("reg")
+            .args(["delete", &self.key, "/f"])
+            .status();
+    }
+}
+
+/// A folder that a sync client records as its own is synced, whatever it
+/// is called: a red pipeline on it is refused, naming the service.
+#[test]
+fn a_folder_a_sync_client_records_as_its_own_is_refused_for_red() {
+    let w = World::new(&World::dir_destination(), "");
+    let home = w.path("home");
+    fs::create_dir_all(&home).unwrap();
+    let pipeline = w.path("pipeline.toml");
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_recpipe"))
+            .args(["pipeline", "check"])
+            .arg(&pipeline)
+            .env("HOME", &home)
+            .output()
+            .unwrap()
+    };
+    let before = check();
+    assert_eq!(
+        before.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let _root = SyncRoot::register(&home, w.root.path());
+    let after = check();
+    let said = String::from_utf8_lossy(&after.stderr);
+    assert_eq!(after.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("lies in Dropbox") && said.contains("[source] dir"),
+        "{said}"
+    );
+}
+
 /// The shipped sample of a recording stopped after a false start and
 /// restarted (made by sample-data/make-sample.sh follow-up).
 const SAMPLE_TWO: &str = "2026-11-27 10.00.05 Follow-up interview";
