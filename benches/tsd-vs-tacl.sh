@@ -15,27 +15,13 @@ mib="${1:-256}"
 count="${2:-3}"
 python=$(scripts/test-venv.sh)
 venv_bin=$(dirname "$python")
-vendor="${RECPIPE_TSD_FILE_API:-../shared/vendor/tsd-file-api}"
-[ -f "$vendor/tsdfileapi/api.py" ] || { echo "no tsd-file-api at $vendor" >&2; exit 1; }
-getent group p11-member-group >/dev/null || groupadd p11-member-group
 
 work=$(mktemp -d -t tsd-bench.XXXXXX)
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -f "$work/tsd/pid" ] && kill "$(cat "$work/tsd/pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-cp -r "$vendor" "$work/server"
-mkdir -p "$work/root" "$work/files"
-echo "bench-key" > "$work/api-key"
-secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-cat > "$work/state.json" <<JSON
-{"secret": "$secret", "api_keys": {"bench-key": {"name": "recpipe"}},
- "basic_allowed": ["127.0.0.1"], "token_seconds": 3600, "refreshes": 5}
-JSON
-(cd "$work/server" && RECPIPE_TSD_ROOT="$work/root" RECPIPE_TSD_PORT=3003 \
-    RECPIPE_TSD_STATE="$work/state.json" RECPIPE_TSD_UNSIGNED=1 \
-    exec "$python" "$OLDPWD/tests/it/util/tsd_server.py" >"$work/server.log" 2>&1) &
-server_pid=$!
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/3003) 2>/dev/null && break; sleep 0.2; done
+mkdir -p "$work/tsd" "$work/files"
+RECPIPE_TSD_UNSIGNED=1 scripts/loopback-tsd-api.sh "$work/tsd" 3003
+key=$(cat "$work/tsd/api-key")
 
 # "Sealed" files: random bytes are what sealed files look like.
 for i in $(seq "$count"); do
@@ -47,7 +33,7 @@ total=$((mib * count))
 # test binary is run directly, so cargo's own start-up is not timed.
 bin=$(cargo test --test it --no-run 2>&1 | grep -o 'target/[a-z]*/deps/it-[0-9a-f]*' | head -1)
 start=$(date +%s.%N)
-RECPIPE_TSD_BENCH_URL=http://127.0.0.1:3003 RECPIPE_TSD_BENCH_KEY="$work/api-key" \
+RECPIPE_TSD_BENCH_URL=http://127.0.0.1:3003 RECPIPE_TSD_BENCH_KEY="$work/tsd/api-key" \
     RECPIPE_TSD_BENCH_DIR="$work/files" \
     "$bin" destination_tsd::bench_upload --ignored --exact --quiet >"$work/recpipe.log" 2>&1 \
     || { cat "$work/recpipe.log" >&2; exit 1; }
@@ -55,7 +41,7 @@ recpipe_s=$(echo "$(date +%s.%N) - $start" | bc)
 
 start=$(date +%s.%N)
 for f in "$work"/files/*; do
-    "$venv_bin/tacl" p11 --env dev --basic --api-key bench-key --upload "$f" \
+    "$venv_bin/tacl" p11 --env dev --basic --api-key "$key" --upload "$f" \
         --remote-path tacl --resumable-threshold 1mb >/dev/null
 done
 tacl_s=$(echo "$(date +%s.%N) - $start" | bc)
@@ -63,7 +49,7 @@ tacl_s=$(echo "$(date +%s.%N) - $start" | bc)
 for f in "$work"/files/*; do
     n=$(basename "$f")
     for who in recpipe tacl; do
-        cmp -s "$f" "$work/root/p11/import/p11-member-group/$who/$n" \
+        cmp -s "$f" "$work/tsd/root/p11/import/p11-member-group/$who/$n" \
             || { echo "$who: $n did not land intact" >&2; exit 1; }
     done
 done

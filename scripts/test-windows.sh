@@ -11,7 +11,9 @@
 #
 # The SFTP tests of the Windows build talk to a real OpenSSH sshd that this
 # script starts on the Linux side (sshd cannot run under Wine) and describes
-# to them in RECPIPE_WINE_SSHD (tests/it/util/wine_sshd.rs).
+# to them in RECPIPE_WINE_SSHD (tests/it/util/wine_sshd.rs); the TSD tests
+# to TSD's file API, started the same way and named in RECPIPE_WINE_TSD
+# (tests/it/util/wine_tsd.rs).
 #
 # Tests that need ffmpeg/ffprobe read their results from RECPIPE_TOOL_CACHE
 # (tests/it/util/tools.rs), which the Linux run fills: scripts/test.sh runs
@@ -40,9 +42,12 @@ rustup target list --installed | grep -qx "$target" || rustup target add "$targe
 own_cache=""
 sshd_dir=""
 sshd_pid=""
+tsd_dir=""
 cleanup() {
     [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null
     [ -n "$sshd_dir" ] && rm -rf "$sshd_dir"
+    [ -n "$tsd_dir" ] && [ -f "$tsd_dir/pid" ] && kill "$(cat "$tsd_dir/pid")" 2>/dev/null
+    [ -n "$tsd_dir" ] && rm -rf "$tsd_dir"
     [ -n "$own_cache" ] && rm -rf "$own_cache"
     return 0
 }
@@ -55,6 +60,14 @@ start_sshd() {
     scripts/loopback-sshd.sh "$sshd_dir"
     sshd_pid=$(cat "$sshd_dir/pid")
     export RECPIPE_WINE_SSHD="$sshd_dir"
+}
+
+# Starts TSD's file API for the Windows TSD tests
+# (scripts/loopback-tsd-api.sh); exports RECPIPE_WINE_TSD.
+start_tsd_api() {
+    tsd_dir=$(mktemp -d -t recpipe-wine-tsd.XXXXXX)
+    scripts/loopback-tsd-api.sh "$tsd_dir"
+    export RECPIPE_WINE_TSD="$tsd_dir"
 }
 
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
@@ -70,6 +83,7 @@ fi
 # as errors): the build scripts/test.sh made is reused as it is.
 . scripts/test-build-env.sh
 start_sshd
+start_tsd_api
 # Run from scripts/test.sh, the build names both targets
 # (RECPIPE_TEST_TARGETS): the Linux tests are not run again here.
 if [ -n "${RECPIPE_TEST_TARGETS:-}" ]; then

@@ -42,4 +42,5 @@ mod seal_vectors;
 mod timeline;
 mod windows;
 mod windows_sftp;
+mod windows_tsd;
 mod zoom_folders;

@@ -14,6 +14,8 @@ pub mod tools;
 pub mod tsd_api;
 #[cfg(windows)]
 pub mod wine_sshd;
+#[cfg(windows)]
+pub mod wine_tsd;
 pub mod world;
 
 use std::path::{Path, PathBuf};
