@@ -6,13 +6,27 @@
 #   read-back: OpenSSH `sftp get` time / recpipe verify time    (goal >= 0.9)
 # A ratio above 1 means recpipe was faster.
 #
-# Usage: benches/upload-vs-sftp.sh [MiB]   (default 1024, i.e. 1 GiB)
+# Usage: benches/upload-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [MiB]
+#   (default 1024 MiB, i.e. 1 GiB; no delay, no cap)
+# With --delay-ms or --rate both tools reach the sshd through
+# ../shared/tools/delay-relay.py, which adds N ms each way (a round trip of
+# 2N ms) and caps each direction at MIBPS MiB/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+delay_ms=0
+rate=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --delay-ms) delay_ms=$2; shift 2 ;;
+        --rate) rate=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
 mib="${1:-1024}"
 target="${CARGO_TARGET_DIR:-target}"
 
-RECPIPE_BENCH_MIB="$mib" cargo bench --bench upload | tee "$target/upload-bench.log"
+env RECPIPE_BENCH_MIB="$mib" RECPIPE_BENCH_DELAY_MS="$delay_ms" ${rate:+RECPIPE_BENCH_RATE="$rate"} \
+    cargo bench --bench upload | tee "$target/upload-bench.log"
 
 mean_ns() { # criterion's mean point estimate, in ns
     sed -E 's/.*"mean":\{[^}]*\},"point_estimate":([0-9.e+]+).*/\1/' \
@@ -22,7 +36,7 @@ ratio() { awk -v a="$(mean_ns "$1")" -v b="$(mean_ns "$2")" 'BEGIN { printf "%.2
 mibps() { awk -v ns="$(mean_ns "$1")" -v m="$mib" 'BEGIN { printf "%.0f MiB/s", m / (ns / 1e9) }'; }
 
 echo
-echo "file: $mib MiB, loopback sshd (connect + login included for both tools)"
+echo "file: $mib MiB, $(grep -m1 '^link: ' "$target/upload-bench.log" | sed 's/^link: //') (connect + login included for both tools)"
 printf '  recpipe upload        %s\n' "$(mibps recpipe_put)"
 printf '  OpenSSH sftp put      %s\n' "$(mibps openssh_sftp_put)"
 printf '  recpipe read-back     %s\n' "$(mibps recpipe_readback_verify)"

@@ -2,6 +2,9 @@
 //! own `sftp` client, to the same loopback sshd, with the same file, in the
 //! same run. `benches/upload-vs-sftp.sh` runs this and prints the ratios.
 //!
+//! A link: `RECPIPE_BENCH_DELAY_MS` (one way) and `RECPIPE_BENCH_RATE`
+//! (MiB/s each way) route both tools through `../shared/tools/delay-relay.py`.
+//!
 //! Size: `RECPIPE_BENCH_MIB` (default 256). Each measurement includes
 //! connecting and logging in, for both tools: a `recpipe` upload is
 //! connect + `send` (upload to a partial, size check, rename); `sftp -b`
@@ -53,8 +56,65 @@ fn make_file(path: &Path, mib: usize) -> Expected {
     }
 }
 
+/// `../shared/tools/delay-relay.py` in front of the sshd, stopped when
+/// dropped.
+struct Relay(std::process::Child);
+
+impl Relay {
+    /// Starts the relay when the environment asks for a link; returns it
+    /// and the port both tools connect to.
+    fn start(sshd_port: u16) -> (Option<Relay>, u16, String) {
+        let delay = std::env::var("RECPIPE_BENCH_DELAY_MS").unwrap_or_else(|_| "0".into());
+        let rate = std::env::var("RECPIPE_BENCH_RATE").ok();
+        if delay == "0" && rate.is_none() {
+            return (None, sshd_port, "loopback".into());
+        }
+        let relay = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/delay-relay.py");
+        assert!(relay.is_file(), "{} is missing", relay.display());
+        let port = sshd::free_port();
+        let mut cmd = Command::new("python3");
+        cmd.arg(&relay)
+            .args([
+                "--listen",
+                &port.to_string(),
+                "--to",
+                &sshd_port.to_string(),
+            ])
+            .args(["--delay-ms", &delay]);
+        if let Some(r) = &rate {
+            cmd.args(["--rate", r]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run delay-relay.py");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert!(line.starts_with("ready"), "the relay said {line:?}");
+        let link = format!(
+            "relay: {delay} ms each way{}",
+            rate.map(|r| format!(", {r} MiB/s each way"))
+                .unwrap_or_default()
+        );
+        (Some(Relay(child)), port, link)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct Setup {
     sshd: sshd::Sshd,
+    /// The port both tools connect to: the sshd's, or the relay's.
+    port: u16,
     target: Target,
     local: PathBuf,
     expected: Expected,
@@ -72,7 +132,7 @@ impl Setup {
 
     fn sftp_batch_with(&self, batch: &str, extra: &[&str]) {
         let mut child = Command::new("sftp")
-            .args(["-q", "-b", "-", "-P", &self.sshd.port.to_string()])
+            .args(["-q", "-b", "-", "-P", &self.port.to_string()])
             .args(extra)
             .arg("-i")
             .arg(&self.sshd.client_key)
@@ -122,17 +182,23 @@ fn bench(c: &mut Criterion) {
     let local_dir = tempfile::tempdir().unwrap();
     let local = local_dir.path().join("sealed.bin");
     let expected = make_file(&local, mib);
+    let (_relay, port, link) = Relay::start(sshd.port);
+    println!("link: {link}");
+    // The host key is the sshd's, named by the port the tools connect to.
+    let known_hosts = local_dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, sshd.known_hosts_line(port)).unwrap();
     let target = Target {
         host: "127.0.0.1".into(),
-        port: sshd.port,
+        port,
         user: sshd.user.clone(),
         path: sshd.files.display().to_string(),
-        known_hosts: sshd.known_hosts(),
+        known_hosts,
         identity_file: Some(sshd.client_key.clone()),
         timeout: Duration::from_secs(120),
     };
     let s = Setup {
         sshd,
+        port,
         target,
         local,
         expected,
