@@ -19,7 +19,8 @@
 #              tests use debug to reuse the test builds)
 #   --out      where the packages go (default dist/; earlier packages in it
 #              are replaced)
-#   --no-build package the binaries already in target/ (fails if absent)
+#   --no-build package the binaries already built (in $CARGO_TARGET_DIR,
+#              default target/; fails if absent)
 #
 # Installs what it needs when it is missing (musl-tools, the MinGW-w64 cross
 # compiler, msitools and wixl, zip, the two Rust targets).
@@ -82,8 +83,9 @@ if [ "$build" -eq 1 ]; then
         cargo build --locked --profile "$cargo_profile" --target "$t" --bin recpipe
     done
 fi
-linux_bin=target/$linux/$profile_dir/recpipe
-windows_bin=target/$windows/$profile_dir/recpipe.exe
+target_dir=${CARGO_TARGET_DIR:-target}
+linux_bin=$target_dir/$linux/$profile_dir/recpipe
+windows_bin=$target_dir/$windows/$profile_dir/recpipe.exe
 for b in "$linux_bin" "$windows_bin"; do
     [ -x "$b" ] || { echo "scripts/dist.sh: $b is missing; run without --no-build" >&2; exit 1; }
 done
