@@ -221,7 +221,7 @@ fn a_full_destination_folder_fails_cleanly_and_resumes_after_space_is_freed() {
         .unwrap_or(0);
     check_folder(&out, &[]);
 
-    fs.resize("16m");
+    fs.resize(&format!("{}m", (4 * destination::CHUNK) >> 20));
     let sent = send(&mut d, &f, "big.sealed").unwrap();
     assert_eq!(sent, Sent::Uploaded { resumed_from: left });
     check_folder(&out, &[("big.sealed", &f)]);
@@ -245,7 +245,7 @@ fn a_full_sftp_server_fails_cleanly_and_resumes_after_space_is_freed() {
     assert!(!out.join("big.sealed").exists());
     check_folder(&out, &[]);
 
-    fs.resize("16m");
+    fs.resize(&format!("{}m", (4 * destination::CHUNK) >> 20));
     match send(&mut d, &f, "big.sealed").unwrap() {
         Sent::Uploaded { .. } => {}
         other => panic!("{other:?}"),
