@@ -7,8 +7,12 @@
 # Prints recpipe's wall time, the floor's, their ratio (goal <= 1.3) and
 # recpipe's peak memory (goal <= 100 MB whatever the recording's length).
 #
-# Usage: benches/e2e-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [MINUTES]
+# Usage: benches/e2e-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [--profile DIR] [MINUTES]
 #   (default 60 minutes, no delay, no cap)
+# --profile DIR: also prints where recpipe's time went, per stage (from the
+# timestamps of its log) and per component (a second run of a copy of the
+# recording under `perf record`, not timed); keeps the log and perf.data
+# in DIR.
 # With --delay-ms or --rate both recpipe and OpenSSH reach the sshd through
 # ../shared/tools/delay-relay.py, which adds N ms each way (a round trip of
 # 2N) and caps each direction at MIBPS, standing in for a real link. The
@@ -19,10 +23,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 delay_ms=0
 rate=""
+profile=""
 while [ $# -gt 0 ]; do
     case $1 in
         --delay-ms) delay_ms=$2; shift 2 ;;
         --rate) rate=$2; shift 2 ;;
+        --profile) profile=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
         *) break ;;
     esac
 done
@@ -58,6 +64,7 @@ printf '+%02d:%02d:%02d - +%02d:%02d:%02d\n' $((mark / 3600)) $((mark / 60 % 60)
     $(((mark + 30) / 3600)) $(((mark + 30) / 60 % 60)) $(((mark + 30) % 60)) > "$rec/recpipe-marks.txt"
 touch -d '10 minutes ago' "$rec"/* "$rec/Audio Record"/* "$rec/Audio Record" "$rec"
 du -sh "$rec" >&2
+[ -n "$profile" ] && cp -a "$work/zoom" "$work/zoom-for-perf"
 
 # A loopback sshd with its own keys.
 mkdir "$work/sshd" "$work/remote"
@@ -143,3 +150,39 @@ echo "floor (OpenSSH sftp put + get of the same bytes):            ${fl_wall} s"
 goal=1.3
 [ -n "$rate" ] && goal=1.05
 awk -v a="$rp_wall" -v b="$fl_wall" -v g="$goal" 'BEGIN { printf "ratio recpipe / floor: %.2f (goal <= %s)\n", a / b, g }'
+
+[ -n "$profile" ] || exit 0
+cp "$work/state/recpipe.log" "$profile/recpipe.log"
+echo
+echo "where recpipe's time went, by the timestamps of its log (the outputs are made and sent at once):"
+python3 - "$work/state/recpipe.log" "$rp_wall" <<'PY'
+import re, sys
+from datetime import datetime
+at = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)\s+\w+\s+(started .*|step recorded .*step=(.*))$", line.strip())
+    if m:
+        key = m.group(3) or "started"
+        at.setdefault(key, datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
+spans = [(None, "started", "start, admit and check (every audio frame decoded)"),
+         ("started", "outputs staged", "produce and seal every output (uploads run meanwhile)"),
+         ("outputs staged", "outputs verified at the destination", "the uploads and read-backs still running after the last output was staged"),
+         ("outputs verified at the destination", "interim copy cleaned up", "remove the interim copy"),
+         ("interim copy cleaned up", "done", "the manifest: seal, upload, read back")]
+total = float(sys.argv[2])
+for a, b, what in spans:
+    if b not in at or (a and a not in at):
+        continue
+    if a is None:
+        secs = total - (at["done"] - at["started"]).total_seconds()
+    else:
+        secs = (at[b] - at[a]).total_seconds()
+    print(f"  {secs:6.2f} s  {what}")
+PY
+rm -rf "$work/zoom" "$work/state"
+mv "$work/zoom-for-perf" "$work/zoom"
+sed -i "s|^path = \"$work/remote/up\"|path = \"$work/remote/perf\"|" "$work/pipeline.toml"
+perf record -q -F 499 -g -o "$profile/perf.data" -- "$bin" run --pipeline "$work/pipeline.toml" --state-dir "$work/state" >/dev/null 2>&1
+echo "recpipe's CPU by component (perf, one more run, all threads, self time):"
+perf report -i "$profile/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -6
+perf report -i "$profile/perf.data" --no-children -g none --sort sym --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -15
