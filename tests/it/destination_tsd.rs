@@ -623,6 +623,40 @@ fn a_scheduled_run_with_the_login_route_waits_and_keeps_the_recording() {
     );
 }
 
+/// The login route from a terminal (tmux): the user name, password and
+/// one-time code asked once, hidden where they are secrets; the recording
+/// delivered and verified chunk by chunk, the interim copy removed after;
+/// no answer on the screen but the user name.
+#[test]
+fn a_login_route_run_from_a_terminal_delivers() {
+    use crate::util::pane::Pane;
+    let s = server!();
+    if !Pane::available() {
+        return;
+    }
+    let w = World::new(&s.toml("recpipe", "login"), "");
+    let pipeline = w.path("pipeline.toml");
+    let pane = Pane::start(
+        w.root.path(),
+        &[("RECPIPE_STATE_DIR", &w.path("state"))],
+        &["run", "--pipeline", pipeline.to_str().unwrap()],
+    );
+    pane.answer("TSD user name", tsd_api::USER);
+    pane.answer("TSD password", tsd_api::PASSWORD);
+    pane.answer("TSD one-time code", tsd_api::OTP);
+    let screen = pane.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}\n{}", s.log());
+    assert!(screen.contains(tsd_api::USER), "{screen}");
+    assert!(
+        !screen.contains(tsd_api::PASSWORD) && !screen.contains(tsd_api::OTP),
+        "{screen}"
+    );
+    assert_eq!(s.issued("tsd"), 1, "{:?}", s.auth_log());
+    let files = w.delivered(&s.import_dir().join("p11-member-group/recpipe"));
+    world::check_delivery(&w, &files);
+    assert!(!w.recording().exists(), "the interim copy is still there");
+}
+
 /// Not a test: the recpipe side of benches/tsd-vs-tacl.sh, which times it.
 /// Uploads every file in `RECPIPE_TSD_BENCH_DIR` to the server at
 /// `RECPIPE_TSD_BENCH_URL` (basic auth, the API key in
