@@ -3,7 +3,7 @@
 
 use super::fail;
 use super::printer::Printer;
-use super::setup::{FaultHook, at_terminal, lock, prompter, setup, stop_on_ctrl_c};
+use super::setup::{FaultHook, at_terminal, prompter, setup, stop_on_ctrl_c};
 use clap::Args as ClapArgs;
 use recpipe::destination::RetryPolicy;
 use recpipe::exit::ExitStatus;
@@ -37,10 +37,6 @@ pub fn run(args: &RunArgs) -> ExitStatus {
         args.state_dir.as_deref(),
     ) {
         Ok(s) => s,
-        Err(status) => return status,
-    };
-    let _lock = match lock(&s.state) {
-        Ok(l) => l,
         Err(status) => return status,
     };
     let terminal = at_terminal();

@@ -28,12 +28,13 @@ pub(super) fn open_state(dir: Option<&Path>) -> Result<StateDir, ExitStatus> {
 }
 
 /// What `run` and `watch` both set up: a validated pipeline, its
-/// recipients, the state folder and its lock.
+/// recipients, the state folder and its lock (held while this lives).
 pub(super) struct Setup {
     pub pipeline: Pipeline,
     pub recipients: Vec<recpipe::seal::Recipient>,
     pub start: Option<time::PrimitiveDateTime>,
     pub state: StateDir,
+    _lock: recpipe::journal::Lock,
 }
 
 pub(super) fn setup(
@@ -57,17 +58,19 @@ pub(super) fn setup(
         )
     })?;
     let state = open_state(state_dir)?;
+    let _lock = lock(&state)?;
     Ok(Setup {
         pipeline,
         recipients,
         start,
         state,
+        _lock,
     })
 }
 
 /// Takes the state folder's lock, or says another recpipe has it; with
 /// the lock, starts the log (only the run holding the lock writes it).
-pub(super) fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
+fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
     match state.lock() {
         Ok(Some(lock)) => {
             super::log::start(state).map_err(|e| {

@@ -10,7 +10,7 @@
 
 use super::printer::Printer;
 use super::prompt::Terminal;
-use super::setup::{at_terminal, lock, prompter, setup, stop_on_ctrl_c};
+use super::setup::{at_terminal, prompter, setup, stop_on_ctrl_c};
 use clap::Args as ClapArgs;
 use recpipe::destination::{PromptError, Prompter, RetryPolicy, Secret};
 use recpipe::exit::ExitStatus;
@@ -68,10 +68,6 @@ fn window_of_its_own() -> bool {
 fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
     let s = match setup(&args.pipeline, None, args.state_dir.as_deref()) {
         Ok(s) => s,
-        Err(status) => return status,
-    };
-    let _lock = match lock(&s.state) {
-        Ok(l) => l,
         Err(status) => return status,
     };
     let terminal = at_terminal();

@@ -15,13 +15,18 @@ struct Watch(Child);
 
 impl Watch {
     fn start(w: &World) -> Watch {
+        Watch::spawn(w, "2s", Stdio::null())
+    }
+
+    /// Rescanning every `rescan`, its stderr to `stderr`.
+    fn spawn(w: &World, rescan: &str, stderr: Stdio) -> Watch {
         let child = Command::new(env!("CARGO_BIN_EXE_recpipe"))
-            .args(["watch", "--rescan", "2s", "--pipeline"])
+            .args(["watch", "--rescan", rescan, "--pipeline"])
             .arg(w.path("pipeline.toml"))
             .env("RECPIPE_STATE_DIR", w.path("state"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         Watch(child)
@@ -175,22 +180,6 @@ fn a_pass_that_cannot_run_is_tried_again_and_watching_goes_on() {
     check_delivery(&w, &w.delivered(&w.path("out")));
 }
 
-/// Starts a watch whose stderr goes to `log`, looking only when told
-/// (events) or after an hour.
-#[cfg(unix)]
-fn watch_logged(w: &World, log: &Path) -> Watch {
-    let child = Command::new(env!("CARGO_BIN_EXE_recpipe"))
-        .args(["watch", "--rescan", "1h", "--pipeline"])
-        .arg(w.path("pipeline.toml"))
-        .env("RECPIPE_STATE_DIR", w.path("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    Watch(child)
-}
-
 /// A PC that sleeps, as the watch sees it: a wait that took far longer
 /// than asked (here the process is stopped for 12 s). It then looks at the
 /// folder at once, with no event and an hour before its next rescan, and
@@ -206,7 +195,8 @@ fn after_a_sleep_the_folder_is_looked_at_again_at_once() {
     )
     .unwrap();
     let err = w.path("watch.err");
-    let watch = watch_logged(&w, &err);
+    // Looking only when told (events) or after an hour.
+    let watch = Watch::spawn(&w, "1h", fs::File::create(&err).unwrap().into());
     let log = w.path("state").join("recpipe.log");
     let looks = || {
         fs::read_to_string(&log)

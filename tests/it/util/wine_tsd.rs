@@ -60,11 +60,6 @@ impl SharedTsd {
 
     /// The end of the server's log (it serves every test of the run).
     pub fn log(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let start = text.len().saturating_sub(4000);
-        let start = (start..text.len())
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(text.len());
-        text[start..].to_string()
+        super::wine_sshd::tail(&self.log)
     }
 }
