@@ -1,13 +1,14 @@
 //! The destination conformance suite: every check here runs against every
-//! backend — a folder, and SFTP to a real OpenSSH sshd on 127.0.0.1 — so
-//! both keep the same contract (see `src/destination/mod.rs`).
+//! backend — a folder, SFTP to a real OpenSSH sshd on 127.0.0.1, and (the
+//! checks that apply to it) TSD's real file API — so all keep the same
+//! contract (see `src/destination/mod.rs`).
 //!
 //! The suite reaches behind each backend through the local path its files
 //! land in (the sshd serves a temporary folder), to plant conflicting files
 //! and corrupt uploads the way a broken disk or another program would.
 //!
-//! On Unix each SFTP check starts its own sshd; the Windows build (under
-//! Wine, where sshd cannot run) uses the one `scripts/test-windows.sh`
+//! On Unix each SFTP or TSD check starts its own server; the Windows build
+//! (under Wine, where neither can run) uses the ones `scripts/test-windows.sh`
 //! starts on the Linux side, with a fresh folder per check.
 
 #[cfg(unix)]
@@ -627,25 +628,49 @@ conformance!(
     retries_resume_retryable_failures_and_stop_at_permanent_ones,
 );
 
-/// TSD's file API (its real server, tests/it/util/tsd_api.rs). It verifies
+/// TSD's file API (its real server: tests/it/util/tsd_api.rs on Unix, the
+/// one on the Linux side under Wine, tests/it/util/wine_tsd.rs). It verifies
 /// with `chunk-md5`, not a read-back, and its partials are the server's
 /// resumable records, not files: the checks above that read back or plant
-/// partial files have their TSD counterparts in `destination_tsd`; these run
-/// here unchanged.
-#[cfg(unix)]
+/// partial files have their TSD counterparts in `destination_tsd_contract`;
+/// these run here unchanged.
 mod tsd {
     use super::*;
+    #[cfg(unix)]
     use crate::util::tsd_api::TsdServer;
+    #[cfg(windows)]
+    use crate::util::wine_tsd::SharedTsd;
     use recpipe::config::TsdAuth;
     use recpipe::destination::tsd::{Session, TsdDestination};
 
     struct TsdBackend {
+        #[cfg(unix)]
         server: TsdServer,
+        #[cfg(windows)]
+        server: SharedTsd,
+    }
+
+    impl TsdBackend {
+        /// The backend's folder under the member group.
+        fn path(&self) -> String {
+            #[cfg(unix)]
+            return "out/sub".into();
+            #[cfg(windows)]
+            return format!("{}/out/sub", self.server.path);
+        }
+
+        fn folder(&self) -> PathBuf {
+            #[cfg(unix)]
+            let group = self.server.import_dir().join("p11-member-group");
+            #[cfg(windows)]
+            let group = self.server.group_dir();
+            group.join(self.path())
+        }
     }
 
     impl Backend for TsdBackend {
         fn open(&self) -> Box<dyn Destination> {
-            let cfg = self.server.config("out/sub", TsdAuth::Basic, 256 * 1024);
+            let cfg = self.server.config(&self.path(), TsdAuth::Basic, 256 * 1024);
             let session = std::rc::Rc::new(std::cell::RefCell::new(Session::new(cfg, &NoTerminal)));
             match TsdDestination::connect(session) {
                 Ok(d) => Box::new(d),
@@ -653,17 +678,24 @@ mod tsd {
             }
         }
         fn local(&self, name: &str) -> PathBuf {
-            self.server
-                .import_dir()
-                .join("p11-member-group/out/sub")
-                .join(name)
+            self.folder().join(name)
         }
+    }
+
+    #[cfg(unix)]
+    fn server() -> Option<TsdServer> {
+        TsdServer::start()
+    }
+
+    #[cfg(windows)]
+    fn server() -> Option<SharedTsd> {
+        Some(SharedTsd::get())
     }
 
     macro_rules! tsd_checks {
         ($($check:ident),* $(,)?) => {
             $( #[test] fn $check() {
-                if let Some(server) = TsdServer::start() {
+                if let Some(server) = server() {
                     super::$check(&TsdBackend { server });
                 }
             } )*

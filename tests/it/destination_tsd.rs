@@ -1,33 +1,29 @@
 //! The TSD destination against TSD's real file-API server (started per test
-//! by [`crate::util::tsd_api`]): the `Destination` contract as the
-//! conformance suite states it, with `verify = "chunk-md5"`; resume after
-//! the server is killed and after a connection is cut mid-upload; chunks
-//! out of order; existing files; a token expiring mid-upload; a wrong or
+//! by [`crate::util::tsd_api`]), where the test needs the server in hand:
+//! resume after the server is killed and after a connection is cut
+//! mid-upload; chunks out of order; a token expiring mid-upload; a wrong or
 //! revoked API key; each auth route; and whole scheduled runs of the CLI.
+//! The contract itself, on every platform: `destination_tsd_contract`.
 #![cfg(unix)]
 
 /// Never set: these tests do not stop their uploads.
 static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+use crate::destination_tsd_contract::{CH, LEN, MODE, assert_same, partial, sealed, send};
 use crate::util::sshd::Relay;
 use crate::util::tsd_api::{self, TsdServer};
 use crate::util::world::{self, World};
-use recpipe::config::{self, TsdAuth, VerifyMode};
+use recpipe::config::{self, TsdAuth};
 use recpipe::destination::tsd::{Session, TsdDestination};
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, Expected, NoTerminal, PromptError, Prompter,
     RetryPolicy, Secret, Sent,
 };
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
-
-const CH: u64 = 256 * 1024;
-const LEN: usize = 6 * CH as usize + 12345;
-const MODE: VerifyMode = VerifyMode::ChunkMd5;
 
 macro_rules! server {
     () => {
@@ -36,25 +32,6 @@ macro_rules! server {
             None => return,
         }
     };
-}
-
-fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
-    let mut x = seed.wrapping_mul(6364136223846793005) | 1;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    let e = Expected {
-        len: len as u64,
-        sha256: Sha256::digest(&data).into(),
-    };
-    (path, e)
 }
 
 fn quick() -> RetryPolicy {
@@ -95,212 +72,6 @@ fn landed(s: &TsdServer, path: &str, name: &str) -> PathBuf {
         .join("p11-member-group")
         .join(path)
         .join(name)
-}
-
-fn assert_same(a: &Path, b: &Path) {
-    assert!(
-        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
-        "{} and {} differ",
-        a.display(),
-        b.display()
-    );
-}
-
-fn send(
-    d: &mut dyn Destination,
-    local: &Path,
-    name: &str,
-    e: &Expected,
-) -> Result<Sent, DestError> {
-    destination::send(d, local, name, e, MODE, &mut |_| {})
-}
-
-/// Uploads the first `cut` bytes of `local` as the partial of `name`.
-fn partial(d: &mut dyn Destination, dir: &Path, local: &Path, name: &str, cut: usize) {
-    let prefix = dir.join(format!("{name}.prefix"));
-    std::fs::write(&prefix, &std::fs::read(local).unwrap()[..cut]).unwrap();
-    let n = d
-        .upload(name, &mut File::open(&prefix).unwrap(), 0, &mut |_| {})
-        .unwrap();
-    assert_eq!(n, cut as u64);
-}
-
-#[test]
-fn uploads_land_in_the_import_folder_verified_chunk_by_chunk() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "a", LEN, 1);
-    let mut d = open_basic(&s, "interviews/2026");
-    assert_eq!(d.stat("a.sealed").unwrap(), None);
-    let mut seen = Vec::new();
-    let sent =
-        destination::send(&mut d, &local, "a.sealed", &e, MODE, &mut |p| seen.push(p)).unwrap();
-    assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
-    assert_same(&local, &landed(&s, "interviews/2026", "a.sealed"));
-    assert_eq!(d.stat("a.sealed").unwrap(), Some(LEN as u64));
-    assert_eq!(
-        d.stat(&destination::partial_name("a.sealed")).unwrap(),
-        None
-    );
-    assert_eq!(*seen.last().unwrap(), LEN as u64);
-    // Seven chunks, each with the server's MD5 returned and compared.
-    let patches = s.log().matches("PATCH /v1/p11/files/stream").count();
-    assert_eq!(patches, 8, "7 chunks and the end:\n{}", s.log());
-    assert!(s.log().contains("md5sum=return"));
-    // Again: found whole, nothing sent.
-    assert_eq!(
-        send(&mut d, &local, "a.sealed", &e).unwrap(),
-        Sent::AlreadyThere
-    );
-    destination::verify(&mut d, "a.sealed", &e, MODE).unwrap();
-    // No read-back with an import token.
-    let err = destination::verify(&mut d, "a.sealed", &e, VerifyMode::Readback).unwrap_err();
-    assert_eq!(err.class(), ErrorClass::Permanent, "{err}");
-    assert!(err.to_string().contains("chunk-md5"), "{err}");
-}
-
-#[test]
-fn empty_file_uploads() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "z", 0, 2);
-    let mut d = open_basic(&s, "");
-    send(&mut d, &local, "empty.sealed", &e).unwrap();
-    assert_eq!(
-        std::fs::metadata(landed(&s, "", "empty.sealed"))
-            .unwrap()
-            .len(),
-        0
-    );
-}
-
-#[test]
-fn resume_after_a_killed_partial_checks_the_last_chunk() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "r", LEN, 3);
-    let mut d = open_basic(&s, "p");
-    let cut = (CH + CH / 2) as usize;
-    partial(&mut d, tmp.path(), &local, "r.sealed", cut);
-    assert_eq!(
-        d.stat(&destination::partial_name("r.sealed")).unwrap(),
-        Some(cut as u64)
-    );
-    let mut positions = Vec::new();
-    let sent = destination::send(&mut d, &local, "r.sealed", &e, MODE, &mut |p| {
-        positions.push(p)
-    })
-    .unwrap();
-    assert_eq!(
-        sent,
-        Sent::Uploaded {
-            resumed_from: cut as u64
-        }
-    );
-    assert!(positions.iter().all(|&p| p > cut as u64), "{positions:?}");
-    assert_same(&local, &landed(&s, "p", "r.sealed"));
-}
-
-#[test]
-fn a_partial_of_other_bytes_is_caught_by_its_last_chunk_and_redone() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "c", LEN, 4);
-    let (other, _) = sealed(tmp.path(), "other", LEN, 40);
-    let mut d = open_raw(&s, "");
-    // Another version of the file was being uploaded under this name.
-    partial(&mut d, tmp.path(), &other, "c.sealed", 2 * CH as usize);
-    let err = d
-        .upload(
-            "c.sealed",
-            &mut File::open(&local).unwrap(),
-            2 * CH,
-            &mut |_| {},
-        )
-        .unwrap_err();
-    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
-    assert_eq!(err.class(), ErrorClass::Retryable);
-    assert_eq!(
-        d.stat(&destination::partial_name("c.sealed")).unwrap(),
-        None
-    );
-    assert!(!landed(&s, "", "c.sealed").exists());
-    assert_eq!(
-        send(&mut d, &local, "c.sealed", &e).unwrap(),
-        Sent::Uploaded { resumed_from: 0 }
-    );
-    assert_same(&local, &landed(&s, "", "c.sealed"));
-}
-
-#[test]
-fn an_existing_file_is_never_overwritten() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "x", LEN, 5);
-    let mut d = open_basic(&s, "f");
-    // The folder exists once something was uploaded into it.
-    let (seed, se) = sealed(tmp.path(), "seed", 10, 50);
-    send(&mut d, &seed, "seed.sealed", &se).unwrap();
-    std::fs::write(landed(&s, "f", "x.sealed"), b"someone else's file").unwrap();
-    let err = send(&mut d, &local, "x.sealed", &e).unwrap_err();
-    assert!(matches!(err, DestError::Exists { .. }), "{err}");
-    assert_eq!(err.class(), ErrorClass::Permanent);
-    assert_eq!(
-        std::fs::read(landed(&s, "f", "x.sealed")).unwrap(),
-        b"someone else's file"
-    );
-    // Finishing an upload never replaces a file that appeared meanwhile.
-    partial(&mut d, tmp.path(), &local, "n.sealed", 1000);
-    std::fs::write(landed(&s, "f", "n.sealed"), b"already here").unwrap();
-    let err = d.rename_into_place("n.sealed").unwrap_err();
-    assert!(matches!(err, DestError::Exists { .. }), "{err}");
-    assert_eq!(
-        std::fs::read(landed(&s, "f", "n.sealed")).unwrap(),
-        b"already here"
-    );
-    assert_eq!(
-        d.stat(&destination::partial_name("n.sealed")).unwrap(),
-        Some(1000)
-    );
-    // The same size is all an import token can know: counted as done.
-    let (same, _) = sealed(tmp.path(), "same", LEN, 6);
-    std::fs::copy(&same, landed(&s, "f", "y.sealed")).unwrap();
-    assert_eq!(
-        send(&mut d, &local, "y.sealed", &e).unwrap(),
-        Sent::AlreadyThere
-    );
-}
-
-#[test]
-fn upload_contract_exclusive_create_and_exact_resume() {
-    let s = server!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = sealed(tmp.path(), "u", 5000, 10);
-    let mut d = open_raw(&s, "");
-    let mut src = File::open(&local).unwrap();
-    d.upload("u.sealed", &mut src, 0, &mut |_| {}).unwrap();
-    assert!(d.upload("u.sealed", &mut src, 0, &mut |_| {}).is_err());
-    let err = d.upload("u.sealed", &mut src, 10, &mut |_| {}).unwrap_err();
-    assert!(
-        matches!(err, DestError::PartialChanged { actual: 5000, .. }),
-        "{err}"
-    );
-    assert_eq!(err.class(), ErrorClass::Retryable);
-    assert_eq!(
-        d.upload("u.sealed", &mut src, 5000, &mut |_| {}).unwrap(),
-        5000
-    );
-    d.remove_partial("u.sealed").unwrap();
-    d.remove_partial("u.sealed").unwrap();
-    assert_eq!(
-        d.stat(&destination::partial_name("u.sealed")).unwrap(),
-        None
-    );
-    // Names outside what TSD's importer accepts.
-    for bad in ["a b.sealed", ".hidden", "æ.sealed"] {
-        let err = d.stat(bad).unwrap_err();
-        assert_eq!(err.class(), ErrorClass::Permanent, "{bad}: {err}");
-    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod destination_sftp;
 mod destination_trust_host;
 mod destination_tsd;
 mod destination_tsd_config;
+mod destination_tsd_contract;
 mod exit_status;
 mod faults_files;
 mod faults_pipeline;

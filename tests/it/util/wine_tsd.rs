@@ -58,6 +58,37 @@ impl SharedTsd {
         )
     }
 
+    /// The pipeline's view of this server: project p11, `path` (which
+    /// should start with this test's [`SharedTsd::path`]) under the member
+    /// group, `auth` as given.
+    pub fn config(
+        &self,
+        path: &str,
+        auth: recpipe::config::TsdAuth,
+        chunk_size: u64,
+    ) -> recpipe::config::Tsd {
+        recpipe::config::Tsd {
+            project: "p11".into(),
+            url: format!("http://127.0.0.1:{}", self.port),
+            group: "p11-member-group".into(),
+            path: path.into(),
+            auth,
+            api_key_file: self.api_key_file.clone(),
+            chunk_size,
+            verify: recpipe::config::VerifyMode::ChunkMd5,
+        }
+    }
+
+    /// The member group's folder, where `PATH/NAME` lands, seen from here.
+    pub fn group_dir(&self) -> PathBuf {
+        self.landed.parent().unwrap().to_path_buf()
+    }
+
+    /// The whole log, of every test of the run.
+    pub fn full_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The end of the server's log (it serves every test of the run).
     pub fn log(&self) -> String {
         super::wine_sshd::tail(&self.log)
