@@ -104,6 +104,11 @@ cargo test --locked --no-run $RECPIPE_TEST_TARGETS "$@"
 cargo test --locked --no-run --target $linux --benches
 phase "builds done (both targets, clippy clean)"
 
+# The tests wait on servers, Wine and settle times more than they compute:
+# four at a time on two cores took the Linux suite from 139 s to 108 s and
+# the Windows one from 89 s to 77 s.
+export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
+
 # ffmpeg/ffprobe results are kept for the Windows run below, which cannot
 # start the Linux tools under Wine (tests/it/util/tools.rs).
 if [ -z "${RECPIPE_TOOL_CACHE:-}" ]; then
