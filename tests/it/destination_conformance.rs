@@ -16,6 +16,7 @@ use crate::util::sshd;
 #[cfg(windows)]
 use crate::util::wine_sshd;
 
+use crate::util::payload::{assert_same, random_file};
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, Expected, Notice, RetryPolicy, Retrying, Sent,
@@ -25,7 +26,6 @@ use recpipe::destination::{
     NoTerminal,
     sftp::{SftpDestination, Target},
 };
-use sha2::{Digest, Sha256};
 use std::cell::Cell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -125,28 +125,6 @@ impl Backend for SftpBackend {
     }
 }
 
-/// A "sealed" file of `len` pseudo-random bytes and its SHA-256.
-fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    let expected = Expected {
-        len: len as u64,
-        sha256: Sha256::digest(&data).into(),
-    };
-    (path, expected)
-}
-
 const LEN: usize = 3 * destination::CHUNK + 12345;
 
 fn send(
@@ -159,18 +137,9 @@ fn send(
     destination::send(d, local, name, e, mode, &mut |_| {})
 }
 
-fn assert_same(a: &Path, b: &Path) {
-    assert!(
-        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
-        "{} and {} differ",
-        a.display(),
-        b.display()
-    );
-}
-
 fn upload_creates_the_folder_and_verifies(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "a.age", LEN, 1);
+    let (local, e) = random_file(tmp.path(), "a.age", LEN, 1);
     let mut d = b.open();
     assert_eq!(d.stat("a.age").unwrap(), None);
     for mode in [VerifyMode::Readback, VerifyMode::Size] {
@@ -189,7 +158,7 @@ fn upload_creates_the_folder_and_verifies(b: &dyn Backend) {
 
 fn empty_file_uploads(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "empty.age", 0, 2);
+    let (local, e) = random_file(tmp.path(), "empty.age", 0, 2);
     let mut d = b.open();
     send(&mut *d, &local, "empty.age", &e, VerifyMode::Readback).unwrap();
     assert_eq!(std::fs::metadata(b.local("empty.age")).unwrap().len(), 0);
@@ -197,7 +166,7 @@ fn empty_file_uploads(b: &dyn Backend) {
 
 fn resume_after_a_killed_partial(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "r.age", LEN, 3);
+    let (local, e) = random_file(tmp.path(), "r.age", LEN, 3);
     // What an upload killed after 1.5 chunks leaves behind.
     let cut = destination::CHUNK + destination::CHUNK / 2;
     let prefix = tmp.path().join("prefix");
@@ -229,7 +198,7 @@ fn resume_after_a_killed_partial(b: &dyn Backend) {
 
 fn an_empty_partial_left_by_a_killed_upload_is_redone(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "z.age", LEN, 7);
+    let (local, e) = random_file(tmp.path(), "z.age", LEN, 7);
     let mut d = b.open();
     // An upload killed right after it created its partial (seen on
     // Windows, where a kill at a random instant landed there).
@@ -251,7 +220,7 @@ fn an_empty_partial_left_by_a_killed_upload_is_redone(b: &dyn Backend) {
 
 fn a_corrupt_partial_is_removed_and_redone(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "c.age", LEN, 4);
+    let (local, e) = random_file(tmp.path(), "c.age", LEN, 4);
     let mut d = b.open();
     // A partial whose bytes are not the file's (damaged, or another file).
     for mode in [VerifyMode::Readback, VerifyMode::Size] {
@@ -272,8 +241,8 @@ fn a_corrupt_partial_is_removed_and_redone(b: &dyn Backend) {
 /// upload starts over. A complete one is never renamed into place either.
 fn a_partial_of_another_sealing_is_never_completed(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "s.age", LEN, 20);
-    let (earlier, _) = sealed(tmp.path(), "earlier", LEN, 21);
+    let (local, e) = random_file(tmp.path(), "s.age", LEN, 20);
+    let (earlier, _) = random_file(tmp.path(), "earlier", LEN, 21);
     let earlier_bytes = std::fs::read(&earlier).unwrap();
     let mut d = b.open();
     for mode in [VerifyMode::Size, VerifyMode::Readback] {
@@ -295,7 +264,7 @@ fn a_partial_of_another_sealing_is_never_completed(b: &dyn Backend) {
 /// durable) without sending a byte again.
 fn a_complete_partial_of_this_file_is_renamed(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "f.age", LEN, 22);
+    let (local, e) = random_file(tmp.path(), "f.age", LEN, 22);
     let mut d = b.open();
     for mode in [VerifyMode::Size, VerifyMode::Readback] {
         let name = format!("f-{mode:?}.age");
@@ -320,7 +289,7 @@ fn a_complete_partial_of_this_file_is_renamed(b: &dyn Backend) {
 /// The partial is a dot-file (TSD's importer skips those).
 fn the_partial_is_a_dot_file(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = sealed(tmp.path(), "d.age", 100, 23);
+    let (local, _) = random_file(tmp.path(), "d.age", 100, 23);
     let mut d = b.open();
     d.upload("d.age", &mut File::open(&local).unwrap(), 0, &mut |_| {})
         .unwrap();
@@ -329,7 +298,7 @@ fn the_partial_is_a_dot_file(b: &dyn Backend) {
 
 fn a_different_existing_file_is_never_overwritten(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "x.age", LEN, 5);
+    let (local, e) = random_file(tmp.path(), "x.age", LEN, 5);
     let mut d = b.open();
     std::fs::write(b.local("x.age"), b"someone else's file").unwrap();
     for mode in [VerifyMode::Readback, VerifyMode::Size] {
@@ -339,7 +308,7 @@ fn a_different_existing_file_is_never_overwritten(b: &dyn Backend) {
         assert!(err.to_string().contains("x.age"), "{err}");
     }
     // Same size, other bytes: only a read-back can tell, and it does.
-    let (other, _) = sealed(tmp.path(), "other", LEN, 6);
+    let (other, _) = random_file(tmp.path(), "other", LEN, 6);
     std::fs::copy(&other, b.local("y.age")).unwrap();
     let err = send(&mut *d, &local, "y.age", &e, VerifyMode::Readback).unwrap_err();
     assert!(matches!(err, DestError::Exists { .. }), "{err}");
@@ -352,7 +321,7 @@ fn a_different_existing_file_is_never_overwritten(b: &dyn Backend) {
 
 fn rename_into_place_never_replaces(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = sealed(tmp.path(), "n.age", 1000, 7);
+    let (local, _) = random_file(tmp.path(), "n.age", 1000, 7);
     let mut d = b.open();
     d.upload("n.age", &mut File::open(&local).unwrap(), 0, &mut |_| {})
         .unwrap();
@@ -365,7 +334,7 @@ fn rename_into_place_never_replaces(b: &dyn Backend) {
 
 fn an_identical_existing_file_counts_as_done(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "i.age", LEN, 8);
+    let (local, e) = random_file(tmp.path(), "i.age", LEN, 8);
     let mut d = b.open();
     send(&mut *d, &local, "i.age", &e, VerifyMode::Readback).unwrap();
     for mode in [VerifyMode::Readback, VerifyMode::Size] {
@@ -378,7 +347,7 @@ fn an_identical_existing_file_counts_as_done(b: &dyn Backend) {
 
 fn readback_detects_a_corrupted_remote_file(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "v.age", LEN, 9);
+    let (local, e) = random_file(tmp.path(), "v.age", LEN, 9);
     let mut d = b.open();
     send(&mut *d, &local, "v.age", &e, VerifyMode::Readback).unwrap();
     let mut bytes = std::fs::read(b.local("v.age")).unwrap();
@@ -399,7 +368,7 @@ fn readback_detects_a_corrupted_remote_file(b: &dyn Backend) {
 
 fn upload_contract_exclusive_create_and_exact_resume(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = sealed(tmp.path(), "u.age", 5000, 10);
+    let (local, _) = random_file(tmp.path(), "u.age", 5000, 10);
     let mut d = b.open();
     let mut src = File::open(&local).unwrap();
     d.upload("u.age", &mut src, 0, &mut |_| {}).unwrap();
@@ -425,7 +394,7 @@ fn upload_contract_exclusive_create_and_exact_resume(b: &dyn Backend) {
 
 fn bad_names_are_refused(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "b.age", 10, 11);
+    let (local, e) = random_file(tmp.path(), "b.age", 10, 11);
     let mut d = b.open();
     for name in [
         "../escape.age",
@@ -441,7 +410,7 @@ fn bad_names_are_refused(b: &dyn Backend) {
 
 fn a_changed_local_file_is_not_uploaded(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, mut e) = sealed(tmp.path(), "l.age", 1000, 12);
+    let (local, mut e) = random_file(tmp.path(), "l.age", 1000, 12);
     e.len += 1;
     let mut d = b.open();
     let err = send(&mut *d, &local, "l.age", &e, VerifyMode::Readback).unwrap_err();
@@ -516,7 +485,7 @@ fn quick(attempts: u32) -> RetryPolicy {
 
 fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &dyn Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "t.age", LEN, 13);
+    let (local, e) = random_file(tmp.path(), "t.age", LEN, 13);
 
     // Two connection deaths mid-file: reopened twice, resumed, verified.
     let fail = Cell::new(2);
@@ -636,35 +605,21 @@ conformance!(
 /// these run here unchanged.
 mod tsd {
     use super::*;
-    #[cfg(unix)]
-    use crate::util::tsd_api::TsdServer;
-    #[cfg(windows)]
-    use crate::util::wine_tsd::SharedTsd;
+    use crate::util::TsdApi;
     use recpipe::config::TsdAuth;
     use recpipe::destination::tsd::{Session, TsdDestination};
 
     struct TsdBackend {
-        #[cfg(unix)]
-        server: TsdServer,
-        #[cfg(windows)]
-        server: SharedTsd,
+        server: TsdApi,
     }
 
     impl TsdBackend {
         /// The backend's folder under the member group.
         fn path(&self) -> String {
-            #[cfg(unix)]
-            return "out/sub".into();
-            #[cfg(windows)]
-            return format!("{}/out/sub", self.server.path);
-        }
-
-        fn folder(&self) -> PathBuf {
-            #[cfg(unix)]
-            let group = self.server.import_dir().join("p11-member-group");
-            #[cfg(windows)]
-            let group = self.server.group_dir();
-            group.join(self.path())
+            match self.server.base() {
+                "" => "out/sub".into(),
+                base => format!("{base}/out/sub"),
+            }
         }
     }
 
@@ -678,24 +633,14 @@ mod tsd {
             }
         }
         fn local(&self, name: &str) -> PathBuf {
-            self.folder().join(name)
+            self.server.group_dir().join(self.path()).join(name)
         }
-    }
-
-    #[cfg(unix)]
-    fn server() -> Option<TsdServer> {
-        TsdServer::start()
-    }
-
-    #[cfg(windows)]
-    fn server() -> Option<SharedTsd> {
-        Some(SharedTsd::get())
     }
 
     macro_rules! tsd_checks {
         ($($check:ident),* $(,)?) => {
             $( #[test] fn $check() {
-                if let Some(server) = server() {
+                if let Some(server) = TsdApi::start() {
                     super::$check(&TsdBackend { server });
                 }
             } )*

@@ -9,13 +9,13 @@
 
 use crate::util::sshd;
 
+use crate::util::payload::random_file;
 use recpipe::config::{self, VerifyMode};
 use recpipe::destination::sftp::{SftpDestination, Target};
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, NoTerminal, Notice, PromptError, Prompter,
+    self, DestError, Destination, ErrorClass, NoTerminal, Notice, PromptError, Prompter,
     RetryPolicy, Retrying, Secret, Sent,
 };
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,19 +76,6 @@ fn hash_known_hosts(path: &Path) {
     );
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.starts_with("|1|"), "not hashed: {text}");
-}
-
-fn sealed(dir: &Path, len: usize) -> (PathBuf, Expected) {
-    let data: Vec<u8> = (0..len)
-        .map(|i| (i * 7 % 251) as u8 ^ (i >> 12) as u8)
-        .collect();
-    let path = dir.join("sealed.age");
-    std::fs::write(&path, &data).unwrap();
-    let e = Expected {
-        len: len as u64,
-        sha256: Sha256::digest(&data).into(),
-    };
-    (path, e)
 }
 
 /// Answers questions from a script, and remembers what was asked.
@@ -387,7 +374,7 @@ fn keyboard_interactive_password_and_one_time_code() {
         assert!(asked.iter().all(|(_, echo)| !echo), "{asked:?}");
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), 50_000);
+    let (local, e) = random_file(tmp.path(), "sealed.age", 50_000, 7);
     destination::send(
         &mut d,
         &local,
@@ -469,7 +456,7 @@ fn a_read_only_server_gives_permission_denied_and_nothing_is_lost() {
     });
     std::fs::create_dir(s.files.join("up")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), 100_000);
+    let (local, e) = random_file(tmp.path(), "sealed.age", 100_000, 7);
     let mut d = connect(&target(&s, s.port, s.known_hosts())).unwrap();
     let err = destination::send(
         &mut d,
@@ -506,7 +493,7 @@ fn a_connection_cut_mid_file_is_resumed() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let len = 8_000_999;
-    let (local, e) = sealed(tmp.path(), len);
+    let (local, e) = random_file(tmp.path(), "sealed.age", len, 7);
     let mut retries = 0;
     let mut positions = Vec::new();
     let sent = {
@@ -552,7 +539,7 @@ fn a_killed_server_is_reconnected_to_and_the_upload_resumed() {
     let t = target(&s, s.port, s.known_hosts());
     let tmp = tempfile::tempdir().unwrap();
     let len = 10 * destination::CHUNK;
-    let (local, e) = sealed(tmp.path(), len);
+    let (local, e) = random_file(tmp.path(), "sealed.age", len, 7);
     let sshd = RefCell::new(&mut s);
     let mut killed_at = None;
     let mut positions = Vec::new();
@@ -631,7 +618,7 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
         verify: VerifyMode::Readback,
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), 12345);
+    let (local, e) = random_file(tmp.path(), "sealed.age", 12345, 7);
     let mut d = destination::open(
         &cfg,
         &NoTerminal,

@@ -9,7 +9,8 @@
 /// Never set: these tests do not stop their uploads.
 static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-use crate::destination_tsd_contract::{CH, LEN, MODE, assert_same, partial, sealed, send};
+use crate::destination_tsd_contract::{CH, LEN, MODE, partial, send};
+use crate::util::payload::{assert_same, random_file};
 use crate::util::sshd::Relay;
 use crate::util::tsd_api::{self, TsdServer};
 use crate::util::world::{self, World};
@@ -68,17 +69,14 @@ fn open_raw(s: &TsdServer, path: &str) -> TsdDestination<'static> {
 }
 
 fn landed(s: &TsdServer, path: &str, name: &str) -> PathBuf {
-    s.import_dir()
-        .join("p11-member-group")
-        .join(path)
-        .join(name)
+    s.group_dir().join(path).join(name)
 }
 
 #[test]
 fn the_server_killed_mid_upload_is_resumed() {
     let mut s = server!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "k", LEN, 11);
+    let (local, e) = random_file(tmp.path(), "k", LEN, 11);
     let cfg = s.config("k", TsdAuth::Basic, CH);
     let restarted = RefCell::new(false);
     let sent = {
@@ -107,7 +105,7 @@ fn a_connection_cut_mid_upload_is_resumed() {
     let s = server!();
     let relay = Relay::start(s.port, Some(3 * CH + 5000));
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "t", LEN, 12);
+    let (local, e) = random_file(tmp.path(), "t", LEN, 12);
     let mut cfg = s.config("", TsdAuth::Basic, CH);
     cfg.url = format!("http://127.0.0.1:{}", relay.port);
     let mut d = open_with(cfg, &NoTerminal).unwrap();
@@ -120,7 +118,7 @@ fn a_connection_cut_mid_upload_is_resumed() {
 fn chunks_out_of_order_never_corrupt_an_upload() {
     let s = server!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "o", LEN, 13);
+    let (local, e) = random_file(tmp.path(), "o", LEN, 13);
     let bytes = std::fs::read(&local).unwrap();
     let mut d = open_raw(&s, "");
     partial(&mut d, tmp.path(), &local, "o.sealed", 2 * CH as usize);
@@ -200,7 +198,7 @@ fn a_token_expiring_mid_upload_is_renewed_before_it_expires() {
         v["refreshes"] = 100.into();
     });
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "e", LEN, 14);
+    let (local, e) = random_file(tmp.path(), "e", LEN, 14);
     let mut d = open_basic(&s, "");
     let mut last = 0;
     destination::send(&mut d, &local, "e.sealed", &e, MODE, &mut |p| {
@@ -241,7 +239,7 @@ fn a_wrong_or_revoked_api_key_is_a_clear_error_and_deletes_nothing() {
     s.update_state(|v| {
         v["token_seconds"] = 2.into();
     });
-    let (local, e) = sealed(tmp.path(), "v", LEN, 15);
+    let (local, e) = random_file(tmp.path(), "v", LEN, 15);
     let mut d = open_basic(&s, "");
     partial(&mut d, tmp.path(), &local, "v.sealed", CH as usize);
     s.update_state(|v| {
@@ -287,7 +285,7 @@ impl Prompter for Person {
 fn the_login_route_asks_once_and_needs_a_terminal() {
     let s = server!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "l", LEN, 16);
+    let (local, e) = random_file(tmp.path(), "l", LEN, 16);
     let person = Person {
         asked: RefCell::new(Vec::new()),
     };
@@ -320,7 +318,7 @@ fn the_login_route_asks_once_and_needs_a_terminal() {
 fn the_import_link_route_uploads_and_a_wrong_secret_is_refused() {
     let s = server!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "i", LEN, 17);
+    let (local, e) = random_file(tmp.path(), "i", LEN, 17);
     let link = |secret: PathBuf| TsdAuth::ImportLink {
         link_id: tsd_api::LINK_ID.into(),
         secret_file: Some(secret),
@@ -347,7 +345,7 @@ fn scheduled_run(auth: &str) {
     let out = w.run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}\n{}", s.log());
-    let folder = s.import_dir().join("p11-member-group/recpipe");
+    let folder = s.group_dir().join("recpipe");
     let files = w.delivered(&folder);
     world::check_delivery(&w, &files);
     let manifest = files
@@ -388,10 +386,7 @@ fn a_scheduled_run_with_the_login_route_waits_and_keeps_the_recording() {
         w.recording().exists(),
         "the interim copy went without an upload"
     );
-    assert!(
-        w.delivered(&s.import_dir().join("p11-member-group/recpipe"))
-            .is_empty()
-    );
+    assert!(w.delivered(&s.group_dir().join("recpipe")).is_empty());
 }
 
 /// The login route from a terminal (tmux): the user name, password and
@@ -423,7 +418,7 @@ fn a_login_route_run_from_a_terminal_delivers() {
         "{screen}"
     );
     assert_eq!(s.issued("tsd"), 1, "{:?}", s.auth_log());
-    let files = w.delivered(&s.import_dir().join("p11-member-group/recpipe"));
+    let files = w.delivered(&s.group_dir().join("recpipe"));
     world::check_delivery(&w, &files);
     assert!(!w.recording().exists(), "the interim copy is still there");
 }

@@ -8,16 +8,13 @@
 //! hand (killed, its connection cut, a key revoked, a token expiring) is in
 //! `destination_tsd`, on Unix.
 
-#[cfg(unix)]
-use crate::util::tsd_api::TsdServer;
-#[cfg(windows)]
-use crate::util::wine_tsd::SharedTsd;
+use crate::util::TsdApi;
+use crate::util::payload::{assert_same, random_file};
 use recpipe::config::{self, TsdAuth, VerifyMode};
 use recpipe::destination::tsd::{Session, TsdDestination};
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, Expected, NoTerminal, RetryPolicy, Sent,
 };
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -33,41 +30,22 @@ static NO_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 
 /// TSD's file API as one test sees it.
 struct Side {
-    #[cfg(unix)]
-    server: TsdServer,
-    #[cfg(windows)]
-    server: SharedTsd,
+    server: TsdApi,
 }
 
 macro_rules! side {
     () => {
-        match Side::start() {
-            Some(s) => s,
+        match TsdApi::start() {
+            Some(server) => Side { server },
             None => return,
         }
     };
 }
 
 impl Side {
-    #[cfg(unix)]
-    fn start() -> Option<Side> {
-        TsdServer::start().map(|server| Side { server })
-    }
-
-    #[cfg(windows)]
-    fn start() -> Option<Side> {
-        Some(Side {
-            server: SharedTsd::get(),
-        })
-    }
-
     /// This test's `path` under the member group, as the pipeline names it.
     fn path(&self, path: &str) -> String {
-        #[cfg(unix)]
-        let base = "";
-        #[cfg(windows)]
-        let base = self.server.path.as_str();
-        [base, path]
+        [self.server.base(), path]
             .iter()
             .filter(|p| !p.is_empty())
             .copied()
@@ -81,24 +59,18 @@ impl Side {
 
     /// Where `name` uploaded under `path` lands, seen from here.
     fn landed(&self, path: &str, name: &str) -> PathBuf {
-        #[cfg(unix)]
-        let group = self.server.import_dir().join("p11-member-group");
-        #[cfg(windows)]
-        let group = self.server.group_dir();
-        group.join(self.path(path)).join(name)
+        self.server.group_dir().join(self.path(path)).join(name)
     }
 
     /// The server's log lines of this test's PATCH requests under `path`.
     fn patches(&self, path: &str) -> Vec<String> {
-        #[cfg(unix)]
-        let log = self.server.log();
-        #[cfg(windows)]
-        let log = self.server.full_log();
         let wanted = format!(
             "PATCH /v1/p11/files/stream/p11-member-group/{}/",
             self.path(path)
         );
-        log.lines()
+        self.server
+            .full_log()
+            .lines()
             .filter(|l| l.contains(&wanted))
             .map(str::to_string)
             .collect()
@@ -139,35 +111,6 @@ fn landed(s: &Side, path: &str, name: &str) -> PathBuf {
     s.landed(path, name)
 }
 
-/// A "sealed" file of `len` pseudo-random bytes and what it must arrive as.
-pub fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
-    let mut x = seed.wrapping_mul(6364136223846793005) | 1;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    let e = Expected {
-        len: len as u64,
-        sha256: Sha256::digest(&data).into(),
-    };
-    (path, e)
-}
-
-pub fn assert_same(a: &Path, b: &Path) {
-    assert!(
-        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
-        "{} and {} differ",
-        a.display(),
-        b.display()
-    );
-}
-
 pub fn send(
     d: &mut dyn Destination,
     local: &Path,
@@ -191,7 +134,7 @@ pub fn partial(d: &mut dyn Destination, dir: &Path, local: &Path, name: &str, cu
 fn uploads_land_in_the_import_folder_verified_chunk_by_chunk() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "a", LEN, 1);
+    let (local, e) = random_file(tmp.path(), "a", LEN, 1);
     let mut d = open_basic(&s, "interviews/2026");
     assert_eq!(d.stat("a.sealed").unwrap(), None);
     let mut seen = Vec::new();
@@ -231,7 +174,7 @@ fn uploads_land_in_the_import_folder_verified_chunk_by_chunk() {
 fn empty_file_uploads() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "z", 0, 2);
+    let (local, e) = random_file(tmp.path(), "z", 0, 2);
     let mut d = open_basic(&s, "");
     send(&mut d, &local, "empty.sealed", &e).unwrap();
     assert_eq!(
@@ -246,7 +189,7 @@ fn empty_file_uploads() {
 fn resume_after_a_killed_partial_checks_the_last_chunk() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "r", LEN, 3);
+    let (local, e) = random_file(tmp.path(), "r", LEN, 3);
     let mut d = open_basic(&s, "p");
     let cut = (CH + CH / 2) as usize;
     partial(&mut d, tmp.path(), &local, "r.sealed", cut);
@@ -273,8 +216,8 @@ fn resume_after_a_killed_partial_checks_the_last_chunk() {
 fn a_partial_of_other_bytes_is_caught_by_its_last_chunk_and_redone() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "c", LEN, 4);
-    let (other, _) = sealed(tmp.path(), "other", LEN, 40);
+    let (local, e) = random_file(tmp.path(), "c", LEN, 4);
+    let (other, _) = random_file(tmp.path(), "other", LEN, 40);
     let mut d = open_raw(&s, "");
     // Another version of the file was being uploaded under this name.
     partial(&mut d, tmp.path(), &other, "c.sealed", 2 * CH as usize);
@@ -304,10 +247,10 @@ fn a_partial_of_other_bytes_is_caught_by_its_last_chunk_and_redone() {
 fn an_existing_file_is_never_overwritten() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = sealed(tmp.path(), "x", LEN, 5);
+    let (local, e) = random_file(tmp.path(), "x", LEN, 5);
     let mut d = open_basic(&s, "f");
     // The folder exists once something was uploaded into it.
-    let (seed, se) = sealed(tmp.path(), "seed", 10, 50);
+    let (seed, se) = random_file(tmp.path(), "seed", 10, 50);
     send(&mut d, &seed, "seed.sealed", &se).unwrap();
     std::fs::write(landed(&s, "f", "x.sealed"), b"someone else's file").unwrap();
     let err = send(&mut d, &local, "x.sealed", &e).unwrap_err();
@@ -331,7 +274,7 @@ fn an_existing_file_is_never_overwritten() {
         Some(1000)
     );
     // The same size is all an import token can know: counted as done.
-    let (same, _) = sealed(tmp.path(), "same", LEN, 6);
+    let (same, _) = random_file(tmp.path(), "same", LEN, 6);
     std::fs::copy(&same, landed(&s, "f", "y.sealed")).unwrap();
     assert_eq!(
         send(&mut d, &local, "y.sealed", &e).unwrap(),
@@ -343,7 +286,7 @@ fn an_existing_file_is_never_overwritten() {
 fn upload_contract_exclusive_create_and_exact_resume() {
     let s = side!();
     let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = sealed(tmp.path(), "u", 5000, 10);
+    let (local, _) = random_file(tmp.path(), "u", 5000, 10);
     let mut d = open_raw(&s, "");
     let mut src = File::open(&local).unwrap();
     d.upload("u.sealed", &mut src, 0, &mut |_| {}).unwrap();

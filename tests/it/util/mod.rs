@@ -7,6 +7,7 @@
 pub mod media_gen;
 #[cfg(unix)]
 pub mod pane;
+pub mod payload;
 #[cfg(unix)]
 pub mod sshd;
 pub mod tools;
@@ -17,6 +18,14 @@ pub mod wine_sshd;
 #[cfg(windows)]
 pub mod wine_tsd;
 pub mod world;
+
+/// TSD's file API for one test, the same calls on both builds: on Unix a
+/// server of the test's own, under Wine the shared one on the Linux side
+/// with a folder of the test's own ([`TsdApi::base`]).
+#[cfg(unix)]
+pub use tsd_api::TsdServer as TsdApi;
+#[cfg(windows)]
+pub use wine_tsd::SharedTsd as TsdApi;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

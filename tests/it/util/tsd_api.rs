@@ -200,10 +200,23 @@ impl TsdServer {
             .count()
     }
 
-    /// The project's import folder on disk (`/tsd/p11/data/durable/file-import`
-    /// in TSD), where `GROUP/PATH/NAME` lands.
-    pub fn import_dir(&self) -> PathBuf {
-        self.tmp.path().join("root/p11/import")
+    /// The member group's folder in the project's import folder on disk
+    /// (`/tsd/p11/data/durable/file-import/p11-member-group` in TSD), where
+    /// `PATH/NAME` lands.
+    pub fn group_dir(&self) -> PathBuf {
+        self.tmp.path().join("root/p11/import/p11-member-group")
+    }
+
+    /// The folder under the member group that is this test's: all of it,
+    /// since the server is the test's own.
+    pub fn base(&self) -> &str {
+        ""
+    }
+
+    /// The whole log (the same as [`TsdServer::log`]: the server is this
+    /// test's own); the shared server under Wine has the same call.
+    pub fn full_log(&self) -> String {
+        self.log()
     }
 
     pub fn api_key_file(&self) -> PathBuf {

@@ -22,6 +22,16 @@ pub struct SharedTsd {
 }
 
 impl SharedTsd {
+    /// The server, as `TsdServer::start` gives one on Unix.
+    pub fn start() -> Option<SharedTsd> {
+        Some(SharedTsd::get())
+    }
+
+    /// This test's folder under the member group.
+    pub fn base(&self) -> &str {
+        &self.path
+    }
+
     pub fn get() -> SharedTsd {
         let dir = std::env::var("RECPIPE_WINE_TSD").expect(
             "RECPIPE_WINE_TSD is not set: the Windows TSD tests need the file API \
