@@ -30,14 +30,37 @@ const ROOT_VARIABLES: &[(&str, &str)] = &[
 ];
 
 /// The sync service the folder lies in, if any, reading the process's
-/// environment and the sync clients' settings.
+/// environment and the sync clients' settings. The folder is looked at as
+/// given and, when it exists, as the file system resolves it: an interim
+/// folder that is a link (or lies under one) into a synced folder is
+/// synced.
 pub fn synced_by(dir: &Path) -> Option<&'static str> {
-    synced_by_with(dir, &|name| std::env::var_os(name)).or_else(|| {
-        registered_roots()
-            .into_iter()
-            .find(|(root, _)| within(dir, root))
-            .map(|(_, service)| service)
-    })
+    let resolved = std::fs::canonicalize(dir).ok().map(|p| plain(&p));
+    let roots = registered_roots();
+    std::iter::once(dir.to_path_buf())
+        .chain(resolved)
+        .find_map(|d| {
+            synced_by_with(&d, &|name| std::env::var_os(name)).or_else(|| {
+                roots
+                    .iter()
+                    .find(|(root, _)| within(&d, root))
+                    .map(|(_, service)| *service)
+            })
+        })
+}
+
+/// A resolved path as the sync clients write theirs: on Windows without the
+/// `\\?\` prefix `canonicalize` adds (`\\?\C:\…` is `C:\…`,
+/// `\\?\UNC\server\…` is `\\server\…`).
+fn plain(path: &Path) -> PathBuf {
+    let text = path.to_string_lossy();
+    if let Some(unc) = text.strip_prefix(r"\\?\UNC\") {
+        PathBuf::from(format!(r"\\{unc}"))
+    } else if let Some(local) = text.strip_prefix(r"\\?\") {
+        PathBuf::from(local)
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// [`synced_by`] by the environment given and the folders' names only (for
@@ -121,7 +144,7 @@ fn dropbox_info_files() -> Vec<PathBuf> {
 /// The synced folders in a Dropbox `info.json`: the `path` of each account
 /// (`personal`, `business`, or a team's name). Text that is not such a
 /// file gives none.
-pub fn dropbox_roots(text: &str) -> Vec<PathBuf> {
+fn dropbox_roots(text: &str) -> Vec<PathBuf> {
     let Ok(serde_json::Value::Object(accounts)) = serde_json::from_str(text) else {
         return Vec::new();
     };
@@ -355,6 +378,19 @@ mod tests {
         ] {
             assert_eq!(service_of_client(client), want, "{client}");
         }
+    }
+
+    #[test]
+    fn resolved_windows_paths_lose_their_verbatim_prefix() {
+        assert_eq!(
+            plain(Path::new(r"\\?\C:\Users\kari\Dropbox")),
+            PathBuf::from(r"C:\Users\kari\Dropbox")
+        );
+        assert_eq!(
+            plain(Path::new(r"\\?\UNC\srv\home\kari")),
+            PathBuf::from(r"\\srv\home\kari")
+        );
+        assert_eq!(plain(Path::new("/home/kari")), PathBuf::from("/home/kari"));
     }
 
     #[test]

@@ -249,6 +249,20 @@ impl Drop for SyncRoot {
     }
 }
 
+/// `pipeline check` of the world's pipeline with `home` as HOME; asserts
+/// the exit status and returns what it said.
+fn check_with_home(w: &World, home: &Path, status: i32) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["pipeline", "check"])
+        .arg(w.path("pipeline.toml"))
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(status), "{said}");
+    said
+}
+
 /// A folder that a sync client records as its own is synced, whatever it
 /// is called: a red pipeline on it is refused, naming the service.
 #[test]
@@ -256,30 +270,31 @@ fn a_folder_a_sync_client_records_as_its_own_is_refused_for_red() {
     let w = World::new(&World::dir_destination(), "");
     let home = w.path("home");
     fs::create_dir_all(&home).unwrap();
-    let pipeline = w.path("pipeline.toml");
-    let check = || {
-        Command::new(env!("CARGO_BIN_EXE_recpipe"))
-            .args(["pipeline", "check"])
-            .arg(&pipeline)
-            .env("HOME", &home)
-            .output()
-            .unwrap()
-    };
-    let before = check();
-    assert_eq!(
-        before.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&before.stderr)
-    );
+    check_with_home(&w, &home, 0);
     let _root = SyncRoot::register(&home, w.root.path());
-    let after = check();
-    let said = String::from_utf8_lossy(&after.stderr);
-    assert_eq!(after.status.code(), Some(2), "{said}");
+    let said = check_with_home(&w, &home, 2);
     assert!(
         said.contains("lies in Dropbox") && said.contains("[source] dir"),
         "{said}"
     );
+}
+
+/// An interim folder that is a link into a synced folder is synced too:
+/// recpipe looks at the folder as the file system resolves it.
+#[cfg(unix)]
+#[test]
+fn an_interim_folder_linked_into_a_synced_folder_is_refused_for_red() {
+    let w = World::new(&World::dir_destination(), "");
+    let home = w.path("home");
+    let synced = w.path("Synk");
+    fs::create_dir_all(&home).unwrap();
+    fs::create_dir_all(&synced).unwrap();
+    fs::rename(w.path("zoom"), synced.join("Zoom")).unwrap();
+    std::os::unix::fs::symlink(synced.join("Zoom"), w.path("zoom")).unwrap();
+    check_with_home(&w, &home, 0);
+    let _root = SyncRoot::register(&home, &synced);
+    let said = check_with_home(&w, &home, 2);
+    assert!(said.contains("lies in Dropbox"), "{said}");
 }
 
 /// The shipped sample of a recording stopped after a false start and
