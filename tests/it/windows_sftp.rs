@@ -1,7 +1,7 @@
 //! The Windows build's SFTP against a real OpenSSH sshd: the libssh2 that
 //! Windows users get (OpenSSL, vendored, for ed25519 and curve25519) checks
 //! host keys and logs in with an ed25519 key. Under Wine in CI the server
-//! runs on the Linux side (tests/common/wine_sshd.rs); uploads themselves
+//! runs on the Linux side (tests/it/util/wine_sshd.rs); uploads themselves
 //! are covered by the conformance suite and the end-to-end run, which use
 //! the same server on Windows.
 #![cfg(windows)]

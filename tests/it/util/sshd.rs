@@ -6,8 +6,7 @@
 //! `sshd_config` with `UsePAM no`, `StrictModes no` and
 //! `Subsystem sftp internal-sftp`. It runs as the current user (root in CI,
 //! where sshd needs `/run/sshd`, created if missing). Killing it also kills
-//! the processes serving its connections; dropping it kills it. Include from a test file with
-//! `#[path = "common/sshd.rs"] mod sshd;`.
+//! the processes serving its connections; dropping it kills it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -9,8 +9,7 @@
 //! `ssh-keygen -l` prints it), `other_key` (a `TYPE BASE64` key that is not
 //! the server's) and `files/`, which the server serves. Each
 //! [`SharedSshd`] is a fresh folder under `files/`, so tests running at once
-//! never meet. Include with
-//! `#[cfg(windows)] #[path = "common/wine_sshd.rs"] mod wine_sshd;`.
+//! never meet.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
