@@ -4,8 +4,10 @@
 # against the floor a person scripting it by hand would hit in the same
 # run: OpenSSH `sftp` putting the same output bytes and getting them back.
 #
-# Prints recpipe's wall time, the floor's, their ratio (goal <= 1.3) and
-# recpipe's peak memory (goal <= 100 MB whatever the recording's length).
+# Prints recpipe's wall time, the floor's, their ratio (goal <= 1.3),
+# recpipe's peak memory (goal <= 100 MB whatever the recording's length),
+# and each one's CPU time with how busy the machine's cores were meanwhile
+# (the loopback sshd shares them).
 #
 # Usage: benches/e2e-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [--profile DIR] [MINUTES]
 #   (default 60 minutes, no delay, no cap)
@@ -116,20 +118,28 @@ verify = "readback"
 interim = "delete"
 TOML
 
-measure() { # wall seconds and peak RSS (KiB) of a command
+measure() { # wall seconds, peak RSS (KiB), the command's CPU seconds, and
+    # the share of the machine's CPU busy meanwhile (any process: the sshd too)
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
+def ticks():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(f), f[3] + f[4]
 t = time.monotonic()
+all0, idle0 = ticks()
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.monotonic() - t
+all1, idle1 = ticks()
 if r.returncode != 0:
     sys.stderr.write(r.stderr.decode()); sys.exit(r.returncode)
-print(f"{wall:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+busy = 100 * (1 - (idle1 - idle0) / max(1, all1 - all0))
+print(f"{wall:.2f} {u.ru_maxrss} {u.ru_utime + u.ru_stime:.2f} {busy:.0f}")
 PY
 }
 
 sync
-read -r rp_wall rp_rss < <(measure "$bin" run --pipeline "$work/pipeline.toml" --state-dir "$work/state")
+read -r rp_wall rp_rss rp_cpu rp_busy < <(measure "$bin" run --pipeline "$work/pipeline.toml" --state-dir "$work/state")
 
 # The floor: the very bytes recpipe delivered, put and got back by OpenSSH sftp.
 mkdir -p "$work/floor-src" "$work/remote/floor" "$work/floor-back"
@@ -140,13 +150,15 @@ cp "$work/remote/up"/* "$work/floor-src/"
     for f in "$work/floor-src"/*; do echo "get \"$(basename "$f")\" \"$work/floor-back/\""; done
 } > "$work/batch"
 sync
-read -r fl_wall _ < <(measure sftp -q -b "$work/batch" -i "$work/sshd/client_ed25519" -o UserKnownHostsFile="$work/sshd/known_hosts" -P "$port" "$(id -un)@127.0.0.1")
+read -r fl_wall _ fl_cpu fl_busy < <(measure sftp -q -b "$work/batch" -i "$work/sshd/client_ed25519" -o UserKnownHostsFile="$work/sshd/known_hosts" -P "$port" "$(id -un)@127.0.0.1")
 bytes=$(du -cb "$work/floor-src"/* | tail -1 | cut -f1)
 
 echo "link: $link"
 echo "recording: ${minutes} min; delivered $((bytes / 1048576)) MiB sealed in $(ls "$work/floor-src" | wc -l) files"
 echo "recpipe run (check, redact, seal, upload, read back, delete): ${rp_wall} s, peak memory $((rp_rss / 1024)) MiB"
 echo "floor (OpenSSH sftp put + get of the same bytes):            ${fl_wall} s"
+echo "CPU: recpipe used ${rp_cpu} s, the machine's $(nproc) cores were ${rp_busy} % busy meanwhile (sshd included);"
+echo "     sftp used ${fl_cpu} s, the cores were ${fl_busy} % busy meanwhile"
 goal=1.3
 [ -n "$rate" ] && goal=1.05
 awk -v a="$rp_wall" -v b="$fl_wall" -v g="$goal" 'BEGIN { printf "ratio recpipe / floor: %.2f (goal <= %s)\n", a / b, g }'

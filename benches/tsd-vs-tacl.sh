@@ -6,7 +6,9 @@
 # in the same run, both as resumable chunked uploads of 50 MB chunks
 # (tacl's default chunk size; its resumable threshold is lowered so it
 # chunks as recpipe does). Wall time includes each tool's start and login.
-# Prints the throughput ratio recpipe / tacl (goal >= 1.0).
+# Prints the throughput ratio recpipe / tacl (goal >= 1.0), and where the
+# CPU went in each run: the client's own, and the server's (it shares the
+# machine's cores, and what a client asks of it per chunk costs there).
 #
 # Usage: benches/tsd-vs-tacl.sh [MiB per file] [files]   (default 256 3)
 set -euo pipefail
@@ -32,19 +34,31 @@ total=$((mib * count))
 # The dev profile: dependencies are optimised there too (Cargo.toml). The
 # test binary is run directly, so cargo's own start-up is not timed.
 bin=$(cargo test --test it --no-run 2>&1 | grep -o 'target/[a-z]*/deps/it-[0-9a-f]*' | head -1)
+server_pid=$(cat "$work/tsd/pid")
+tck=$(getconf CLK_TCK)
+server_cpu() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$server_pid/stat"; }
+client_cpu() { awk '{ printf "%.2f", $1 + $2 }' "$work/time"; }
+
+s0=$(server_cpu)
 start=$(date +%s.%N)
-RECPIPE_TSD_BENCH_URL=http://127.0.0.1:3003 RECPIPE_TSD_BENCH_KEY="$work/tsd/api-key" \
+/usr/bin/time -f '%U %S' -o "$work/time" env RECPIPE_TSD_BENCH_URL=http://127.0.0.1:3003 RECPIPE_TSD_BENCH_KEY="$work/tsd/api-key" \
     RECPIPE_TSD_BENCH_DIR="$work/files" \
     "$bin" destination_tsd::bench_upload --ignored --exact --quiet >"$work/recpipe.log" 2>&1 \
     || { cat "$work/recpipe.log" >&2; exit 1; }
 recpipe_s=$(echo "$(date +%s.%N) - $start" | bc)
+recpipe_cpu=$(client_cpu)
+s1=$(server_cpu)
 
+export venv_bin key work
 start=$(date +%s.%N)
+/usr/bin/time -f '%U %S' -o "$work/time" bash -c '
 for f in "$work"/files/*; do
     "$venv_bin/tacl" p11 --env dev --basic --api-key "$key" --upload "$f" \
         --remote-path tacl --resumable-threshold 1mb >/dev/null
-done
+done'
 tacl_s=$(echo "$(date +%s.%N) - $start" | bc)
+tacl_cpu=$(client_cpu)
+s2=$(server_cpu)
 
 for f in "$work"/files/*; do
     n=$(basename "$f")
@@ -53,9 +67,10 @@ for f in "$work"/files/*; do
             || { echo "$who: $n did not land intact" >&2; exit 1; }
     done
 done
-awk -v t="$total" -v r="$recpipe_s" -v c="$tacl_s" 'BEGIN {
-    printf "%d MiB in all, loopback file API\n", t
-    printf "  recpipe  %6.1f s  %6.0f MiB/s\n", r, t / r
-    printf "  tacl     %6.1f s  %6.0f MiB/s\n", c, t / c
+awk -v t="$total" -v r="$recpipe_s" -v c="$tacl_s" -v rc="$recpipe_cpu" -v cc="$tacl_cpu" \
+    -v rs="$(echo "$s1 - $s0" | bc)" -v cs="$(echo "$s2 - $s1" | bc)" -v n="$(nproc)" 'BEGIN {
+    printf "%d MiB in all, loopback file API, %d cores\n", t, n
+    printf "  recpipe  %6.1f s  %6.0f MiB/s   CPU: client %5.2f s, server %5.2f s\n", r, t / r, rc, rs
+    printf "  tacl     %6.1f s  %6.0f MiB/s   CPU: client %5.2f s, server %5.2f s\n", c, t / c, cc, cs
     printf "ratio (recpipe / tacl throughput): %.2f\n", c / r
 }'
