@@ -146,7 +146,9 @@ struct Shown {
 
 impl Shown {
     /// Whether `e` is news; a recording's standing is not news when the
-    /// look before this one showed it already.
+    /// look before this one showed it already. Numbers do not make it news:
+    /// "a file changed 3s ago" and, a look later, "… 9s ago" are the same
+    /// wait for Zoom, shown once.
     fn is_new(&mut self, e: &Event) -> bool {
         if !matches!(
             e,
@@ -155,7 +157,10 @@ impl Shown {
             return true;
         }
         // The text only keys this set; it is never shown.
-        let key = format!("{e:?}");
+        let key: String = format!("{e:?}")
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
         let new = !self.last.contains(&key);
         self.this.insert(key);
         new
@@ -245,6 +250,7 @@ impl Prompter for AtTheDesk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recpipe::discover::Verdict;
     use recpipe::pipeline::{Problem, RecordingResult};
 
     fn summary(outcomes: Vec<Outcome>) -> RunSummary {
@@ -300,5 +306,28 @@ mod tests {
         assert!(shown.pass_ended(&summary(vec![])).is_some());
         assert_eq!(shown.pass_ended(&summary(vec![])), None);
         assert!(shown.is_new(&waits()));
+    }
+
+    #[test]
+    fn a_wait_whose_text_counts_seconds_is_shown_once() {
+        let mut shown = Shown::default();
+        let settling = |reason: &str| Event::Skipped {
+            stamp: "2026-11-20 14.03.11".into(),
+            verdict: Verdict::InProgress,
+            reasons: vec![reason.into()],
+        };
+        let waiting = summary(vec![Outcome::Waiting(Problem::InProgress(vec![]))]);
+        assert!(shown.is_new(&settling(
+            "a file changed 3s ago; it counts as finished after 30s without changes"
+        )));
+        shown.pass_ended(&waiting);
+        assert!(!shown.is_new(&settling(
+            "a file changed 12s ago; it counts as finished after 30s without changes"
+        )));
+        shown.pass_ended(&waiting);
+        // Another reason is news.
+        assert!(shown.is_new(&settling(
+            "Zoom is still converting (double_click_to_convert_01.zoom)"
+        )));
     }
 }
