@@ -80,7 +80,8 @@ if [ "$delay_ms" != 0 ] || [ -n "$rate" ]; then
     relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     args=(--listen "$relay_port" --to "$port" --delay-ms "$delay_ms")
     [ -n "$rate" ] && args+=(--rate "$rate")
-    python3 "$relay" "${args[@]}" > "$work/relay.out" &
+    # Its stderr to a file: asyncio prints a traceback when it is stopped.
+    python3 "$relay" "${args[@]}" > "$work/relay.out" 2> "$work/relay.err" &
     relay_pid=$!
     for _ in $(seq 100); do grep -q '^ready' "$work/relay.out" 2>/dev/null && break; sleep 0.1; done
     grep -q '^ready' "$work/relay.out" || { echo "e2e-vs-sftp.sh: the relay did not start" >&2; exit 1; }
