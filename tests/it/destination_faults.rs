@@ -12,6 +12,7 @@
 #![cfg(unix)]
 
 use crate::util::sshd;
+use crate::util::tmpfs::{Tmpfs, needs_root, run};
 
 use recpipe::config::VerifyMode;
 use recpipe::destination::sftp::{SftpDestination, Target};
@@ -98,70 +99,6 @@ fn check_folder(folder: &Path, delivered: &[(&str, &SealedFile)]) {
             "{name} delivered but its partial is still there"
         );
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// `true` if the test can run; otherwise says loudly why not (and fails
-/// under CI, where every case must run).
-fn needs_root(test: &str) -> bool {
-    if is_root() {
-        return true;
-    }
-    let msg = format!("NOT EXERCISED: {test} needs root (it mounts a tmpfs or uses chattr)");
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-    eprintln!("{msg}");
-    false
-}
-
-/// A tmpfs of `size` mounted on a fresh folder; unmounted on drop.
-struct Tmpfs {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Tmpfs {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mnt");
-        std::fs::create_dir(&path).unwrap();
-        run(Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(&path));
-        Tmpfs { _dir: dir, path }
-    }
-
-    fn resize(&self, size: &str) {
-        run(Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.path));
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-    }
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn quick(attempts: u32) -> RetryPolicy {

@@ -10,6 +10,8 @@ pub mod pane;
 pub mod payload;
 #[cfg(unix)]
 pub mod sshd;
+#[cfg(unix)]
+pub mod tmpfs;
 pub mod tools;
 #[cfg(unix)]
 pub mod tsd_api;
