@@ -8,10 +8,6 @@
 //! [`Sha256Digest::of_file`] reads a recording's file only through
 //! [`crate::fsutil::open_checked`], and only while it is the inventoried
 //! file.
-//!
-//! [`BackgroundSha256`] hashes on a helper thread, so that a stream that
-//! needs two digests (sealing: plaintext and sealed bytes) uses two cores.
-//! It gives the same digest as hashing inline, whatever the write sizes.
 
 use crate::fsutil::{Access, FileId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -20,8 +16,6 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 /// Bytes as lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
@@ -120,124 +114,6 @@ impl<'de> Deserialize<'de> for Sha256Digest {
     }
 }
 
-/// How many bytes a helper thread gets at a time.
-const BATCH: usize = 1 << 20;
-
-/// SHA-256 of everything passed to [`update`](Self::update), computed on a
-/// helper thread once more than one batch (1 MiB) has come, inline before
-/// that (small streams never start a thread). Holds at most six batches.
-pub struct BackgroundSha256 {
-    /// Bytes not yet handed over.
-    pending: Vec<u8>,
-    state: HashState,
-}
-
-enum HashState {
-    Inline(Sha256),
-    Helper {
-        batches: SyncSender<Vec<u8>>,
-        /// Batches the helper is done with, for reuse.
-        spent: Receiver<Vec<u8>>,
-        worker: JoinHandle<Sha256>,
-    },
-}
-
-impl Default for BackgroundSha256 {
-    fn default() -> Self {
-        BackgroundSha256::new()
-    }
-}
-
-impl BackgroundSha256 {
-    pub fn new() -> BackgroundSha256 {
-        BackgroundSha256 {
-            pending: Vec::new(),
-            state: HashState::Inline(Sha256::new()),
-        }
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        if let HashState::Inline(h) = &mut self.state {
-            if self.pending.len() + data.len() <= BATCH {
-                // Kept until a batch is full: a stream that stays small is
-                // hashed inline at the end.
-                self.pending.extend_from_slice(data);
-                return;
-            }
-            h.update(&self.pending);
-            self.pending.clear();
-            self.state = start_helper(h.clone());
-        }
-        self.pending.extend_from_slice(data);
-        if self.pending.len() >= BATCH {
-            self.hand_over();
-        }
-    }
-
-    /// Sends the pending bytes to the helper (when there is one).
-    fn hand_over(&mut self) {
-        match &mut self.state {
-            HashState::Inline(h) => {
-                h.update(&self.pending);
-                self.pending.clear();
-            }
-            HashState::Helper { batches, spent, .. } => {
-                let mut next = spent
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                next.clear();
-                let full = std::mem::replace(&mut self.pending, next);
-                // The helper only stops when `batches` is dropped (or it
-                // panicked, which `finish` re-raises).
-                let _ = batches.send(full);
-            }
-        }
-    }
-
-    /// The digest of everything passed in.
-    pub fn finish(mut self) -> Sha256Digest {
-        self.hand_over();
-        match self.state {
-            HashState::Inline(h) => Sha256Digest::of(h),
-            HashState::Helper {
-                batches, worker, ..
-            } => {
-                drop(batches);
-                match worker.join() {
-                    Ok(h) => Sha256Digest::of(h),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        }
-    }
-}
-
-/// Starts the helper thread that continues `hasher`; inline when the
-/// system cannot start a thread.
-fn start_helper(hasher: Sha256) -> HashState {
-    let (batches, incoming) = sync_channel::<Vec<u8>>(2);
-    let (give_back, spent) = sync_channel::<Vec<u8>>(2);
-    let fallback = hasher.clone();
-    let worker = std::thread::Builder::new()
-        .name("sha256".into())
-        .spawn(move || {
-            let mut h = hasher;
-            for batch in incoming {
-                h.update(&batch);
-                let _ = give_back.try_send(batch);
-            }
-            h
-        });
-    match worker {
-        Ok(worker) => HashState::Helper {
-            batches,
-            spent,
-            worker,
-        },
-        Err(_) => HashState::Inline(fallback),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,23 +149,6 @@ mod tests {
         assert_eq!(json, format!("\"{d}\""));
         assert_eq!(serde_json::from_str::<Sha256Digest>(&json).unwrap(), d);
         assert!(serde_json::from_str::<Sha256Digest>("\"00\"").is_err());
-    }
-
-    #[test]
-    fn background_hash_equals_inline_hash_at_any_size_and_write_pattern() {
-        let data: Vec<u8> = (0..(3 * BATCH + 12_345) as u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
-        for len in [0, 1, BATCH - 1, BATCH, BATCH + 1, 2 * BATCH, data.len()] {
-            let want = Sha256Digest::of_bytes(&data[..len]);
-            for step in [1usize << 16, 65_552, BATCH + 7, 3 * BATCH] {
-                let mut h = BackgroundSha256::new();
-                for chunk in data[..len].chunks(step) {
-                    h.update(chunk);
-                }
-                assert_eq!(h.finish(), want, "length {len}, writes of {step}");
-            }
-        }
     }
 
     #[test]

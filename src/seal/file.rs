@@ -182,7 +182,12 @@ pub fn seal_file_to(input: &Path, output: &Path, to: SealTo<'_>) -> Result<SealS
         source,
     };
     let tmp_path = tmp.path.clone();
-    let out = BufWriter::with_capacity(1 << 20, WriteBack::new(tmp.file()?));
+    // A handle of its own: the sealed bytes are written on a helper thread.
+    let file = tmp
+        .file()?
+        .try_clone()
+        .map_err(|e| write_err(&tmp_path, e))?;
+    let out = BufWriter::with_capacity(1 << 20, WriteBack::new(file));
     let mut writer = match to {
         SealTo::Recipients(recipients) => SealWriter::new(out, recipients),
         SealTo::Passphrase(p) => SealWriter::with_passphrase(out, p, Argon2Params::SEAL),

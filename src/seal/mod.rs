@@ -26,6 +26,7 @@ pub mod file;
 mod header;
 mod keys;
 mod reader;
+mod sink;
 mod stanza;
 mod stream;
 mod writer;

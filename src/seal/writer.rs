@@ -1,5 +1,6 @@
 //! [`SealWriter`]: seals a stream as it is written, hashing the plaintext
-//! and the sealed bytes in the same pass.
+//! and the sealed bytes in the same pass (the sealed bytes on a helper
+//! thread, [`SealedSink`]).
 //!
 //! The writer keeps at most one segment (64 KiB) of plaintext: a full
 //! segment is sealed only when more data arrives, because the last segment
@@ -10,10 +11,11 @@
 use super::error::SealError;
 use super::header::{Header, Stanza};
 use super::keys::{FileKey, Passphrase, Recipient, random};
+use super::sink::SealedSink;
 use super::stanza::{Argon2Params, argon2_wrap, x25519_wrap};
 use super::stream::PayloadCipher;
 use super::{MAX_STANZAS, PAYLOAD_NONCE_SIZE, SEGMENT_SIZE, TAG_SIZE};
-use crate::digest::{BackgroundSha256, Sha256Digest};
+use crate::digest::Sha256Digest;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::{self, Write};
@@ -46,11 +48,10 @@ pub struct Sealed<W> {
 /// writer dropped without `finish` leaves a stream that never opens (its
 /// last segment is missing), so an interrupted seal cannot pass for a
 /// whole file.
-pub struct SealWriter<W: Write> {
-    out: W,
-    /// The sealed bytes are hashed on a helper thread (the plaintext is
-    /// hashed on the caller's): two digests, two cores.
-    sealed_hash: BackgroundSha256,
+pub struct SealWriter<W: Write + Send + 'static> {
+    /// Hashes and writes the sealed bytes, on a helper thread (the plaintext
+    /// is hashed and sealed on the caller's): two cores.
+    out: SealedSink<W>,
     sealed_len: u64,
     cipher: PayloadCipher,
     /// Plaintext of the segment being filled; sealed in place.
@@ -62,7 +63,7 @@ pub struct SealWriter<W: Write> {
     poisoned: bool,
 }
 
-impl<W: Write> fmt::Debug for SealWriter<W> {
+impl<W: Write + Send + 'static> fmt::Debug for SealWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SealWriter")
             .field("plaintext_len", &self.plain_len)
@@ -71,7 +72,7 @@ impl<W: Write> fmt::Debug for SealWriter<W> {
     }
 }
 
-impl<W: Write> SealWriter<W> {
+impl<W: Write + Send + 'static> SealWriter<W> {
     /// Starts a sealed stream to `recipients` (at least one, at most 32)
     /// and writes its header to `writer`.
     pub fn new(writer: W, recipients: &[Recipient]) -> Result<SealWriter<W>, SealError> {
@@ -110,7 +111,7 @@ impl<W: Write> SealWriter<W> {
 
     /// Starts a stream from fixed parts (test vectors use this).
     pub(crate) fn from_parts(
-        mut writer: W,
+        writer: W,
         file_key: FileKey,
         stanzas: Vec<Stanza>,
         payload_nonce: [u8; PAYLOAD_NONCE_SIZE],
@@ -122,12 +123,10 @@ impl<W: Write> SealWriter<W> {
         header.mac = header.compute_mac(&file_key);
         let mut head = header.to_bytes();
         head.extend_from_slice(&payload_nonce);
-        writer.write_all(&head)?;
-        let mut sealed_hash = BackgroundSha256::new();
-        sealed_hash.update(&head);
+        let mut out = SealedSink::new(writer);
+        out.push(&head)?;
         Ok(SealWriter {
-            out: writer,
-            sealed_hash,
+            out,
             sealed_len: head.len() as u64,
             cipher: PayloadCipher::new(&file_key, &payload_nonce),
             segment: Zeroizing::new(Vec::with_capacity(SEGMENT_SIZE + TAG_SIZE)),
@@ -146,12 +145,11 @@ impl<W: Write> SealWriter<W> {
             return Err(io::Error::other(SealError::TooLarge));
         }
         self.cipher.seal(self.index, last, &mut self.segment);
-        let result = self.out.write_all(&self.segment);
+        let result = self.out.push(&self.segment);
         if result.is_err() {
             self.poisoned = true;
         }
         result?;
-        self.sealed_hash.update(&self.segment[..]);
         self.sealed_len += self.segment.len() as u64;
         self.segment.clear();
         self.index = self.index.wrapping_add(1);
@@ -167,21 +165,21 @@ impl<W: Write> SealWriter<W> {
             )));
         }
         self.emit(true)?;
-        self.out.flush()?;
+        let (writer, sealed_sha256) = self.out.finish()?;
         Ok(Sealed {
             summary: SealSummary {
                 plaintext_len: self.plain_len,
                 plaintext_sha256: Sha256Digest::of(self.plain_hash),
                 sealed_len: self.sealed_len,
-                sealed_sha256: self.sealed_hash.finish(),
+                sealed_sha256,
             },
-            writer: self.out,
+            writer,
             file_key: self.file_key,
         })
     }
 }
 
-impl<W: Write> Write for SealWriter<W> {
+impl<W: Write + Send + 'static> Write for SealWriter<W> {
     fn write(&mut self, mut data: &[u8]) -> io::Result<usize> {
         if self.poisoned {
             return Err(io::Error::other(
@@ -202,8 +200,9 @@ impl<W: Write> Write for SealWriter<W> {
         Ok(n)
     }
 
-    /// Flushes the inner writer. The segment being filled stays buffered:
-    /// it can only be sealed once it is known whether it is the last.
+    /// Flushes the inner writer while it is on the caller's thread (`finish`
+    /// always does). The segment being filled stays buffered: it can only
+    /// be sealed once it is known whether it is the last.
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -306,3 +306,42 @@ fn an_input_changed_before_any_delivery_is_checked_afresh() {
     check_delivery(&w, &w.delivered(&w.path("out")));
     assert!(!w.recording().exists());
 }
+
+/// A full disk under the state folder while the outputs are sealed there
+/// (the sealed bytes are written on a helper thread, so the error comes
+/// back from it): the run stops and says so, the recording stays whole
+/// where it was, and what was sent meanwhile (the quick outputs go first)
+/// is as its marks allow; once space is freed, the next run delivers every
+/// output and removes the interim copy.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_state_folder_while_sealing_stops_cleanly_and_a_rerun_delivers() {
+    use crate::util::tmpfs::{Tmpfs, needs_root};
+    if !needs_root("a_full_state_folder_while_sealing_…") {
+        return;
+    }
+    let w = World::new(&World::dir_destination(), "");
+    let state = Tmpfs::mount("2m");
+    let run = || {
+        w.command()
+            .env("RECPIPE_STATE_DIR", &state.path)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    expect_exit(&out, 4, "state folder full");
+    let said = stderr(&out);
+    assert!(
+        said.contains("cannot write the output") && said.contains("No space left"),
+        "{said}"
+    );
+    assert!(world::same_tree(&sample(), &w.recording()));
+    let sent = w.delivered(&w.path("out"));
+    assert!(sent.len() < 4, "{sent:?}");
+    world::check_files(&w, &sent);
+
+    state.resize("64m");
+    expect_exit(&run(), 0, "space freed");
+    check_delivery(&w, &w.delivered(&w.path("out")));
+    assert!(!w.recording().exists());
+}

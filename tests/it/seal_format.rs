@@ -347,12 +347,28 @@ fn errors_and_debug_output_hold_no_secrets() {
 #[test]
 fn a_writer_dropped_without_finish_leaves_a_stream_that_never_opens() {
     let id = Identity::generate().unwrap();
-    for len in [0, 10, SEGMENT_SIZE, 3 * SEGMENT_SIZE + 1] {
-        let mut out = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    // The last two outgrow what is written on the caller's thread: their
+    // sealed bytes are written by a helper, which the drop waits for.
+    for len in [
+        0,
+        10,
+        SEGMENT_SIZE,
+        3 * SEGMENT_SIZE + 1,
+        40 * SEGMENT_SIZE + 7,
+        200 * SEGMENT_SIZE,
+    ] {
+        let path = dir.path().join(format!("{len}.sealed"));
         {
-            let mut w = SealWriter::new(&mut out, &[id.recipient()]).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            let mut w = SealWriter::new(file, &[id.recipient()]).unwrap();
             w.write_all(&data(len, 13)).unwrap();
             w.flush().unwrap();
+        }
+        let out = std::fs::read(&path).unwrap();
+        if len >= 40 * SEGMENT_SIZE {
+            // All but the segment being filled and the helper's last batch.
+            assert!(out.len() > len / 2, "{len}: {} bytes written", out.len());
         }
         let err = open(&out, &id).unwrap_err();
         assert!(err.is_corrupt(), "{len}: {err:?}");

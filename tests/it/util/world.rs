@@ -214,8 +214,9 @@ pub fn check_outputs(w: &World, files: &[PathBuf]) {
     check_files(w, files);
 }
 
-/// Each delivered file is sealed, named without names, and right.
-fn check_files(w: &World, files: &[PathBuf]) {
+/// Each delivered file is sealed, named without names, and right (any
+/// number of them: what a run that stopped half-way had sent).
+pub fn check_files(w: &World, files: &[PathBuf]) {
     let names: Vec<String> = files
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
