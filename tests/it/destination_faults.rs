@@ -109,18 +109,6 @@ fn quick(attempts: u32) -> RetryPolicy {
     }
 }
 
-fn target(s: &sshd::Sshd, port: u16, known_hosts: PathBuf, path: &Path) -> Target {
-    Target {
-        host: "127.0.0.1".into(),
-        port,
-        user: s.user.clone(),
-        path: path.display().to_string(),
-        known_hosts,
-        identity_file: Some(s.client_key.clone()),
-        timeout: Duration::from_secs(20),
-    }
-}
-
 fn connect(t: &Target) -> Result<SftpDestination, DestError> {
     SftpDestination::connect(t, &NoTerminal)
 }
@@ -173,7 +161,7 @@ fn a_full_sftp_server_fails_cleanly_and_resumes_after_space_is_freed() {
     let s = sshd::Sshd::start();
     let fs = Tmpfs::mount("1m");
     let out = fs.path.join("dest");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let f = sealed(tmp.path(), "big", 3 * destination::CHUNK, 2);
     let mut d = Retrying::new(Box::new(|| Ok(Box::new(connect(&t)?) as _)), quick(3)).unwrap();
@@ -222,7 +210,7 @@ fn a_server_that_refuses_fsync_takes_every_output_in_one_go() {
         ..Default::default()
     });
     let out = s.files.join("up");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let files: Vec<SealedFile> = (0..5)
         .map(|i| sealed(tmp.path(), &format!("f{i}"), 200_000 + i, 10 + i as u64))
@@ -267,7 +255,7 @@ fn a_complete_partial_is_fsynced_before_its_rename() {
         ..Default::default()
     });
     let out = s.files.join("up");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let f = sealed(tmp.path(), "c", 300_000, 20);
     let mut d = connect(&t).unwrap();
@@ -353,7 +341,7 @@ impl Destination for KillDuringReadBack<'_> {
 fn sshd_killed_mid_read_back_is_reconnected_and_the_file_verified() {
     let mut s = sshd::Sshd::start();
     let out = s.files.join("up");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let f = sealed(tmp.path(), "r", 6 * destination::CHUNK, 30);
     let sshd = std::cell::RefCell::new(&mut s);
@@ -389,7 +377,7 @@ fn sshd_killed_mid_read_back_is_reconnected_and_the_file_verified() {
 fn sshd_killed_mid_upload_resumes_and_the_file_opens() {
     let mut s = sshd::Sshd::start();
     let out = s.files.join("up");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let f = sealed(tmp.path(), "k", 8 * destination::CHUNK, 40);
     let sshd = std::cell::RefCell::new(&mut s);
@@ -431,7 +419,7 @@ fn a_stalled_connection_times_out_and_the_retry_resumes() {
     let kh = s.dir.path().join("kh-relay");
     std::fs::write(&kh, s.known_hosts_line(relay.port)).unwrap();
     let out = s.files.join("up");
-    let mut t = target(&s, relay.port, kh, &out);
+    let mut t = s.target(relay.port, kh, &out);
     t.timeout = Duration::from_secs(2);
     let tmp = tempfile::tempdir().unwrap();
     let f = sealed(tmp.path(), "st", 6 * destination::CHUNK, 50);
@@ -469,7 +457,7 @@ fn a_stalled_connection_times_out_and_the_retry_resumes() {
 #[test]
 fn a_retry_wait_ends_when_the_stop_flag_is_set() {
     let mut s = sshd::Sshd::start();
-    let t = target(&s, s.port, s.known_hosts(), &s.files.join("up"));
+    let t = s.target(s.port, s.known_hosts(), &s.files.join("up"));
     s.kill();
     static STOP: AtomicBool = AtomicBool::new(false);
     let policy = RetryPolicy {
@@ -511,7 +499,7 @@ fn a_retry_wait_ends_when_the_stop_flag_is_set() {
 fn a_partial_left_by_another_sealing_is_not_completed() {
     let s = sshd::Sshd::start();
     let out = s.files.join("up");
-    let t = target(&s, s.port, s.known_hosts(), &out);
+    let t = s.target(s.port, s.known_hosts(), &out);
     let tmp = tempfile::tempdir().unwrap();
     let old = sealed(tmp.path(), "old", 3 * destination::CHUNK, 60);
     let new = sealed(tmp.path(), "new", 3 * destination::CHUNK, 60);

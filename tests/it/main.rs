@@ -14,6 +14,7 @@ mod corpus;
 mod destination_conformance;
 mod destination_faults;
 mod destination_sftp;
+mod destination_sftp_host_keys;
 mod destination_trust_host;
 mod destination_tsd;
 mod destination_tsd_config;

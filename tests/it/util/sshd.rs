@@ -8,6 +8,7 @@
 //! where sshd needs `/run/sshd`, created if missing). Killing it also kills
 //! the processes serving its connections; dropping it kills it.
 
+use recpipe::destination::sftp::Target;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -148,6 +149,21 @@ pub fn current_user() -> String {
 }
 
 impl Sshd {
+    /// The SFTP target of this server's user and client key, reached at
+    /// `port` (the server's, or a relay's in front of it), uploading to
+    /// `path`, trusting the host keys in `known_hosts`.
+    pub fn target(&self, port: u16, known_hosts: PathBuf, path: &Path) -> Target {
+        Target {
+            host: "127.0.0.1".into(),
+            port,
+            user: self.user.clone(),
+            path: path.display().to_string(),
+            known_hosts,
+            identity_file: Some(self.client_key.clone()),
+            timeout: Duration::from_secs(20),
+        }
+    }
+
     pub fn start() -> Sshd {
         Sshd::start_with(Options::default())
     }
