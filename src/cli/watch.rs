@@ -146,9 +146,9 @@ struct Shown {
 
 impl Shown {
     /// Whether `e` is news; a recording's standing is not news when the
-    /// look before this one showed it already. Numbers do not make it news:
-    /// "a file changed 3s ago" and, a look later, "… 9s ago" are the same
-    /// wait for Zoom, shown once.
+    /// look before this one showed it already. A duration in its text does
+    /// not make it news: "a file changed 3s ago" and, a look later, "… 9s
+    /// ago" are the same wait for Zoom, shown once.
     fn is_new(&mut self, e: &Event) -> bool {
         if !matches!(
             e,
@@ -157,10 +157,7 @@ impl Shown {
             return true;
         }
         // The text only keys this set; it is never shown.
-        let key: String = format!("{e:?}")
-            .chars()
-            .filter(|c| !c.is_ascii_digit())
-            .collect();
+        let key = without_durations(&format!("{e:?}"));
         let new = !self.last.contains(&key);
         self.this.insert(key);
         new
@@ -174,6 +171,51 @@ impl Shown {
             self.status = Some(line.clone());
             line
         })
+    }
+}
+
+/// `text` with each duration as [`recpipe::duration::HumanDuration`] writes
+/// it (`3s`, `1m12s`, `250ms`; a whole word) replaced by `#`. Other numbers
+/// stay: a recording's stamp and id, `<file 2>`.
+fn without_durations(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let word_edge = |i: usize| chars.get(i).is_none_or(|c| !c.is_alphanumeric());
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() && (i == 0 || word_edge(i - 1)) {
+            let end = duration_end(&chars, i);
+            if end > i && word_edge(end) {
+                out.push('#');
+                i = end;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Where a duration starting at `start` ends (`start` when there is none):
+/// one or more of digits followed by `h`, `m`, `s` or `ms`.
+fn duration_end(chars: &[char], start: usize) -> usize {
+    let mut end = start;
+    let mut i = start;
+    loop {
+        let digits = i;
+        while chars.get(i).is_some_and(char::is_ascii_digit) {
+            i += 1;
+        }
+        if i == digits {
+            return end;
+        }
+        i += match (chars.get(i), chars.get(i + 1)) {
+            (Some('m'), Some('s')) => 2,
+            (Some('h' | 'm' | 's'), _) => 1,
+            _ => return end,
+        };
+        end = i;
     }
 }
 
@@ -329,5 +371,38 @@ mod tests {
         assert!(shown.is_new(&settling(
             "Zoom is still converting (double_click_to_convert_01.zoom)"
         )));
+    }
+
+    #[test]
+    fn only_durations_are_left_out_of_what_makes_a_standing_news() {
+        let mut shown = Shown::default();
+        let settling = |stamp: &str, reason: &str| Event::Skipped {
+            stamp: stamp.into(),
+            verdict: Verdict::InProgress,
+            reasons: vec![reason.into()],
+        };
+        let waiting = summary(vec![Outcome::Waiting(Problem::InProgress(vec![]))]);
+        let ago = "a file changed 3s ago; it counts as finished after 30s without changes";
+        assert!(shown.is_new(&settling("2026-11-20 14.03.11", ago)));
+        shown.pass_ended(&waiting);
+        // Another recording, whose stamp differs only in its digits.
+        assert!(shown.is_new(&settling("2026-11-20 15.10.42", ago)));
+        // Another file of the same recording.
+        assert!(shown.is_new(&settling("2026-11-20 14.03.11", "<file 2> is cut short")));
+        shown.pass_ended(&waiting);
+        assert!(shown.is_new(&settling("2026-11-20 14.03.11", "<file 3> is cut short")));
+        let later = "a file changed 1m12s ago; it counts as finished after 30s without changes";
+        assert!(!shown.is_new(&settling("2026-11-20 15.10.42", later)));
+    }
+
+    #[test]
+    fn durations_are_whole_words_of_digits_and_units() {
+        assert_eq!(
+            without_durations("changed 3s ago, 1m12s, 250ms, 2h"),
+            "changed # ago, #, #, #"
+        );
+        let kept = "<file 2> 14.03.11 ed1ec1s9 3sx x3s 5 m";
+        assert_eq!(without_durations(kept), kept);
+        assert_eq!(without_durations("(0s)"), "(#)");
     }
 }
