@@ -8,8 +8,9 @@
 //! Invariants: bytes reach the inner writer in the order they were pushed,
 //! and the digest is the same as hashing inline, whatever the push sizes; a
 //! stream that stays within one batch (1 MiB) is written and hashed on the
-//! caller's thread and never starts one; the helper holds at most four
-//! batches; after a write error nothing more is written (no file with a
+//! caller's thread and never starts one; at most six batches exist at
+//! once (the one being filled, two queued, the one being written, two kept
+//! for reuse); after a write error nothing more is written (no file with a
 //! hole in it), and the error is returned by the next `push` or by
 //! `finish`; dropping the sink waits for the helper, so nothing is written
 //! after the sink is gone.
@@ -24,7 +25,7 @@ use std::thread::JoinHandle;
 const BATCH: usize = 1 << 20;
 
 /// What the helper gives back: the writer, the hash, and how writing went.
-type Ended<W> = Option<(W, Sha256, io::Result<()>)>;
+type HelperResult<W> = Option<(W, Sha256, io::Result<()>)>;
 
 pub(super) struct SealedSink<W: Write + Send + 'static> {
     /// Bytes not yet handed to the helper.
@@ -42,7 +43,7 @@ enum State<W: Write + Send + 'static> {
         batches: SyncSender<Vec<u8>>,
         /// Batches the helper is done with, for reuse.
         spent: Receiver<Vec<u8>>,
-        worker: JoinHandle<Ended<W>>,
+        worker: JoinHandle<HelperResult<W>>,
     },
     /// Finished, or stopped by an error.
     Ended,
@@ -179,7 +180,7 @@ impl<W: Write + Send + 'static> SealedSink<W> {
 }
 
 /// The helper's result; re-raises its panic.
-fn join<W>(worker: JoinHandle<Ended<W>>) -> io::Result<(W, Sha256, io::Result<()>)> {
+fn join<W>(worker: JoinHandle<HelperResult<W>>) -> io::Result<(W, Sha256, io::Result<()>)> {
     match worker.join() {
         Ok(Some(ended)) => Ok(ended),
         Ok(None) => Err(io::Error::other("the sealed output's writer never started")),
