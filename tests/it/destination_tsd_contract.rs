@@ -4,7 +4,8 @@
 //! ([`crate::util::wine_tsd`]), each test in a folder of its own. Uploads
 //! verified chunk by chunk, an empty file, resuming a partial after its last
 //! chunk is checked, a partial of other bytes, existing files never
-//! overwritten, exclusive create and exact resume. What needs the server in
+//! overwritten, names TSD's importer refuses (exclusive create and exact
+//! resume run in `destination_conformance`, as for every backend). What needs the server in
 //! hand (killed, its connection cut, a key revoked, a token expiring) is in
 //! `destination_tsd`, on Unix.
 
@@ -283,31 +284,9 @@ fn an_existing_file_is_never_overwritten() {
 }
 
 #[test]
-fn upload_contract_exclusive_create_and_exact_resume() {
+fn names_outside_what_tsds_importer_accepts_are_refused() {
     let s = side!();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, _) = random_file(tmp.path(), "u", 5000, 10);
     let mut d = open_raw(&s, "");
-    let mut src = File::open(&local).unwrap();
-    d.upload("u.sealed", &mut src, 0, &mut |_| {}).unwrap();
-    assert!(d.upload("u.sealed", &mut src, 0, &mut |_| {}).is_err());
-    let err = d.upload("u.sealed", &mut src, 10, &mut |_| {}).unwrap_err();
-    assert!(
-        matches!(err, DestError::PartialChanged { actual: 5000, .. }),
-        "{err}"
-    );
-    assert_eq!(err.class(), ErrorClass::Retryable);
-    assert_eq!(
-        d.upload("u.sealed", &mut src, 5000, &mut |_| {}).unwrap(),
-        5000
-    );
-    d.remove_partial("u.sealed").unwrap();
-    d.remove_partial("u.sealed").unwrap();
-    assert_eq!(
-        d.stat(&destination::partial_name("u.sealed")).unwrap(),
-        None
-    );
-    // Names outside what TSD's importer accepts.
     for bad in ["a b.sealed", ".hidden", "æ.sealed"] {
         let err = d.stat(bad).unwrap_err();
         assert_eq!(err.class(), ErrorClass::Permanent, "{bad}: {err}");
