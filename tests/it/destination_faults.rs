@@ -11,6 +11,7 @@
 //! without it they print `NOT EXERCISED` and why, and fail under `CI=true`.
 #![cfg(unix)]
 
+use crate::util::payload::random_bytes;
 use crate::util::sshd;
 use crate::util::tmpfs::{Tmpfs, needs_root, run};
 
@@ -37,15 +38,7 @@ struct SealedFile {
 }
 
 fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> SealedFile {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let plain: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let plain = random_bytes(len, seed);
     let identity = Identity::generate().unwrap();
     let path = dir.join(name);
     let mut w = SealWriter::new(File::create(&path).unwrap(), &[identity.recipient()]).unwrap();

@@ -6,20 +6,26 @@ use recpipe::destination::Expected;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Writes `len` pseudo-random bytes (xorshift from `seed`) to `dir/name`;
-/// returns the file and what it must arrive as.
-pub fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
+/// `len` pseudo-random bytes (xorshift from `seed`): what sealed files
+/// look like, different for each seed, the same on every run.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
-    let data: Vec<u8> = (0..len)
+    (0..len)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x as u8
         })
-        .collect();
+        .collect()
+}
+
+/// Writes [`random_bytes`] to `dir/name`; returns the file and what it
+/// must arrive as.
+pub fn random_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Expected) {
+    let data = random_bytes(len, seed);
     let path = dir.join(name);
     std::fs::write(&path, &data).unwrap();
     let expected = Expected {
