@@ -8,7 +8,8 @@
 //! Invariants: bytes reach the inner writer in the order they were pushed,
 //! and the digest is the same as hashing inline, whatever the push sizes; a
 //! stream that stays within one batch (1 MiB) is written and hashed on the
-//! caller's thread and never starts one; at most six batches exist at
+//! caller's thread and never starts one, and so is every stream when the
+//! system cannot start a thread; at most six batches exist at
 //! once (the one being filled, two queued, the one being written, two kept
 //! for reuse); after a write error nothing more is written (no file with a
 //! hole in it), and the error is returned by the next `push` or by
@@ -38,6 +39,8 @@ enum State<W: Write + Send + 'static> {
         out: W,
         hash: Sha256,
         len: usize,
+        /// No helper thread could be started: everything stays here.
+        alone: bool,
     },
     Helper {
         batches: SyncSender<Vec<u8>>,
@@ -61,6 +64,7 @@ impl<W: Write + Send + 'static> SealedSink<W> {
                 out,
                 hash: Sha256::new(),
                 len: 0,
+                alone: false,
             },
         }
     }
@@ -68,7 +72,12 @@ impl<W: Write + Send + 'static> SealedSink<W> {
     /// Hashes and writes `data` after everything pushed before.
     pub(super) fn push(&mut self, data: &[u8]) -> io::Result<()> {
         match &mut self.state {
-            State::Inline { out, hash, len } if *len + data.len() <= BATCH => {
+            State::Inline {
+                out,
+                hash,
+                len,
+                alone,
+            } if *alone || *len + data.len() <= BATCH => {
                 if let Err(e) = out.write_all(data) {
                     self.state = State::Ended;
                     return Err(e);
@@ -77,7 +86,11 @@ impl<W: Write + Send + 'static> SealedSink<W> {
                 *len += data.len();
                 return Ok(());
             }
-            State::Inline { .. } => self.start_helper()?,
+            State::Inline { .. } => {
+                if !self.start_helper() {
+                    return self.push(data);
+                }
+            }
             State::Helper { .. } => {}
             State::Ended => return Err(stopped()),
         }
@@ -121,8 +134,9 @@ impl<W: Write + Send + 'static> SealedSink<W> {
         }
     }
 
-    /// Moves the writer and the hash so far to a new helper thread.
-    fn start_helper(&mut self) -> io::Result<()> {
+    /// Moves the writer and the hash so far to a new helper thread; when
+    /// the system cannot start one, everything stays on this thread.
+    fn start_helper(&mut self) -> bool {
         let (batches, incoming) = sync_channel::<Vec<u8>>(2);
         let (give_back, spent) = sync_channel::<Vec<u8>>(2);
         let (handover, taken) = sync_channel::<(W, Sha256)>(1);
@@ -140,7 +154,13 @@ impl<W: Write + Send + 'static> SealedSink<W> {
                 }
                 let flushed = out.flush();
                 Some((out, hash, flushed))
-            })?;
+            });
+        let Ok(worker) = worker else {
+            if let State::Inline { alone, .. } = &mut self.state {
+                *alone = true;
+            }
+            return false;
+        };
         let State::Inline { out, hash, .. } = std::mem::replace(
             &mut self.state,
             State::Helper {
@@ -154,7 +174,7 @@ impl<W: Write + Send + 'static> SealedSink<W> {
         // The helper waits for exactly this one message.
         let _ = handover.send((out, hash));
         self.pending.reserve(BATCH);
-        Ok(())
+        true
     }
 
     /// Sends the pending bytes to the helper; a helper that stopped on a
@@ -252,6 +272,23 @@ mod tests {
                 assert_eq!(digest, Sha256Digest::of_bytes(&all[..len]), "{len}, {step}");
             }
         }
+    }
+
+    #[test]
+    fn without_a_helper_thread_everything_is_written_here_and_right() {
+        // As when the system cannot start a thread.
+        let all = data(3 * BATCH + 12_345);
+        let mut sink = SealedSink::new(Vec::new());
+        if let State::Inline { alone, .. } = &mut sink.state {
+            *alone = true;
+        }
+        for chunk in all.chunks(65_552) {
+            sink.push(chunk).unwrap();
+        }
+        assert!(matches!(sink.state, State::Inline { .. }), "no helper");
+        let (out, digest) = sink.finish().unwrap();
+        assert!(out == all);
+        assert_eq!(digest, Sha256Digest::of_bytes(&all));
     }
 
     #[test]
