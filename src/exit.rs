@@ -7,7 +7,7 @@
 //! and decrypt against runs.
 
 /// How a recpipe command ended. The numeric values are a user contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Everything asked for is done (or there was nothing to do).
     Success = 0,
@@ -28,10 +28,28 @@ impl ExitStatus {
         self as u8
     }
 
-    /// The more serious of two outcomes (broken > waiting > success).
-    /// `Error` and `Usage` are never combined this way; they end a command.
+    /// How serious the outcome is, the one order in which outcomes are
+    /// combined: success < waiting < error (the next run retries) < broken
+    /// (needs a person) < usage (the command could not start). The numeric
+    /// codes are a contract with scripts and say nothing of this order.
+    fn severity(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Waiting => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Broken => 3,
+            ExitStatus::Usage => 4,
+        }
+    }
+
+    /// The more serious of two outcomes, by [`ExitStatus::severity`]; every
+    /// command that reports on several things combines their statuses here.
     pub fn worst(self, other: ExitStatus) -> ExitStatus {
-        self.max(other)
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -49,18 +67,14 @@ mod tests {
     }
 
     #[test]
-    fn broken_outranks_waiting_outranks_success() {
-        assert_eq!(
-            ExitStatus::Success.worst(ExitStatus::Waiting),
-            ExitStatus::Waiting
-        );
-        assert_eq!(
-            ExitStatus::Broken.worst(ExitStatus::Waiting),
-            ExitStatus::Broken
-        );
-        assert_eq!(
-            ExitStatus::Waiting.worst(ExitStatus::Broken),
-            ExitStatus::Broken
-        );
+    fn worst_follows_one_order_whichever_side_it_is_called_on() {
+        use ExitStatus::*;
+        let order = [Success, Waiting, Error, Broken, Usage];
+        for (i, a) in order.iter().enumerate() {
+            for (j, b) in order.iter().enumerate() {
+                let expected = order[i.max(j)];
+                assert_eq!(a.worst(*b), expected, "{a:?} with {b:?}");
+            }
+        }
     }
 }

@@ -405,16 +405,11 @@ impl RunSummary {
     /// 4 something needs a person, else 1 recpipe failed on something,
     /// else 3 something waits, else 0 (all done, or nothing to do).
     pub fn exit(&self) -> ExitStatus {
-        let any = |f: fn(&Outcome) -> bool| self.recordings.iter().any(|r| f(&r.outcome));
-        if any(|o| matches!(o, Outcome::Broken(_))) {
-            ExitStatus::Broken
-        } else if any(|o| matches!(o, Outcome::Failed(_))) {
-            ExitStatus::Error
-        } else if any(|o| matches!(o, Outcome::Waiting(_))) {
-            ExitStatus::Waiting
-        } else {
-            ExitStatus::Success
-        }
+        self.recordings
+            .iter()
+            .fold(ExitStatus::Success, |worst, r| {
+                worst.worst(r.outcome.exit())
+            })
     }
 }
 
