@@ -17,15 +17,12 @@
 //! stream, one frame at a time.
 
 use crate::config::TrackKind;
-use crate::media::audio::{AudioError, aac_decoder};
+use crate::media::audio::{AacFrames, AudioError, Frame, aac_decoder};
 use crate::media::mp4::{Mp4Error, Mp4File};
 use crate::redact::plan::{Fate, FilePlan};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::formats::Packet;
 use time::PrimitiveDateTime;
 
 /// Slices of the waveform envelope across an audio row.
@@ -58,12 +55,6 @@ pub enum TimelineError {
         path: PathBuf,
         #[source]
         source: AudioError,
-    },
-    #[error("{}: cannot read it: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
     },
 }
 
@@ -208,51 +199,21 @@ pub fn envelope(path: &Path, slices: usize) -> Result<Vec<f32>, TimelineError> {
         path: path.to_path_buf(),
         source,
     };
-    let read_err = |source| TimelineError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut decoder = aac_decoder(track).map_err(audio_err)?;
     let total = track.duration.max(1) as f64;
-    let mut reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(read_err)?);
-    let mut buf = Vec::new();
+    let mut decoded = aac_decoder(track)
+        .and_then(|d| AacFrames::new(path, track, d))
+        .map_err(audio_err)?;
     let mut pcm: Option<SampleBuffer<f32>> = None;
-    for sample in track.samples() {
-        reader
-            .seek(SeekFrom::Start(sample.offset))
-            .map_err(read_err)?;
-        buf.resize(sample.size as usize, 0);
-        reader.read_exact(&mut buf).map_err(read_err)?;
-        let packet = Packet::new_from_slice(0, sample.dts, u64::from(sample.duration), &buf);
-        // As in media::audio: a decoder panic on hostile input is an error.
-        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decoder.decode(&packet).map(|b| {
-                let pcm =
-                    pcm.get_or_insert_with(|| SampleBuffer::new(b.capacity() as u64, *b.spec()));
-                if pcm.capacity() < b.capacity() * b.spec().channels.count() {
-                    *pcm = SampleBuffer::new(b.capacity() as u64, *b.spec());
-                }
-                pcm.copy_interleaved_ref(b);
-                pcm.samples().iter().fold(0f32, |m, s| m.max(s.abs()))
-            })
-        }));
-        let peak = match decoded {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                return Err(audio_err(AudioError::Decode {
-                    frame: sample.index + 1,
-                    seconds: sample.dts as f64 / f64::from(track.timescale.max(1)),
-                    why: e.to_string(),
-                }));
-            }
-            Err(_) => {
-                return Err(audio_err(AudioError::Decode {
-                    frame: sample.index + 1,
-                    seconds: sample.dts as f64 / f64::from(track.timescale.max(1)),
-                    why: "the decoder failed on this frame".into(),
-                }));
-            }
+    while let Some(Frame { sample, audio }) = decoded.next_frame().map_err(audio_err)? {
+        let frames = audio.frames() * audio.spec().channels.count();
+        let buf = match &mut pcm {
+            Some(b) if b.capacity() >= audio.capacity() * audio.spec().channels.count() => b,
+            slot => slot.insert(SampleBuffer::new(audio.capacity() as u64, *audio.spec())),
         };
+        buf.copy_interleaved_ref(audio);
+        let peak = buf.samples()[..frames]
+            .iter()
+            .fold(0f32, |m, s| m.max(s.abs()));
         let first = ((sample.dts as f64 / total) * slices as f64) as usize;
         let last = (((sample.dts + u64::from(sample.duration)) as f64 / total) * slices as f64)
             .ceil() as usize;

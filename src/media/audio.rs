@@ -5,9 +5,10 @@
 //! frame at a time; decoded audio is never written anywhere from here.
 //! A frame that does not decode is an error naming its position.
 
-use crate::media::mp4::{Codec, Track};
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use crate::media::mp4::reader::SampleReader;
+use crate::media::mp4::{Codec, Sample, SampleIter, Track};
 use std::path::Path;
+use symphonia::core::audio::AudioBufferRef;
 use symphonia::core::codecs::{CODEC_TYPE_AAC, CodecParameters, Decoder, DecoderOptions};
 use symphonia::core::formats::Packet;
 
@@ -58,58 +59,94 @@ pub fn aac_decoder(track: &Track) -> Result<Box<dyn Decoder>, AudioError> {
         .map_err(|e| AudioError::Unsupported(format!("{} ({e})", config.name())))
 }
 
-/// Decodes every frame of an audio track to prove it decodes to the end.
-pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> {
-    let mut decoder = aac_decoder(track)?;
-    let mut reader = BufReader::with_capacity(256 * 1024, crate::fsutil::open_input(path)?);
-    let mut pos = 0u64;
-    let mut buf = Vec::new();
-    let mut pcm_frames = 0u64;
-    let rate = decoder
-        .codec_params()
-        .sample_rate
-        .unwrap_or(track.timescale)
-        .max(1);
-    let mut frames = 0;
-    let mut peak = 0f32;
-    for sample in track.samples() {
+/// The one decode loop over an AAC-LC track, for every reader of decoded
+/// audio (the completeness check, the redactor, the timeline): each frame
+/// is read through [`SampleReader`] (one frame in memory, in sample order)
+/// after the AAC frame-size limit is checked, and decoded by symphonia
+/// inside `catch_unwind`, so a decoder panic on hostile input is a
+/// [`AudioError::Decode`] naming the frame, never a crash.
+pub struct AacFrames<'t> {
+    track: &'t Track,
+    samples: SampleIter<'t>,
+    reader: SampleReader,
+    buf: Vec<u8>,
+    decoder: Box<dyn Decoder>,
+}
+
+/// One decoded frame and the sample it came from.
+pub struct Frame<'a> {
+    pub sample: Sample,
+    pub audio: AudioBufferRef<'a>,
+}
+
+impl<'t> AacFrames<'t> {
+    /// Decodes `track` of the file at `path` with `decoder` (from
+    /// [`aac_decoder`]).
+    pub fn new(
+        path: &Path,
+        track: &'t Track,
+        decoder: Box<dyn Decoder>,
+    ) -> Result<AacFrames<'t>, AudioError> {
+        Ok(AacFrames {
+            track,
+            samples: track.samples(),
+            reader: SampleReader::open(path)?,
+            buf: Vec::new(),
+            decoder,
+        })
+    }
+
+    /// The decoded sample rate (the track's timescale where the decoder
+    /// does not say).
+    pub fn sample_rate(&self) -> u32 {
+        self.decoder
+            .codec_params()
+            .sample_rate
+            .unwrap_or(self.track.timescale)
+            .max(1)
+    }
+
+    /// The next frame decoded, or `None` after the last.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, AudioError> {
+        let Some(sample) = self.samples.next() else {
+            return Ok(None);
+        };
         let at = |why: String| AudioError::Decode {
             frame: sample.index + 1,
-            seconds: sample.dts as f64 / track.timescale as f64,
+            seconds: sample.dts as f64 / f64::from(self.track.timescale.max(1)),
             why,
         };
         if sample.size > MAX_AAC_FRAME {
             return Err(at(format!("a frame of {} bytes is not AAC", sample.size)));
         }
-        if sample.offset != pos {
-            match i64::try_from(sample.offset as i128 - pos as i128) {
-                Ok(delta) => reader.seek_relative(delta)?,
-                Err(_) => {
-                    reader.seek(SeekFrom::Start(sample.offset))?;
-                }
-            }
+        self.reader.read(&sample, &mut self.buf)?;
+        let packet = Packet::new_from_slice(0, sample.dts, u64::from(sample.duration), &self.buf);
+        let decoder = &mut self.decoder;
+        // Moving the borrow in makes the closure FnOnce, so the decoded
+        // buffer (which borrows the decoder) may leave it.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let decoder = decoder;
+            decoder.decode(&packet)
+        })) {
+            Ok(Ok(audio)) => Ok(Some(Frame { sample, audio })),
+            Ok(Err(e)) => Err(at(e.to_string())),
+            Err(_) => Err(at("the decoder failed on this frame".into())),
         }
-        buf.resize(sample.size as usize, 0);
-        reader.read_exact(&mut buf)?;
-        pos = sample.offset + sample.size as u64;
-        let packet = Packet::new_from_slice(0, sample.dts, sample.duration as u64, &buf);
-        // symphonia is a third-party decoder fed hostile input: a panic in
-        // it becomes a decode error for this file, not a crash of recpipe.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decoder.decode(&packet).map(|b| (b.frames(), peak_of(&b)))
-        }));
-        match result {
-            Ok(Ok((n, p))) => {
-                pcm_frames += n as u64;
-                peak = peak.max(p);
-            }
-            Ok(Err(e)) => return Err(at(e.to_string())),
-            Err(_) => return Err(at("the decoder failed on this frame".into())),
-        }
-        frames += 1;
+    }
+}
+
+/// Decodes every frame of an audio track to prove it decodes to the end.
+pub fn decode_to_end(path: &Path, track: &Track) -> Result<Decoded, AudioError> {
+    let mut frames = AacFrames::new(path, track, aac_decoder(track)?)?;
+    let rate = frames.sample_rate();
+    let (mut count, mut pcm_frames, mut peak) = (0, 0u64, 0f32);
+    while let Some(frame) = frames.next_frame()? {
+        pcm_frames += frame.audio.frames() as u64;
+        peak = peak.max(peak_of(&frame.audio));
+        count += 1;
     }
     Ok(Decoded {
-        frames,
+        frames: count,
         seconds: pcm_frames as f64 / rate as f64,
         peak,
     })

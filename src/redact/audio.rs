@@ -12,13 +12,11 @@
 //! presented instant, as in ffmpeg.
 
 use super::{Counting, Input, Range, RedactError, RedactMode, Report, Timeline, merge};
-use crate::media::audio::{AudioError, aac_decoder};
+use crate::media::audio::{AacFrames, AudioError, Frame, aac_decoder};
 use crate::media::mp4::Codec;
-use crate::media::mp4::reader::SampleReader;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::formats::Packet;
 
 /// A decoder may deliver this many frames less than the table promises
 /// (one AAC frame) before the shortfall is an error; the gap is silence.
@@ -35,7 +33,7 @@ pub fn to_wav(
 ) -> Result<Report, RedactError> {
     let input = Input::open(path, track)?;
     let Prepared {
-        mut decoder,
+        decoder,
         rate,
         channels,
         pcm,
@@ -64,14 +62,13 @@ pub fn to_wav(
         written: 0,
         bytes: Vec::new(),
     };
-    let mut reader = SampleReader::open(path).map_err(|e| input.read_err(e))?;
-    let mut buf = Vec::new();
+    let mut decoded = AacFrames::new(path, t, decoder).map_err(audio_err)?;
     let mut pcm_buf: Option<SampleBuffer<i16>> = None;
     let mut decoded_pos: u64 = 0; // PCM frames decoded so far, media timeline
-    for sample in t.samples() {
-        if decoded_pos >= pcm.start + pcm.length {
+    while decoded_pos < pcm.start + pcm.length {
+        let Some(Frame { sample, audio }) = decoded.next_frame().map_err(audio_err)? else {
             break;
-        }
+        };
         let at = |why: String| {
             audio_err(AudioError::Decode {
                 frame: sample.index + 1,
@@ -79,41 +76,20 @@ pub fn to_wav(
                 why,
             })
         };
-        reader
-            .read(&sample, &mut buf)
-            .map_err(|e| at(e.to_string()))?;
-        let packet = Packet::new_from_slice(0, sample.dts, sample.duration as u64, &buf);
-        // symphonia is fed hostile input: a panic in it is a decode error
-        // for this file, not a crash.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            match decoder.decode(&packet) {
-                Ok(decoded) => {
-                    let spec = *decoded.spec();
-                    let frames = decoded.frames();
-                    let need = decoded.capacity() as u64;
-                    let sb = match &mut pcm_buf {
-                        Some(sb) if sb.capacity() as u64 >= need * spec.channels.count() as u64 => {
-                            sb
-                        }
-                        slot => slot.insert(SampleBuffer::<i16>::new(need, spec)),
-                    };
-                    sb.copy_interleaved_ref(decoded);
-                    Ok((spec.channels.count(), frames))
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        }));
-        let (got_channels, frames) = match result {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(at(e)),
-            Err(_) => return Err(at("the decoder failed on this frame".into())),
+        let spec = *audio.spec();
+        let (got_channels, frames) = (spec.channels.count(), audio.frames());
+        let need = audio.capacity() as u64;
+        let sb = match &mut pcm_buf {
+            Some(sb) if sb.capacity() as u64 >= need * got_channels as u64 => sb,
+            slot => slot.insert(SampleBuffer::<i16>::new(need, spec)),
         };
+        sb.copy_interleaved_ref(audio);
         if got_channels != channels as usize {
             return Err(at(format!(
                 "it decodes to {got_channels} channels where the file declares {channels}"
             )));
         }
-        let samples = &pcm_buf.as_ref().map_or(&[][..], |b| b.samples())[..frames * got_channels];
+        let samples = &sb.samples()[..frames * got_channels];
         let first = decoded_pos as i128 - pcm.start as i128;
         emit.push(first, samples, &mut out)
             .map_err(|e| input.write_err(e))?;
