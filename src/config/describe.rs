@@ -68,15 +68,19 @@ pub fn describe(p: &Pipeline) -> Vec<String> {
     ));
     match &p.seal {
         Some(s) => {
-            let mut who: Vec<String> = s.recipients.iter().map(|r| shorten(r)).collect();
+            let mut who: Vec<String> = s
+                .recipients
+                .iter()
+                .map(|r| shorten(&r.to_string()))
+                .collect();
             if let Some(f) = &s.recipients_file {
-                who.push(format!("the recipients listed in {}", f.display()));
+                who.push(format!("the recipients listed in {}", f.path.display()));
             }
             out.push(format!(
                 "Seals (encrypts) every output to {}; only the matching private keys can open them, and nothing leaves this PC unsealed.",
                 who.join(", ")
             ));
-            if s.recipients.iter().any(|r| r == DEMO_RECIPIENT) {
+            if s.all().any(|r| r.to_string() == DEMO_RECIPIENT) {
                 out.push(
                     "WARNING: one recipient is the public demo key (sample-data/demo-identity.txt), whose secret anyone can read. Replace it with your project's key (`recpipe keygen`); `recpipe run` refuses to seal yellow or red data to it."
                         .to_string(),

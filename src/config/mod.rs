@@ -170,14 +170,30 @@ impl Keep {
     }
 }
 
-/// `[seal]`: the recipients every output is encrypted to. Each entry is the
-/// recipient text as written, already checked at load time to parse as a
-/// [`crate::seal::Recipient`]; `recipients_file` was read and checked at
-/// load time too (the sealing stage reads it again when it runs).
+/// `[seal]`: the recipients every output is encrypted to, parsed once at
+/// load time: those written in `recipients` and those read from
+/// `recipients_file`. Nothing reads or parses them again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seal {
-    pub recipients: Vec<String>,
-    pub recipients_file: Option<PathBuf>,
+    pub recipients: Vec<crate::seal::Recipient>,
+    pub recipients_file: Option<RecipientsFile>,
+}
+
+/// `[seal] recipients_file`: where it is and what it listed at load time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipientsFile {
+    pub path: PathBuf,
+    pub recipients: Vec<crate::seal::Recipient>,
+}
+
+impl Seal {
+    /// Every recipient: those written in the file first, then those listed
+    /// in `recipients_file`.
+    pub fn all(&self) -> impl Iterator<Item = &crate::seal::Recipient> {
+        self.recipients
+            .iter()
+            .chain(self.recipients_file.iter().flat_map(|f| &f.recipients))
+    }
 }
 
 /// `[destination]`: where sealed outputs go.

@@ -408,17 +408,17 @@ fn seal(loc: &Locator<'_>, raw: Spanned<RawSeal>, base: &Path) -> Result<Seal, C
         if text.is_empty() {
             return Err(loc.at(&r, "a recipient is empty"));
         }
-        if let Err(e) = text.parse::<crate::seal::Recipient>() {
-            return Err(loc.at(&r, format!("not a recipient: {e}")));
+        match text.parse::<crate::seal::Recipient>() {
+            Ok(recipient) => recipients.push(recipient),
+            Err(e) => return Err(loc.at(&r, format!("not a recipient: {e}"))),
         }
-        recipients.push(text.to_string());
     }
     let recipients_file = match raw.recipients_file {
         Some(f) => {
             let path = resolve_path(f.get_ref(), base);
-            crate::seal::file::read_recipients_file(&path)
+            let recipients = crate::seal::file::read_recipients_file(&path)
                 .map_err(|e| loc.at(&f, e.to_string()))?;
-            Some(path)
+            Some(super::RecipientsFile { path, recipients })
         }
         None => None,
     };

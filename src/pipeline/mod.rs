@@ -48,34 +48,17 @@ pub use watch::{WatchEvent, WatchOptions, watch};
 use crate::config::Pipeline;
 #[cfg(doc)]
 use crate::destination::Prompter;
-use crate::seal::{self, Recipient};
+use crate::seal::Recipient;
 
-/// The recipients a pipeline seals to: `[seal] recipients` and the lines
-/// of `recipients_file`. Empty when the pipeline has no `[seal]`.
+/// The recipients a pipeline seals to (empty when it has no `[seal]`), as
+/// the pipeline file parsed them; refused when yellow or red data would be
+/// sealed to the public demo key.
 pub fn recipients(pipeline: &Pipeline) -> Result<Vec<Recipient>, PipelineError> {
     let Some(s) = &pipeline.seal else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::new();
-    for (i, text) in s.recipients.iter().enumerate() {
-        let r = text
-            .parse::<Recipient>()
-            .map_err(|e| PipelineError::Recipients {
-                file: pipeline.file.clone(),
-                why: format!("[seal] recipients, entry {}: {e}", i + 1),
-            })?;
-        out.push(r);
-    }
-    if let Some(file) = &s.recipients_file {
-        let list =
-            seal::file::read_recipients_file(file).map_err(|e| PipelineError::Recipients {
-                file: file.clone(),
-                why: e.to_string(),
-            })?;
-        out.extend(list);
-    }
-    let demo = out
-        .iter()
+    let demo = s
+        .all()
         .any(|r| r.to_string() == crate::config::DEMO_RECIPIENT);
     if demo && pipeline.classification.is_protected() {
         return Err(PipelineError::Recipients {
@@ -86,5 +69,5 @@ pub fn recipients(pipeline: &Pipeline) -> Result<Vec<Recipient>, PipelineError> 
             ),
         });
     }
-    Ok(out)
+    Ok(s.all().cloned().collect())
 }

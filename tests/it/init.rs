@@ -59,7 +59,7 @@ fn scripted_setup_with_yes_writes_a_valid_dir_pipeline() {
     assert_eq!(p.classification, Classification::Red);
     assert_eq!(p.source.dir, zoom);
     assert_eq!(p.keep.tracks, vec![TrackKind::MixedAudio, TrackKind::Video]);
-    assert_eq!(p.seal.unwrap().recipients, vec![recipient.clone()]);
+    assert_eq!(recipient_texts(&p), vec![recipient.clone()]);
     assert!(matches!(p.destination, Some(Destination::Dir { ref path, .. }) if *path == dest));
     // A second run never replaces the file without --force.
     let before = std::fs::read(&out_file).unwrap();
@@ -149,7 +149,7 @@ fn guided_setup_at_a_terminal_for_a_folder_destination() {
         vec![TrackKind::ParticipantAudio, TrackKind::MixedAudio]
     );
     assert!(matches!(p.destination, Some(Destination::Dir { ref path, .. }) if *path == dest));
-    assert_eq!(p.seal.unwrap().recipients, vec![recipient]);
+    assert_eq!(recipient_texts(&p), vec![recipient]);
     let service = std::fs::read_to_string(xdg.join("systemd/user/recpipe.service")).unwrap();
     assert!(
         service.contains(&format!(
@@ -217,7 +217,7 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
     let p = Pipeline::load(&conf.join("pipeline.toml")).unwrap();
     assert_eq!(p.classification, Classification::Red);
     assert_eq!(p.keep.tracks, vec![TrackKind::ParticipantAudio]);
-    match p.destination {
+    match &p.destination {
         Some(Destination::Sftp {
             host,
             port,
@@ -225,13 +225,13 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
             path,
             ..
         }) => {
-            assert_eq!((host.as_str(), port), ("127.0.0.1", server.port));
+            assert_eq!((host.as_str(), *port), ("127.0.0.1", server.port));
             assert_eq!(user, "p11-alice");
             assert_eq!(path, "/p11/data/durable/file-import/interviews");
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.seal.unwrap().recipients, vec![recipient]);
+    assert_eq!(recipient_texts(&p), vec![recipient]);
     let known = std::fs::read_to_string(home.join(".ssh/known_hosts")).unwrap();
     let key = server.host_key.split_whitespace().nth(1).unwrap();
     assert!(
@@ -307,4 +307,10 @@ fn scripted_setup_writes_a_tsd_api_pipeline() {
         }
     );
     assert_eq!(t.verify, recpipe::config::VerifyMode::ChunkMd5);
+}
+
+/// The recipients a written pipeline seals to, as text.
+fn recipient_texts(p: &recpipe::config::Pipeline) -> Vec<String> {
+    let seal = p.seal.as_ref().expect("a [seal] table");
+    seal.all().map(ToString::to_string).collect()
 }

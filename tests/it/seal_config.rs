@@ -30,8 +30,8 @@ fn invalid(e: ConfigError) -> (usize, Option<String>, String) {
 #[test]
 fn valid_recipients_load() {
     let dir = tempfile::tempdir().unwrap();
-    let a = Identity::generate().unwrap().recipient().to_string();
-    let b = Identity::generate().unwrap().recipient().to_string();
+    let a = Identity::generate().unwrap().recipient();
+    let b = Identity::generate().unwrap().recipient();
     fs::write(dir.path().join("backup.txt"), format!("# backup\n{b}\n")).unwrap();
     let p = load(
         dir.path(),
@@ -41,8 +41,11 @@ fn valid_recipients_load() {
     )
     .unwrap();
     let seal = p.seal.unwrap();
-    assert_eq!(seal.recipients, vec![a]);
-    assert_eq!(seal.recipients_file, Some(dir.path().join("backup.txt")));
+    assert_eq!(seal.recipients, vec![a.clone()]);
+    let file = seal.recipients_file.as_ref().unwrap();
+    assert_eq!(file.path, dir.path().join("backup.txt"));
+    assert_eq!(file.recipients, vec![b.clone()]);
+    assert_eq!(seal.all().cloned().collect::<Vec<_>>(), vec![a, b]);
 }
 
 #[test]
