@@ -10,10 +10,12 @@
 //! Relative paths in a pipeline file are taken relative to the folder that
 //! holds the file; `~` means the user's home folder.
 
+mod clock;
 pub mod cloud;
 mod describe;
 mod raw;
 
+pub use clock::ClockSetting;
 pub use describe::describe;
 pub use raw::tsd::{is_tsd_name, parse_link};
 
@@ -153,7 +155,7 @@ pub struct Redact {
     pub pad: HumanDuration,
     /// The time zone of Zoom's burned-in clock (`clock = "local"`,
     /// `"+01:00"` or `"Europe/Oslo"`).
-    pub clock: crate::redact::clock::ClockSetting,
+    pub clock: ClockSetting,
 }
 
 /// `[keep]`: which tracks leave the PC, and in which audio format.

@@ -2,8 +2,8 @@
 //! and its conversion into a validated [`Pipeline`]. Every error carries the
 //! line and dotted key it concerns.
 
+use super::ClockSetting;
 use super::*;
-use crate::redact::clock::ClockSetting;
 use serde::Deserialize;
 use toml::Spanned;
 
