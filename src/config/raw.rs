@@ -2,7 +2,6 @@
 //! and its conversion into a validated [`Pipeline`]. Every error carries the
 //! line and dotted key it concerns.
 
-use super::ClockSetting;
 use super::*;
 use serde::Deserialize;
 use toml::Spanned;
