@@ -49,6 +49,40 @@ pub(super) fn setup(
     Ok(s)
 }
 
+/// As [`setup`], for a watch at a terminal: while another recpipe holds
+/// the lock (the watch started at login, mid-pass), it waits for it rather
+/// than ending, since the person opened it to log in.
+pub(super) fn setup_waiting_for_lock(
+    pipeline_file: &Path,
+    state_dir: Option<&Path>,
+) -> Result<Setup, ExitStatus> {
+    let mut s = setup_without_lock(pipeline_file, None, state_dir)?;
+    let stop = stop_on_ctrl_c();
+    let mut said = false;
+    loop {
+        match s.state.lock() {
+            Ok(Some(lock)) => {
+                start_log(&s.state)?;
+                s._lock = Some(lock);
+                return Ok(s);
+            }
+            Ok(None) if !said => {
+                said = true;
+                eprintln!(
+                    "recpipe: another recpipe is working on {} (the watch started at login?); this one starts when it is done (Ctrl-C stops)",
+                    s.state.root().display()
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return Err(fail(e, "", ExitStatus::Error)),
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err(ExitStatus::Success);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 /// As [`setup`], for a watch with no terminal whose passes each take the
 /// lock: the log is started whoever holds the lock (lines are appended
 /// whole, so two writers do not mix within a line).

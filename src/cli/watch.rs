@@ -10,7 +10,9 @@
 
 use super::printer::Printer;
 use super::prompt::Terminal;
-use super::setup::{at_terminal, prompter, setup, setup_unlocked_with_log, stop_on_ctrl_c};
+use super::setup::{
+    at_terminal, prompter, setup_unlocked_with_log, setup_waiting_for_lock, stop_on_ctrl_c,
+};
 use clap::Args as ClapArgs;
 use recpipe::destination::{PromptError, Prompter, RetryPolicy, Secret};
 use recpipe::exit::ExitStatus;
@@ -68,9 +70,10 @@ fn window_of_its_own() -> bool {
 fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
     let terminal = at_terminal();
     // With nobody at a terminal (started at login), each pass takes the
-    // lock, so that a watch opened to log in can have it in between.
+    // lock, so that a watch opened to log in can have it in between; that
+    // one waits for a pass in progress to end.
     let s = match if terminal {
-        setup(&args.pipeline, None, args.state_dir.as_deref())
+        setup_waiting_for_lock(&args.pipeline, args.state_dir.as_deref())
     } else {
         setup_unlocked_with_log(&args.pipeline, args.state_dir.as_deref())
     } {

@@ -319,3 +319,39 @@ fn a_watch_without_a_terminal_leaves_the_lock_free_between_passes() {
         "the run made its own pass: {err}"
     );
 }
+
+/// Issue 28: a watch opened at a terminal (to log in) while another
+/// recpipe holds the lock waits for it, says so, and then watches.
+#[cfg(unix)]
+#[test]
+fn a_watch_at_a_terminal_waits_for_the_lock() {
+    use crate::util::pane::Pane;
+    if !Pane::available() {
+        return;
+    }
+    let w = World::new(&World::dir_destination(), "[notify]\ndesktop = false\n");
+    let state = recpipe::journal::StateDir::open(&w.path("state")).unwrap();
+    let lock = state.lock().unwrap().expect("the lock is free");
+    let pipeline = w.path("pipeline.toml");
+    let pane = Pane::start(
+        w.root.path(),
+        &[("RECPIPE_STATE_DIR", &w.path("state"))],
+        &[
+            "watch",
+            "--rescan",
+            "1h",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("this one starts when it is done");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !pane.screen().contains("watching"),
+        "it went on without the lock:\n{}",
+        pane.screen()
+    );
+    drop(lock);
+    pane.wait_for("nothing to do; waiting for new recordings");
+    check_delivery(&w, &w.delivered(&w.path("out")));
+}
