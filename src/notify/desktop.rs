@@ -3,42 +3,63 @@
 //! notifications on Windows (WinRT, under recpipe's application identity).
 //!
 //! Invariant: a missing service (no session bus, no notification server,
-//! no WinRT) is [`NotifyError::NoService`], never a panic or a wait.
+//! no WinRT) is [`NotifyError::NoService`], never a panic; one that does
+//! not answer within [`ANSWER`] is one too (the call is left to its
+//! thread), so a hung service never holds up a run.
 
 use super::{Notice, Notifier, NotifyError};
+use std::time::Duration;
+
+/// How long the service has to take a notification.
+pub const ANSWER: Duration = Duration::from_secs(10);
 
 /// The platform's notification service.
 pub struct Desktop;
 
-#[cfg(not(windows))]
 impl Notifier for Desktop {
     fn show(&self, notice: &Notice) -> Result<(), NotifyError> {
-        notify_rust::Notification::new()
-            .appname("recpipe")
-            .summary(&notice.title)
-            .body(&notice.body())
-            .show()
-            .map(|_| ())
-            .map_err(|e| NotifyError::NoService(e.to_string()))
+        let (tx, rx) = std::sync::mpsc::channel();
+        let notice = notice.clone();
+        std::thread::Builder::new()
+            .name("recpipe-notify".into())
+            .spawn(move || {
+                let _ = tx.send(show(&notice));
+            })
+            .map_err(|e| NotifyError::NoService(e.to_string()))?;
+        rx.recv_timeout(ANSWER).unwrap_or_else(|_| {
+            Err(NotifyError::NoService(format!(
+                "the notification service did not answer within {}s",
+                ANSWER.as_secs()
+            )))
+        })
     }
 }
 
+#[cfg(not(windows))]
+fn show(notice: &Notice) -> Result<(), NotifyError> {
+    notify_rust::Notification::new()
+        .appname("recpipe")
+        .summary(&notice.title)
+        .body(&notice.body())
+        .show()
+        .map(|_| ())
+        .map_err(|e| NotifyError::NoService(e.to_string()))
+}
+
 #[cfg(windows)]
-impl Notifier for Desktop {
-    fn show(&self, notice: &Notice) -> Result<(), NotifyError> {
-        use windows::Data::Xml::Dom::XmlDocument;
-        use windows::UI::Notifications::{ToastNotification, ToastNotificationManager};
-        use windows::core::HSTRING;
-        register_app_id();
-        let no_service = |e: windows::core::Error| NotifyError::NoService(e.message());
-        let doc = XmlDocument::new().map_err(no_service)?;
-        doc.LoadXml(&HSTRING::from(super::toast::xml(notice)))
-            .map_err(|e| NotifyError::Refused(e.message()))?;
-        let toast = ToastNotification::CreateToastNotification(&doc).map_err(no_service)?;
-        ToastNotificationManager::CreateToastNotifierWithId(&HSTRING::from(super::APP_ID))
-            .and_then(|n| n.Show(&toast))
-            .map_err(no_service)
-    }
+fn show(notice: &Notice) -> Result<(), NotifyError> {
+    use windows::Data::Xml::Dom::XmlDocument;
+    use windows::UI::Notifications::{ToastNotification, ToastNotificationManager};
+    use windows::core::HSTRING;
+    register_app_id();
+    let no_service = |e: windows::core::Error| NotifyError::NoService(e.message());
+    let doc = XmlDocument::new().map_err(no_service)?;
+    doc.LoadXml(&HSTRING::from(super::toast::xml(notice)))
+        .map_err(|e| NotifyError::Refused(e.message()))?;
+    let toast = ToastNotification::CreateToastNotification(&doc).map_err(no_service)?;
+    ToastNotificationManager::CreateToastNotifierWithId(&HSTRING::from(super::APP_ID))
+        .and_then(|n| n.Show(&toast))
+        .map_err(no_service)
 }
 
 /// Names recpipe's application identity for the notification centre

@@ -223,6 +223,27 @@ fn without_a_bus_the_log_says_so_once_and_the_exit_status_is_the_same() {
 }
 
 #[test]
+fn a_notification_server_that_never_answers_holds_nothing_up() {
+    let bus = NotificationBus::start_hung();
+    let w = World::new(&World::dir_destination(), "");
+    fs::write(
+        w.recording().join("recpipe-marks.txt"),
+        "16:00:00 - 16:00:05\n",
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    let out = run(&w, &bus.address, &now_after(0));
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let took = t.elapsed();
+    assert!(
+        took < recpipe::notify::desktop::ANSWER + std::time::Duration::from_secs(20),
+        "{took:?}"
+    );
+    let log = fs::read_to_string(w.path("state").join("recpipe.log")).unwrap();
+    assert!(log.contains("did not answer within 10s"), "{log}");
+}
+
+#[test]
 fn notifications_off_in_the_pipeline_file_show_nothing() {
     let bus = NotificationBus::start();
     let w = World::new(&World::dir_destination(), "[notify]\ndesktop = false\n");

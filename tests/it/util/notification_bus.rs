@@ -18,6 +18,8 @@ pub struct Call {
 
 struct Server {
     calls: Arc<Mutex<Vec<Call>>>,
+    /// Never answers a `Notify` (a hung notification server).
+    hung: bool,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -34,6 +36,9 @@ impl Server {
         _hints: HashMap<String, OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
+        if self.hung {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
         let mut calls = self.calls.lock().unwrap();
         calls.push(Call {
             app_name,
@@ -69,6 +74,15 @@ pub struct NotificationBus {
 
 impl NotificationBus {
     pub fn start() -> NotificationBus {
+        NotificationBus::start_with(false)
+    }
+
+    /// A bus whose notification server takes every call and never answers.
+    pub fn start_hung() -> NotificationBus {
+        NotificationBus::start_with(true)
+    }
+
+    fn start_with(hung: bool) -> NotificationBus {
         let mut daemon = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .stdout(Stdio::piped())
@@ -84,6 +98,7 @@ impl NotificationBus {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let server = Server {
             calls: Arc::clone(&calls),
+            hung,
         };
         let conn = zbus::block_on(async {
             zbus::connection::Builder::address(address.as_str())
