@@ -60,6 +60,8 @@ ldconfig -p | grep -q 'libsodium.so.23 ' || need+=(libsodium23)
 # recpipe init's tests answer it through a pseudo-terminal; the timeline
 # test renders the picture in headless Chromium.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# The notification tests run a private session bus (dbus-daemon --session).
+command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then

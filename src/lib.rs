@@ -14,6 +14,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod journal;
 pub mod media;
+pub mod notify;
 pub mod pipeline;
 pub mod redact;
 pub mod seal;

@@ -122,6 +122,14 @@ pub struct InitArgs {
     /// Register the scheduled run (systemd user timer or Task Scheduler).
     #[arg(long)]
     schedule: bool,
+    /// No desktop notifications when a recording needs you (they are on
+    /// by default; [notify] in the pipeline file).
+    #[arg(long)]
+    no_notify: bool,
+    /// Start `recpipe watch` at login, without a window (a systemd user
+    /// service, or a Task Scheduler task "at log on").
+    #[arg(long)]
+    watch_at_login: bool,
 }
 
 /// Asks questions on the terminal, or answers them with defaults.
@@ -373,6 +381,12 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
         DestinationAnswer::TsdApi { project, .. } => format!("{classification}-{project}-api"),
         DestinationAnswer::Dir { .. } => format!("{classification}-folder"),
     });
+    let notify = !args.no_notify
+        && (!q.interactive
+            || q.yes_no(
+                "\nShow a desktop notification when a recording needs you (a TSD login, a problem)?",
+                true,
+            )?);
     let answers = Answers {
         name,
         classification,
@@ -381,6 +395,7 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
         audio_format,
         destination,
         recipient,
+        notify,
     };
 
     if let DestinationAnswer::Sftp {
@@ -400,6 +415,7 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
         return Ok(status);
     }
     offer_schedule(args, q, &output)?;
+    offer_watch_at_login(args, q, &output)?;
     println!(
         "Next: `recpipe watch --pipeline \"{}\"` while you work, or `recpipe run --pipeline \"{}\"` once.",
         output.display(),
@@ -453,6 +469,66 @@ fn offer_schedule(
             "Wrote {} and {}. Start it with:\n  systemctl --user daemon-reload && systemctl --user enable --now recpipe.timer",
             service.display(),
             timer.display()
+        );
+        Ok(())
+    }
+}
+
+/// Offers to start `recpipe watch` at login with no window: a systemd user
+/// service, or a Task Scheduler task with an "at log on" trigger.
+fn offer_watch_at_login(
+    args: &InitArgs,
+    q: &Asker,
+    pipeline: &std::path::Path,
+) -> Result<(), ExitStatus> {
+    let wanted = args.watch_at_login
+        || (q.interactive
+            && q.yes_no(
+                "\nStart recpipe watch when you log in, without a window (it works in the background and notifies you)?",
+                false,
+            )?);
+    if !wanted {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().map_err(|e| fail(e, "", ExitStatus::Error))?;
+    let pipeline = std::path::absolute(pipeline).unwrap_or_else(|_| pipeline.to_path_buf());
+    if cfg!(windows) {
+        let dir = setup::config_dir().map_err(setup_error)?;
+        let xml = dir.join("recpipe-watch-task.xml");
+        schedule::write_watch_task(&xml, &exe, &pipeline)
+            .map_err(|e| fail(format!("{}: {e}", xml.display()), "", ExitStatus::Error))?;
+        let status = std::process::Command::new("schtasks")
+            .args(schedule::schtasks_watch_args(&xml))
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                eprintln!(
+                    "Registered the task \"recpipe watch\" (Task Scheduler, at log on); it starts at your next login."
+                );
+                Ok(())
+            }
+            _ => Err(fail(
+                format!(
+                    "Task Scheduler did not register the task in {}",
+                    xml.display()
+                ),
+                "Import that file in Task Scheduler (Action > Import Task...), see docs/scheduling.md.",
+                ExitStatus::Error,
+            )),
+        }
+    } else {
+        let dir = schedule::systemd_user_dir().ok_or_else(|| {
+            fail(
+                "no per-user configuration folder for systemd",
+                "",
+                ExitStatus::Error,
+            )
+        })?;
+        let unit = schedule::write_systemd_watch_unit(&dir, &exe, &pipeline)
+            .map_err(|e| fail(format!("{}: {e}", dir.display()), "", ExitStatus::Error))?;
+        eprintln!(
+            "Wrote {}. Start it now and at every login with:\n  systemctl --user daemon-reload && systemctl --user enable --now recpipe-watch.service",
+            unit.display()
         );
         Ok(())
     }

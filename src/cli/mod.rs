@@ -6,6 +6,7 @@ mod assets;
 mod check;
 mod init;
 mod log;
+mod notify;
 mod pipeline_file;
 mod plan;
 mod printer;

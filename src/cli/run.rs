@@ -60,13 +60,25 @@ pub fn run(args: &RunArgs) -> ExitStatus {
     printer.finish();
     match result {
         Ok(summary) => {
+            let overdue =
+                super::notify::after_pass(&s.state, &s.pipeline, &summary, args.paths.is_empty());
             if args.json {
-                match serde_json::to_string_pretty(&summary) {
+                let mut doc = match serde_json::to_value(&summary) {
+                    Ok(v) => v,
+                    Err(e) => return fail(e, "", ExitStatus::Error),
+                };
+                doc["overdue"] = serde_json::json!(overdue);
+                match serde_json::to_string_pretty(&doc) {
                     Ok(t) => println!("{t}"),
                     Err(e) => return fail(e, "", ExitStatus::Error),
                 }
-            } else if summary.recordings.is_empty() {
-                println!("Nothing to do: no recordings found.");
+            } else {
+                if summary.recordings.is_empty() {
+                    println!("Nothing to do: no recordings found.");
+                }
+            }
+            for o in &overdue {
+                super::notify::say_overdue(o, &s.pipeline.source.max_wait);
             }
             summary.exit()
         }

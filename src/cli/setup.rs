@@ -1,7 +1,8 @@
 //! What `run` and `watch` set up before the pipeline starts: the validated
 //! pipeline and its recipients, the state folder and its lock (with the
-//! log, which only the lock's holder writes), the prompter, Ctrl-C, and
-//! the crash tests' fault hook.
+//! log, which only the lock's holder writes, but for a watch with no
+//! terminal, whose passes each take the lock and which appends to the log
+//! throughout), the prompter, Ctrl-C, and the crash tests' fault hook.
 
 use super::{fail, pipeline_file::config_error, prompt::Terminal};
 use recpipe::config::Pipeline;
@@ -28,16 +29,73 @@ pub(super) fn open_state(dir: Option<&Path>) -> Result<StateDir, ExitStatus> {
 }
 
 /// What `run` and `watch` both set up: a validated pipeline, its
-/// recipients, the state folder and its lock (held while this lives).
+/// recipients, the state folder and its lock (held while this lives,
+/// unless each pass takes it: see [`setup_unlocked_with_log`]).
 pub(super) struct Setup {
     pub pipeline: Pipeline,
     pub recipients: Vec<recpipe::seal::Recipient>,
     pub start: Option<time::PrimitiveDateTime>,
     pub state: StateDir,
-    _lock: recpipe::journal::Lock,
+    _lock: Option<recpipe::journal::Lock>,
 }
 
 pub(super) fn setup(
+    pipeline_file: &Path,
+    start: Option<&str>,
+    state_dir: Option<&Path>,
+) -> Result<Setup, ExitStatus> {
+    let mut s = setup_without_lock(pipeline_file, start, state_dir)?;
+    s._lock = Some(lock(&s.state)?);
+    Ok(s)
+}
+
+/// As [`setup`], for a watch at a terminal: while another recpipe holds
+/// the lock (the watch started at login, mid-pass), it waits for it rather
+/// than ending, since the person opened it to log in.
+pub(super) fn setup_waiting_for_lock(
+    pipeline_file: &Path,
+    state_dir: Option<&Path>,
+) -> Result<Setup, ExitStatus> {
+    let mut s = setup_without_lock(pipeline_file, None, state_dir)?;
+    let stop = stop_on_ctrl_c();
+    let mut said = false;
+    loop {
+        match s.state.lock() {
+            Ok(Some(lock)) => {
+                start_log(&s.state)?;
+                s._lock = Some(lock);
+                return Ok(s);
+            }
+            Ok(None) if !said => {
+                said = true;
+                eprintln!(
+                    "recpipe: another recpipe is working on {} (the watch started at login?); this one starts when it is done (Ctrl-C stops)",
+                    s.state.root().display()
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return Err(fail(e, "", ExitStatus::Error)),
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err(ExitStatus::Success);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// As [`setup`], for a watch with no terminal whose passes each take the
+/// lock: the log is started whoever holds the lock (lines are appended
+/// whole, so two writers do not mix within a line).
+pub(super) fn setup_unlocked_with_log(
+    pipeline_file: &Path,
+    state_dir: Option<&Path>,
+) -> Result<Setup, ExitStatus> {
+    let s = setup_without_lock(pipeline_file, None, state_dir)?;
+    start_log(&s.state)?;
+    Ok(s)
+}
+
+fn setup_without_lock(
     pipeline_file: &Path,
     start: Option<&str>,
     state_dir: Option<&Path>,
@@ -58,13 +116,12 @@ pub(super) fn setup(
         )
     })?;
     let state = open_state(state_dir)?;
-    let _lock = lock(&state)?;
     Ok(Setup {
         pipeline,
         recipients,
         start,
         state,
-        _lock,
+        _lock: None,
     })
 }
 
@@ -73,16 +130,7 @@ pub(super) fn setup(
 fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
     match state.lock() {
         Ok(Some(lock)) => {
-            super::log::start(state).map_err(|e| {
-                fail(
-                    format!(
-                        "cannot open the log {}: {e}",
-                        super::log::path(state).display()
-                    ),
-                    "Check that the state folder is writable.",
-                    ExitStatus::Error,
-                )
-            })?;
+            start_log(state)?;
             Ok(lock)
         }
         Ok(None) => {
@@ -94,6 +142,19 @@ fn lock(state: &StateDir) -> Result<recpipe::journal::Lock, ExitStatus> {
         }
         Err(e) => Err(fail(e, "", ExitStatus::Error)),
     }
+}
+
+fn start_log(state: &StateDir) -> Result<(), ExitStatus> {
+    super::log::start(state).map_err(|e| {
+        fail(
+            format!(
+                "cannot open the log {}: {e}",
+                super::log::path(state).display()
+            ),
+            "Check that the state folder is writable.",
+            ExitStatus::Error,
+        )
+    })
 }
 
 /// Whether a person is at this terminal (stdin and stderr both are one).

@@ -10,7 +10,9 @@
 
 use super::printer::Printer;
 use super::prompt::Terminal;
-use super::setup::{at_terminal, prompter, setup, stop_on_ctrl_c};
+use super::setup::{
+    at_terminal, prompter, setup_unlocked_with_log, setup_waiting_for_lock, stop_on_ctrl_c,
+};
 use clap::Args as ClapArgs;
 use recpipe::destination::{PromptError, Prompter, RetryPolicy, Secret};
 use recpipe::exit::ExitStatus;
@@ -66,11 +68,18 @@ fn window_of_its_own() -> bool {
 }
 
 fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
-    let s = match setup(&args.pipeline, None, args.state_dir.as_deref()) {
+    let terminal = at_terminal();
+    // With nobody at a terminal (started at login), each pass takes the
+    // lock, so that a watch opened to log in can have it in between; that
+    // one waits for a pass in progress to end.
+    let s = match if terminal {
+        setup_waiting_for_lock(&args.pipeline, args.state_dir.as_deref())
+    } else {
+        setup_unlocked_with_log(&args.pipeline, args.state_dir.as_deref())
+    } {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let terminal = at_terminal();
     let dir = args
         .dir
         .clone()
@@ -92,9 +101,14 @@ fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
     let wopts = pipeline::WatchOptions {
         poll: args.poll,
         rescan: args.rescan.0,
+        lock_each_pass: !terminal,
         ..Default::default()
     };
     let shown = RefCell::new(Shown::default());
+    // The recordings already said to have waited too long.
+    let mut overdue_said: HashSet<String> = HashSet::new();
+    // That another recpipe holds the lock, said once until a pass runs.
+    let mut busy_said = false;
     let mut printer = Printer::new(terminal, false);
     let mut on_watch = |e: WatchEvent| match e {
         WatchEvent::FolderMissing(d) => eprintln!(
@@ -107,13 +121,28 @@ fn watch_until_stopped(args: &WatchArgs) -> ExitStatus {
             if poll { " by polling" } else { "" }
         ),
         WatchEvent::Pass(summary) => {
+            busy_said = false;
             if let Some(line) = shown.borrow_mut().pass_ended(&summary) {
                 eprintln!("recpipe: {} {line}", now());
             }
+            let overdue = super::notify::after_pass(&s.state, &s.pipeline, &summary, true);
+            let keys: HashSet<String> = overdue.iter().map(|o| o.start.clone()).collect();
+            for o in overdue.iter().filter(|o| !overdue_said.contains(&o.start)) {
+                super::notify::say_overdue(o, &s.pipeline.source.max_wait);
+            }
+            overdue_said = keys;
         }
         WatchEvent::PassFailed(why) => eprintln!(
             "recpipe: this look at the folder could not be made ({why}); nothing was deleted, and the next one tries again"
         ),
+        WatchEvent::Busy => {
+            if !busy_said {
+                busy_said = true;
+                eprintln!(
+                    "recpipe: another recpipe is working on the recordings; this one looks again when it is done"
+                );
+            }
+        }
         WatchEvent::Resumed(after) => eprintln!(
             "recpipe: back after {} (the PC slept?); looking at the folder again",
             recpipe::duration::HumanDuration(std::time::Duration::from_secs(after.as_secs()))

@@ -142,6 +142,9 @@ pub struct Source {
     pub settle: HumanDuration,
     /// A conversion unchanged this long has stalled (default 2 h).
     pub stall: HumanDuration,
+    /// A red or yellow recording waiting on the PC longer than this is
+    /// reported by every run (default 24 h).
+    pub max_wait: HumanDuration,
     /// The cloud service that syncs `dir`, if any (see [`cloud`]): only
     /// a green pipeline loads with one, and is to be warned about it.
     pub synced_by: Option<&'static str>,
@@ -300,6 +303,14 @@ pub struct Pipeline {
     pub seal: Option<Seal>,
     pub destination: Option<Destination>,
     pub cleanup: Cleanup,
+    pub notify: Notify,
+}
+
+/// `[notify]`: whether `run` and `watch` tell the person, by a desktop
+/// notification, when a recording needs them (default on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notify {
+    pub desktop: bool,
 }
 
 /// Why a pipeline file was refused.

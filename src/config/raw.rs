@@ -19,6 +19,13 @@ struct RawPipeline {
     seal: Option<Spanned<RawSeal>>,
     destination: Option<Spanned<RawDestination>>,
     cleanup: Option<RawCleanup>,
+    notify: Option<RawNotify>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    desktop: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -27,6 +34,7 @@ struct RawSource {
     dir: Option<String>,
     settle: Option<HumanDuration>,
     stall: Option<HumanDuration>,
+    max_wait: Option<HumanDuration>,
 }
 
 #[derive(Deserialize)]
@@ -192,15 +200,21 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
     }
     let classification = *raw.classification.get_ref();
 
-    let (dir, settle, stall) = match raw.source {
+    let (dir, settle, stall, max_wait) = match raw.source {
         Some(s) => (
             s.dir
                 .map(|d| resolve_path(&d, base))
                 .unwrap_or_else(default_zoom_dir),
             s.settle.unwrap_or(DEFAULT_SETTLE),
             s.stall.unwrap_or(DEFAULT_STALL),
+            s.max_wait.unwrap_or(DEFAULT_MAX_WAIT),
         ),
-        None => (default_zoom_dir(), DEFAULT_SETTLE, DEFAULT_STALL),
+        None => (
+            default_zoom_dir(),
+            DEFAULT_SETTLE,
+            DEFAULT_STALL,
+            DEFAULT_MAX_WAIT,
+        ),
     };
     let synced_by = super::cloud::synced_by(&dir);
     if let Some(service) = synced_by
@@ -218,6 +232,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
         dir,
         settle,
         stall,
+        max_wait,
         synced_by,
     };
 
@@ -360,11 +375,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
         seal,
         destination,
         cleanup: Cleanup { interim, after },
+        notify: Notify {
+            desktop: raw.notify.and_then(|n| n.desktop).unwrap_or(true),
+        },
     })
 }
 
 const DEFAULT_MARKS: &str = "recpipe-marks.txt";
 const DEFAULT_STALL: HumanDuration = HumanDuration(crate::discover::DEFAULT_STALL);
+const DEFAULT_MAX_WAIT: HumanDuration = HumanDuration(std::time::Duration::from_secs(24 * 3600));
 const DEFAULT_SETTLE: HumanDuration = HumanDuration(std::time::Duration::from_secs(30));
 
 fn keep(

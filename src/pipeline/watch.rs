@@ -11,6 +11,12 @@
 //! watching; events that arrive while a pass runs are kept and start the
 //! next pass; a stop request ends the loop after the step in progress.
 //!
+//! A watch with no terminal (started at login) takes the state folder's
+//! lock for each pass only ([`WatchOptions::lock_each_pass`]), so that
+//! between passes a `recpipe watch` or `run` from a terminal can take it,
+//! to log in where a login needs the person; while another holds it, the
+//! passes wait.
+//!
 //! A PC that slept (or a process that was stopped) is noticed when a short
 //! wait for events took far longer than asked, by either the wall clock or
 //! the monotonic one (Linux's stands still across a suspend, Windows' goes
@@ -33,6 +39,10 @@ pub struct WatchOptions {
     pub rescan: Duration,
     /// Wait this long without events before a pass starts.
     pub quiet: Duration,
+    /// Take the state folder's lock for each pass (and skip the pass while
+    /// another process holds it), rather than the caller holding it
+    /// throughout.
+    pub lock_each_pass: bool,
 }
 
 impl Default for WatchOptions {
@@ -41,6 +51,7 @@ impl Default for WatchOptions {
             poll: false,
             rescan: Duration::from_secs(60),
             quiet: Duration::from_secs(1),
+            lock_each_pass: false,
         }
     }
 }
@@ -59,6 +70,9 @@ pub enum WatchEvent {
     /// The PC slept (or watching was held up) for about this long; the
     /// folder is looked at again now.
     Resumed(Duration),
+    /// Another recpipe holds the state folder's lock (with
+    /// [`WatchOptions::lock_each_pass`]): this pass is left to it.
+    Busy,
 }
 
 /// A wait this much longer than asked means the PC slept.
@@ -119,6 +133,21 @@ pub fn watch(
             if due.is_some_and(|t| Instant::now() >= t) || last_pass.elapsed() >= wopts.rescan {
                 due = None;
                 last_pass = Instant::now();
+                let _lock = if wopts.lock_each_pass {
+                    match opts.state.lock() {
+                        Ok(Some(lock)) => Some(lock),
+                        Ok(None) => {
+                            on_watch(WatchEvent::Busy);
+                            continue;
+                        }
+                        Err(e) => {
+                            on_watch(WatchEvent::PassFailed(e.to_string()));
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
                 match run(opts, &[dir.to_path_buf()], events) {
                     Ok(summary) => last = summary,
                     Err(e) => {

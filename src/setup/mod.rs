@@ -84,6 +84,8 @@ pub struct Answers {
     pub destination: DestinationAnswer,
     /// The project's recipient, checked; `None` only for green data.
     pub recipient: Option<String>,
+    /// Desktop notifications when a recording needs the person.
+    pub notify: bool,
 }
 
 /// What green, yellow and red mean, in the words of the universities'
@@ -281,6 +283,9 @@ pub fn render(a: &Answers) -> String {
         t.push_str("interim = \"delete\"\n");
         t.push_str("after = \"verified\"\n");
     }
+    t.push_str("\n[notify]\n");
+    t.push_str("# A desktop notification when a recording needs you (a login, a problem).\n");
+    t.push_str(&format!("desktop = {}\n", a.notify));
     t
 }
 
@@ -336,6 +341,7 @@ mod tests {
             audio_format: AudioFormat::Wav,
             destination: dest,
             recipient: Some(crate::config::DEMO_RECIPIENT.to_string()),
+            notify: false,
         }
     }
 
@@ -354,6 +360,7 @@ mod tests {
         assert_eq!(p.classification, Classification::Red);
         assert_eq!(p.source.dir, a.source_dir);
         assert_eq!(p.keep.tracks, a.tracks);
+        assert!(!p.notify.desktop);
         match p.destination {
             Some(Destination::Sftp {
                 host, user, path, ..

@@ -137,7 +137,9 @@ fn guided_setup_at_a_terminal_for_a_folder_destination() {
     pane.answer("Destination (sftp, tsd-api, dir) [sftp]:", "dir");
     pane.answer("Destination folder:", dest.to_str().unwrap());
     pane.answer("Recipient:", &recipient);
+    pane.answer("(a TSD login, a problem)? [y]:", "n");
     pane.answer("(a scheduled task)? [n]:", "y");
+    pane.answer("(it works in the background and notifies you)? [n]:", "y");
     let s = pane.wait_for("EXIT=");
     assert!(s.contains("EXIT=0"), "{s}");
     assert!(s.contains("valid."), "the pipeline check ran:\n{s}");
@@ -159,6 +161,16 @@ fn guided_setup_at_a_terminal_for_a_folder_destination() {
         "{service}"
     );
     assert!(xdg.join("systemd/user/recpipe.timer").is_file());
+    assert!(!p.notify.desktop, "notifications were turned off");
+    let watch = std::fs::read_to_string(xdg.join("systemd/user/recpipe-watch.service")).unwrap();
+    assert!(
+        watch.contains(&format!(
+            "watch --pipeline \"{}\"\n",
+            conf.join("pipeline.toml").display()
+        )),
+        "{watch}"
+    );
+    assert!(watch.contains("WantedBy=default.target"), "{watch}");
 }
 
 #[cfg(unix)]
@@ -205,6 +217,7 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
         "",
     );
     pane.answer("Recipient:", recipient_file.to_str().unwrap());
+    pane.answer("(a TSD login, a problem)? [y]:", "");
     let s = pane.wait_for("server's administrators publish");
     assert!(s.contains("SHA256:"), "the fingerprint is shown:\n{s}");
     pane.answer(
@@ -212,6 +225,7 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
         "y",
     );
     pane.answer("(a scheduled task)? [n]:", "");
+    pane.answer("(it works in the background and notifies you)? [n]:", "");
     let s = pane.wait_for("EXIT=");
     assert!(s.contains("EXIT=0"), "{s}");
     let p = Pipeline::load(&conf.join("pipeline.toml")).unwrap();
@@ -242,6 +256,8 @@ fn guided_setup_at_a_terminal_for_sftp_trusts_the_host_after_comparing() {
         !home.join("systemd/user/recpipe.service").exists(),
         "no schedule was asked for"
     );
+    assert!(p.notify.desktop, "notifications are on by default");
+    assert!(!home.join("systemd/user/recpipe-watch.service").exists());
 }
 
 /// Issue 15: `init` writes a TSD file-API pipeline (an import link with a
@@ -307,6 +323,54 @@ fn scripted_setup_writes_a_tsd_api_pipeline() {
         }
     );
     assert_eq!(t.verify, recpipe::config::VerifyMode::ChunkMd5);
+}
+
+/// Issue 28: `--no-notify` turns the notifications off in the pipeline
+/// file, and `--watch-at-login` writes the systemd user service that starts
+/// `recpipe watch` at login with no terminal.
+#[cfg(unix)]
+#[test]
+fn scripted_setup_can_start_watch_at_login_without_notifications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipient = project_recipient(tmp.path());
+    let out_file = tmp.path().join("conf").join("pipeline.toml");
+    let xdg = tmp.path().join("xdg");
+    let out = Command::new(env!("CARGO_BIN_EXE_recpipe"))
+        .args(["init", "--yes", "--destination", "dir", "--no-notify"])
+        .arg("--watch-at-login")
+        .arg("--dir")
+        .arg(tmp.path().join("sealed"))
+        .arg("--zoom-dir")
+        .arg(tmp.path().join("Zoom"))
+        .args(["--recipient", &recipient])
+        .arg("--output")
+        .arg(&out_file)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env("HOME", tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let p = Pipeline::load(&out_file).unwrap();
+    assert!(!p.notify.desktop);
+    let unit = std::fs::read_to_string(xdg.join("systemd/user/recpipe-watch.service")).unwrap();
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_recpipe"));
+    assert!(
+        unit.contains(&format!(
+            "ExecStart=\"{}\" watch --pipeline \"{}\"\n",
+            exe.display(),
+            out_file.display()
+        )),
+        "{unit}"
+    );
+    assert!(unit.contains("StandardInput=null\n"), "{unit}");
+    assert!(unit.contains("WantedBy=default.target\n"), "{unit}");
+    assert!(
+        stderr(&out).contains("systemctl --user enable --now recpipe-watch.service"),
+        "{}",
+        stderr(&out)
+    );
+    // No scheduled run was asked for.
+    assert!(!xdg.join("systemd/user/recpipe.timer").exists());
 }
 
 /// The recipients a written pipeline seals to, as text.

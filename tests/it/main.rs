@@ -24,6 +24,8 @@ mod faults_files;
 mod faults_pipeline;
 mod init;
 mod media_fuzz;
+#[cfg(unix)]
+mod notify;
 mod pipeline_cli;
 mod pipeline_file;
 mod pipeline_run;

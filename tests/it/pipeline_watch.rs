@@ -292,3 +292,66 @@ fn a_watch_asks_for_enter_before_a_login_that_needs_the_person() {
     pane.wait_for("nothing to do; waiting for new recordings");
     check_delivery(&w, &w.delivered(&out));
 }
+
+/// Issue 28: a watch with no terminal (started at login) holds the state
+/// folder's lock only during a pass, so a run (or a watch opened to log
+/// in) can work between its passes instead of being turned away.
+#[test]
+fn a_watch_without_a_terminal_leaves_the_lock_free_between_passes() {
+    let w = World::new(&World::dir_destination(), "[notify]\ndesktop = false\n");
+    fs::write(
+        w.recording().join("recpipe-marks.txt"),
+        "16:00:00 - 16:00:05\n",
+    )
+    .unwrap();
+    let log = w.path("state").join("recpipe.log");
+    let _watch = Watch::spawn(&w, "1h", Stdio::null());
+    wait_for("the watch's first pass", Duration::from_secs(60), || {
+        fs::read_to_string(&log).is_ok_and(|l| l.contains("not processed"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let out = w.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("another recpipe run"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the run made its own pass: {err}"
+    );
+}
+
+/// Issue 28: a watch opened at a terminal (to log in) while another
+/// recpipe holds the lock waits for it, says so, and then watches.
+#[cfg(unix)]
+#[test]
+fn a_watch_at_a_terminal_waits_for_the_lock() {
+    use crate::util::pane::Pane;
+    if !Pane::available() {
+        return;
+    }
+    let w = World::new(&World::dir_destination(), "[notify]\ndesktop = false\n");
+    let state = recpipe::journal::StateDir::open(&w.path("state")).unwrap();
+    let lock = state.lock().unwrap().expect("the lock is free");
+    let pipeline = w.path("pipeline.toml");
+    let pane = Pane::start(
+        w.root.path(),
+        &[("RECPIPE_STATE_DIR", &w.path("state"))],
+        &[
+            "watch",
+            "--rescan",
+            "1h",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("this one starts when it is done");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !pane.screen().contains("watching"),
+        "it went on without the lock:\n{}",
+        pane.screen()
+    );
+    drop(lock);
+    pane.wait_for("nothing to do; waiting for new recordings");
+    check_delivery(&w, &w.delivered(&w.path("out")));
+}

@@ -6,6 +6,8 @@
 
 pub mod media_gen;
 #[cfg(unix)]
+pub mod notification_bus;
+#[cfg(unix)]
 pub mod pane;
 pub mod payload;
 #[cfg(unix)]
