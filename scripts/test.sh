@@ -60,6 +60,7 @@ ldconfig -p | grep -q 'libsodium.so.23 ' || need+=(libsodium23)
 # recpipe init's tests answer it through a pseudo-terminal; the timeline
 # test renders the picture in headless Chromium.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v rclone >/dev/null 2>&1 || need+=(rclone)   # a second SFTP server (issue 26)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then

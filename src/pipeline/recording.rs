@@ -27,7 +27,7 @@ use super::outputs::{self, Production, Report};
 use super::stage::{StageError, protection, remove_staged, stage_bytes, staging_dir};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
-use crate::destination::{self, Destination, Expected, Notice, Retrying};
+use crate::destination::{self, Checked, Destination, Expected, Notice, Prepared, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
 use crate::redact::Range;
@@ -255,7 +255,7 @@ impl<'a> Context<'a> {
         events: &mut dyn FnMut(Event),
     ) -> Result<(), Problem> {
         let o = j.outputs[i].clone();
-        self.deliver(&j.id, &o, mode, names, events)?;
+        self.deliver(j, &o, mode, names, events)?;
         j.outputs[i].verified = true;
         self.save(j, names)?;
         (self.opts.fault_hook)("uploaded-output");
@@ -264,10 +264,13 @@ impl<'a> Context<'a> {
 
     /// Sends one staged file and verifies it at the destination; a staged
     /// file that is gone was sent and cleaned up before a crash, so it
-    /// must be verified there.
+    /// must be verified there. Before the checked upload is put in place
+    /// under its name, the journal records that it is (so a rerun knows
+    /// that file for its own where the destination cannot read back), and
+    /// after it, what was checked.
     fn deliver(
         &mut self,
-        id: &str,
+        j: &mut Journal,
         o: &journal::Output,
         mode: VerifyMode,
         names: &Names,
@@ -277,39 +280,60 @@ impl<'a> Context<'a> {
             len: o.staged_len,
             sha256: o.staged_sha256.0,
         };
+        let opts = self.opts;
+        let id = j.id.clone();
         // The retry wrapper's notices and the upload's progress both go to
         // `events`; they never overlap (a notice comes between tries).
         let events = std::cell::RefCell::new(events);
         let mut notices = |n: &Notice<'_>| (events.borrow_mut())(Event::of_notice(n, names));
         let dest = self.destination(names, &mut notices)?;
         let mut dest = dest.observed(&mut notices);
+        let record = |j: &mut Journal, checked: Option<Checked>, finishing: bool| {
+            let d = j.deliveries.entry(o.remote.clone()).or_default();
+            d.finishing = finishing;
+            d.checked = checked.map(|c| c.describe().to_string());
+            opts.state
+                .save(j)
+                .map_err(|e| Problem::Journal(Hidden::new(e, names)))
+        };
         if !o.staged.exists() {
-            return destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
+            destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
                 Problem::StagedGone {
                     remote: o.remote.clone(),
                     error: Hidden::new(e, names),
                 }
-            });
+            })?;
+            return record(j, Some(Checked::of(mode)), false);
         }
         let mut progress = |done: u64| {
             (events.borrow_mut())(Event::Progress {
-                id: id.to_string(),
+                id: id.clone(),
                 what: "upload",
                 output: o.remote.clone(),
                 done,
                 total: Some(o.staged_len),
             })
         };
-        let sent = destination::send(
+        let finishing = j.deliveries.get(&o.remote).is_some_and(|d| d.finishing);
+        let prepared = destination::prepare(
             &mut dest,
             &o.staged,
             &o.remote,
             &expected,
             mode,
+            finishing,
             &mut progress,
         );
+        let sent = match prepared {
+            Ok(Prepared::Done(sent)) => Ok(sent),
+            Ok(Prepared::Ready { resumed_from }) => {
+                record(j, None, true)?;
+                destination::finish(&mut dest, &o.remote, &expected, mode, resumed_from)
+            }
+            Err(e) => Err(e),
+        };
         match sent {
-            Ok(_) => Ok(()),
+            Ok(sent) => record(j, Some(sent.checked(mode)), false),
             Err(e) => {
                 let p = Problem::destination(e, names);
                 if matches!(p, Problem::Login(_)) {
@@ -444,7 +468,7 @@ impl<'a> Context<'a> {
         }
         let m = j.manifest.clone().expect("set above");
         if !m.verified {
-            self.deliver(&j.id, &m, mode, names, events)?;
+            self.deliver(j, &m, mode, names, events)?;
             if let Some(mm) = &mut j.manifest {
                 mm.verified = true;
             }
@@ -523,6 +547,15 @@ impl<'a> Context<'a> {
     fn summary(&self, j: &Journal) -> Summary {
         let mut uploaded: Vec<String> = j.outputs.iter().map(|o| o.remote.clone()).collect();
         uploaded.extend(j.manifest.iter().map(|m| m.remote.clone()));
+        let checked = uploaded
+            .iter()
+            .map(|name| {
+                j.deliveries
+                    .get(name)
+                    .and_then(|d| d.checked.clone())
+                    .unwrap_or_else(|| "verified (journal written before recpipe said how)".into())
+            })
+            .collect();
         let mut removed: Vec<(f64, f64)> = j
             .outputs
             .iter()
@@ -533,6 +566,7 @@ impl<'a> Context<'a> {
         let cleanup = j.cleanup.as_ref();
         Summary {
             uploaded,
+            checked,
             dropped: j.inventory.len().saturating_sub(j.outputs.len()),
             removed,
             destination: self.dest.as_ref().map(|d| d.location()).unwrap_or_default(),

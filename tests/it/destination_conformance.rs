@@ -19,8 +19,8 @@ use crate::util::wine_sshd;
 use crate::util::payload::{assert_same, random_file};
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, Notice, RetryPolicy, Retrying, Sent,
-    dir::DirDestination, partial_name,
+    self, Checked, DestError, Destination, ErrorClass, Expected, Notice, Prepared, RetryPolicy,
+    Retrying, Sent, dir::DirDestination, partial_name,
 };
 use recpipe::destination::{
     NoTerminal,
@@ -342,12 +342,32 @@ fn an_identical_existing_file_counts_as_done(b: &dyn Backend) {
     let (local, e) = random_file(tmp.path(), "i.age", LEN, 8);
     let mut d = b.open();
     send(&mut *d, &local, "i.age", &e, VerifyMode::Readback).unwrap();
-    for mode in [VerifyMode::Readback, VerifyMode::Size] {
-        assert_eq!(
-            send(&mut *d, &local, "i.age", &e, mode).unwrap(),
-            Sent::AlreadyThere
-        );
-    }
+    assert_eq!(
+        send(&mut *d, &local, "i.age", &e, VerifyMode::Readback).unwrap(),
+        Sent::AlreadyThere {
+            checked: Checked::ReadBack
+        }
+    );
+    // By size, only recpipe's own record of putting it there makes it
+    // this upload's file; without one it is an occupied name.
+    let err = send(&mut *d, &local, "i.age", &e, VerifyMode::Size).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    let again = destination::prepare(
+        &mut *d,
+        &local,
+        "i.age",
+        &e,
+        VerifyMode::Size,
+        true,
+        &mut |_| {},
+    );
+    assert_eq!(
+        again.unwrap(),
+        Prepared::Done(Sent::AlreadyThere {
+            checked: Checked::OwnRecord
+        })
+    );
+    assert_same(&local, &b.local("i.age"));
 }
 
 fn readback_detects_a_corrupted_remote_file(b: &dyn Backend) {

@@ -13,6 +13,8 @@ mod check;
 mod corpus;
 mod destination_conformance;
 mod destination_faults;
+mod destination_hostile;
+mod destination_rclone;
 mod destination_sftp;
 mod destination_sftp_host_keys;
 mod destination_trust_host;

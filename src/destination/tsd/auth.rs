@@ -48,6 +48,8 @@ pub struct Session<'p> {
     tokens: Option<Tokens>,
     /// Renewals so far (for the tests and the progress log).
     pub renewals: u32,
+    /// The overall deadline of each request ([`super::http::REQUEST_DEADLINE`]).
+    pub deadline: std::time::Duration,
 }
 
 fn now() -> i64 {
@@ -63,6 +65,7 @@ impl<'p> Session<'p> {
             prompter,
             tokens: None,
             renewals: 0,
+            deadline: super::http::REQUEST_DEADLINE,
         }
     }
 

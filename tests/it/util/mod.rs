@@ -9,6 +9,10 @@ pub mod media_gen;
 pub mod pane;
 pub mod payload;
 #[cfg(unix)]
+pub mod rclone;
+pub mod sealed;
+pub mod skip;
+#[cfg(unix)]
 pub mod sshd;
 #[cfg(unix)]
 pub mod tmpfs;
