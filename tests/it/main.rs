@@ -21,6 +21,7 @@ mod destination_trust_host;
 mod destination_tsd;
 mod destination_tsd_config;
 mod destination_tsd_contract;
+mod destination_tsd_hostile;
 mod exit_status;
 mod faults_files;
 mod faults_pipeline;
