@@ -307,10 +307,12 @@ pub enum ConfigError {
 impl Pipeline {
     /// Reads, parses and validates a pipeline file.
     pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::fsutil::read_small_text(path, crate::fsutil::Small::Pipeline).map_err(
+            |source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
         Self::from_toml(&text, path)
     }
 

@@ -24,6 +24,7 @@ mod destination_tsd_contract;
 mod destination_tsd_hostile;
 mod exit_status;
 mod faults_files;
+mod faults_key_files;
 mod faults_pipeline;
 mod init;
 mod media_fuzz;
