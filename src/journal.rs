@@ -121,6 +121,10 @@ pub struct Delivery {
     /// What was checked of it at the destination, in words, once verified.
     #[serde(default)]
     pub checked: Option<String>,
+    /// The server did not sync it to its disk (it offers no fsync): a red
+    /// or yellow recording's interim copy then waits ([`crate::config::Cleanup::unsynced_wait`]).
+    #[serde(default)]
+    pub unsynced: bool,
 }
 
 /// What cleanup did.

@@ -242,7 +242,63 @@ impl<'a> Context<'a> {
                 self.send_output(j, i, mode, names, events)?;
             }
         }
+        self.settle_unsynced(j, mode, names, events)?;
         Ok(Step::Verified)
+    }
+
+    /// The fsync rule for red and yellow data (docs/destinations.md): an
+    /// output the server could not sync to its disk may still sit in its
+    /// write-back cache, so before the interim copy may go, recpipe waits
+    /// `[cleanup] unsynced_wait` (longer than a server's write-back) and
+    /// then reads each such output back again. A stop or crash during the
+    /// wait leaves the step at staged, so the next run waits again.
+    fn settle_unsynced(
+        &mut self,
+        j: &Journal,
+        mode: VerifyMode,
+        names: &Names,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), Problem> {
+        let pipeline = self.opts.pipeline;
+        let unsynced: Vec<&journal::Output> = j
+            .outputs
+            .iter()
+            .filter(|o| j.deliveries.get(&o.remote).is_some_and(|d| d.unsynced))
+            .collect();
+        if !pipeline.classification.is_protected()
+            || pipeline.cleanup.after == CleanupAfter::Sealed
+            || unsynced.is_empty()
+        {
+            return Ok(());
+        }
+        let wait = pipeline.cleanup.unsynced_wait;
+        events(Event::Note {
+            text: format!(
+                "the server could not sync {} output(s) to its disk (no fsync): the interim copy waits {} s, then each is read back again",
+                unsynced.len(),
+                wait.as_secs()
+            ),
+        });
+        let end = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < end {
+            if self.opts.stopping() {
+                return Err(Problem::StoppedOnRequest);
+            }
+            std::thread::sleep(Duration::from_millis(100).min(wait));
+        }
+        (self.opts.fault_hook)("unsynced-wait");
+        let mut notices = |n: &Notice<'_>| events(Event::of_notice(n, names));
+        let dest = self.destination(names, &mut notices)?;
+        let mut dest = dest.observed(&mut notices);
+        for o in unsynced {
+            let expected = Expected {
+                len: o.staged_len,
+                sha256: o.staged_sha256.0,
+            };
+            destination::verify(&mut dest, &o.remote, &expected, mode)
+                .map_err(|e| Problem::destination(e, names))?;
+        }
+        Ok(())
     }
 
     /// Uploads and verifies output `i` and records that in the journal.
@@ -288,14 +344,16 @@ impl<'a> Context<'a> {
         let mut notices = |n: &Notice<'_>| (events.borrow_mut())(Event::of_notice(n, names));
         let dest = self.destination(names, &mut notices)?;
         let mut dest = dest.observed(&mut notices);
-        let record = |j: &mut Journal, checked: Option<Checked>, finishing: bool| {
-            let d = j.deliveries.entry(o.remote.clone()).or_default();
-            d.finishing = finishing;
-            d.checked = checked.map(|c| c.describe().to_string());
-            opts.state
-                .save(j)
-                .map_err(|e| Problem::Journal(Hidden::new(e, names)))
-        };
+        let record =
+            |j: &mut Journal, checked: Option<Checked>, finishing: bool, unsynced: bool| {
+                let d = j.deliveries.entry(o.remote.clone()).or_default();
+                d.finishing = finishing;
+                d.unsynced = unsynced;
+                d.checked = checked.map(|c| c.describe().to_string());
+                opts.state
+                    .save(j)
+                    .map_err(|e| Problem::Journal(Hidden::new(e, names)))
+            };
         if !o.staged.exists() {
             destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
                 Problem::StagedGone {
@@ -303,7 +361,7 @@ impl<'a> Context<'a> {
                     error: Hidden::new(e, names),
                 }
             })?;
-            return record(j, Some(Checked::of(mode)), false);
+            return record(j, Some(Checked::of(mode)), false, false);
         }
         let mut progress = |done: u64| {
             (events.borrow_mut())(Event::Progress {
@@ -327,13 +385,14 @@ impl<'a> Context<'a> {
         let sent = match prepared {
             Ok(Prepared::Done(sent)) => Ok(sent),
             Ok(Prepared::Ready { resumed_from }) => {
-                record(j, None, true)?;
+                record(j, None, true, false)?;
                 destination::finish(&mut dest, &o.remote, &expected, mode, resumed_from)
             }
             Err(e) => Err(e),
         };
+        let unsynced = !dest.writes_synced();
         match sent {
-            Ok(sent) => record(j, Some(sent.checked(mode)), false),
+            Ok(sent) => record(j, Some(sent.checked(mode)), false, unsynced),
             Err(e) => {
                 let p = Problem::destination(e, names);
                 if matches!(p, Problem::Login(_)) {

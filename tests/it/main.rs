@@ -31,6 +31,7 @@ mod media_fuzz;
 mod pipeline_cli;
 mod pipeline_file;
 mod pipeline_run;
+mod pipeline_unsynced;
 mod pipeline_watch;
 mod redact_audio;
 mod redact_corpus;
