@@ -30,8 +30,7 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn a_connection_to_rclone_is_refused_before_anything_is_written() {
-    let Some(r) = Rclone::start("a_connection_to_rclone_is_refused_before_anything_is_written")
-    else {
+    let Some(r) = Rclone::start() else {
         return;
     };
     let up = r.files.join("up");
@@ -61,7 +60,7 @@ fn a_connection_to_rclone_is_refused_before_anything_is_written() {
 
 #[test]
 fn a_run_to_rclone_keeps_the_recording_and_says_why() {
-    let Some(r) = Rclone::start("a_run_to_rclone_keeps_the_recording_and_says_why") else {
+    let Some(r) = Rclone::start() else {
         return;
     };
     let t = r.target("interviews");

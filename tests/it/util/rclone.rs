@@ -28,10 +28,9 @@ pub struct Rclone {
 
 impl Rclone {
     /// Starts a server, or says why it cannot (see [`super::skip`]).
-    pub fn start(test: &str) -> Option<Rclone> {
+    pub fn start() -> Option<Rclone> {
         if !Path::new(RCLONE).exists() {
             super::skip::not_exercised(
-                test,
                 "rclone is missing (scripts/test.sh installs it: apt-get install rclone)",
             );
             return None;
