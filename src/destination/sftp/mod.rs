@@ -125,13 +125,13 @@ impl SftpDestination {
             Err(e) if e.class() == ErrorClass::Permanent => return Ok(()),
             Err(e) => return Err(e),
         }
-        let result = self.scratch(&b).and_then(|()| {
+        let result = self.scratch(&b).map(|()| {
             let renamed = self
                 .sftp
                 .rename(Path::new(&a), Path::new(&b), Some(NO_OVERWRITE))
                 .is_ok();
             let first_left = self.sftp.stat(Path::new(&a)).is_ok();
-            Ok(renamed || !first_left)
+            renamed || !first_left
         });
         for p in [&a, &b] {
             let _ = self.sftp.unlink(Path::new(p));
