@@ -27,7 +27,7 @@ pub mod tsd;
 pub use error::{DestError, ErrorClass};
 pub use prompt::{NoTerminal, PromptError, Prompter, Secret};
 pub use retry::{Notice, Observed, RetryEvent, RetryPolicy, Retrying};
-pub use transfer::{Checked, Expected, Prepared, Sent, finish, prepare, send, verify};
+pub use transfer::{Checked, Expected, Prepared, Sent, finish, prepare, recognise, send, verify};
 
 use crate::config;
 use std::fs::File;

@@ -228,6 +228,28 @@ pub fn finish(
     }
 }
 
+/// Whether the file at `name` is this upload's, by the same rule as
+/// [`prepare`] applies to a `name` it finds (a read-back, or the caller's
+/// record of `finishing` it): for a caller whose local copy is gone. A
+/// missing `name` is a [`DestError::VerifyMismatch`].
+pub fn recognise(
+    dest: &mut dyn Destination,
+    name: &str,
+    expected: &Expected,
+    mode: VerifyMode,
+    finishing: bool,
+) -> Result<Sent, DestError> {
+    check_name(name)?;
+    if dest.stat(name)?.is_none() {
+        return Err(DestError::VerifyMismatch {
+            location: dest.location(),
+            name: name.to_string(),
+            what: "it is missing".into(),
+        });
+    }
+    already_there(dest, name, expected, mode, finishing)
+}
+
 /// Checks that `name` at the destination is the expected file: its SHA-256
 /// (`Readback`, reading it whole) or its size (`Size`). Changes nothing.
 pub fn verify(

@@ -354,14 +354,14 @@ impl<'a> Context<'a> {
                     .save(j)
                     .map_err(|e| Problem::Journal(Hidden::new(e, names)))
             };
+        let finishing = j.deliveries.get(&o.remote).is_some_and(|d| d.finishing);
         if !o.staged.exists() {
-            destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
-                Problem::StagedGone {
+            let sent = destination::recognise(&mut dest, &o.remote, &expected, mode, finishing)
+                .map_err(|e| Problem::StagedGone {
                     remote: o.remote.clone(),
                     error: Hidden::new(e, names),
-                }
-            })?;
-            return record(j, Some(Checked::of(mode)), false, false);
+                })?;
+            return record(j, Some(sent.checked(mode)), false, false);
         }
         let mut progress = |done: u64| {
             (events.borrow_mut())(Event::Progress {
@@ -372,7 +372,6 @@ impl<'a> Context<'a> {
                 total: Some(o.staged_len),
             })
         };
-        let finishing = j.deliveries.get(&o.remote).is_some_and(|d| d.finishing);
         let prepared = destination::prepare(
             &mut dest,
             &o.staged,

@@ -291,6 +291,12 @@ fn an_existing_file_is_never_overwritten() {
     assert!(matches!(err, DestError::Exists { .. }), "{err}");
     assert!(err.to_string().contains("cannot be shown"), "{err}");
     assert_same(&same, &landed(&s, "f", "y.sealed"));
+    // The same rule where the local copy is gone (the pipeline's "staged
+    // file gone" path): no record, no delivery; a missing name is missing.
+    let err = destination::recognise(&mut d, "y.sealed", &e, MODE, false).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    let err = destination::recognise(&mut d, "nothing.sealed", &e, MODE, true).unwrap_err();
+    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
     // Nor with a record of finishing it while a partial of it is left:
     // the rename of that upload has not happened.
     partial(&mut d, tmp.path(), &local, "y.sealed", 1000);

@@ -7,11 +7,14 @@
 //! 30,000-byte packets in flight; a finished partial is fsynced on the server
 //! with `fsync@openssh.com` where the server offers it (a server that does
 //! not, or refuses it as `sftp-server -P fsync` does, gets one
-//! [`Note::FsyncNotOffered`] and no error); the rename into place is SFTP's
-//! plain rename without the overwrite flag, which OpenSSH's server performs
-//! as link + unlink and which therefore fails instead of replacing an
-//! existing file (`posix-rename@openssh.com` would replace it, so it is not
-//! used).
+//! [`Note::FsyncNotOffered`] and no error, and [`Destination::writes_synced`]
+//! says so); the rename into place is SFTP's plain rename without the
+//! overwrite flag, which OpenSSH's server performs as link + unlink and
+//! which therefore fails instead of replacing an existing file
+//! (`posix-rename@openssh.com` would replace it, so it is not used); a
+//! server whose rename replaces is found at connect time and refused
+//! ([`DestError::RenameReplaces`]); a partial whose length the server will
+//! not give on its handle (no fstat) is [`DestError::PartialUncheckable`].
 
 pub mod known_hosts;
 pub mod session;
