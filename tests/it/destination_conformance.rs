@@ -16,17 +16,19 @@ use crate::util::sshd;
 #[cfg(windows)]
 use crate::util::wine_sshd;
 
+mod retries;
+
 use crate::util::payload::{assert_same, random_file};
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
-    self, Checked, DestError, Destination, ErrorClass, Expected, Notice, Prepared, RetryPolicy,
-    Retrying, Sent, dir::DirDestination, partial_name,
+    self, Checked, DestError, Destination, ErrorClass, Expected, Prepared, Sent,
+    dir::DirDestination, partial_name,
 };
 use recpipe::destination::{
     NoTerminal,
     sftp::{SftpDestination, Target},
 };
-use std::cell::Cell;
+use retries::retries_resume_retryable_failures_and_stop_at_permanent_ones;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -453,155 +455,6 @@ fn a_changed_local_file_is_not_uploaded(b: &dyn Backend) {
     assert_eq!(d.stat("l.age").unwrap(), None);
 }
 
-/// A fault injector around a real backend: its first `fail` uploads write
-/// half of the data for real and then fail with `kind`, like a connection
-/// that died mid-file.
-struct Flaky<'a> {
-    inner: Box<dyn Destination>,
-    fail: &'a Cell<u32>,
-    kind: std::io::ErrorKind,
-}
-
-impl Destination for Flaky<'_> {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        self.inner.stat(name)
-    }
-    fn upload(
-        &mut self,
-        name: &str,
-        src: &mut File,
-        offset: u64,
-        progress: destination::Progress<'_>,
-    ) -> Result<u64, DestError> {
-        if self.fail.get() == 0 {
-            return self.inner.upload(name, src, offset, progress);
-        }
-        self.fail.set(self.fail.get() - 1);
-        let len = src.metadata().unwrap().len();
-        let half = tempfile::NamedTempFile::new().unwrap();
-        let mut all = Vec::new();
-        std::io::Seek::rewind(src).unwrap();
-        std::io::Read::read_to_end(src, &mut all).unwrap();
-        let stop = (offset + (len - offset) / 2) as usize;
-        std::fs::write(half.path(), &all[..stop]).unwrap();
-        self.inner.upload(
-            name,
-            &mut File::open(half.path()).unwrap(),
-            offset,
-            progress,
-        )?;
-        Err(DestError::io("write", "/flaky", self.kind.into()))
-    }
-    fn read_back(
-        &mut self,
-        name: &str,
-        progress: destination::Progress<'_>,
-    ) -> Result<([u8; 32], u64), DestError> {
-        self.inner.read_back(name, progress)
-    }
-    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.rename_into_place(name)
-    }
-    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.remove_partial(name)
-    }
-}
-
-fn quick(attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        attempts,
-        first_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(40),
-    }
-}
-
-fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &dyn Backend) {
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = random_file(tmp.path(), "t.age", LEN, 13);
-
-    // Two connection deaths mid-file: reopened twice, resumed, verified.
-    let fail = Cell::new(2);
-    let opens = Cell::new(0);
-    let mut retries = Vec::new();
-    {
-        let mut d = Retrying::new(
-            Box::new(|| {
-                opens.set(opens.get() + 1);
-                Ok(Box::new(Flaky {
-                    inner: b.open(),
-                    fail: &fail,
-                    kind: std::io::ErrorKind::ConnectionReset,
-                }) as _)
-            }),
-            quick(5),
-        )
-        .unwrap()
-        .on_notice(|n| {
-            if let Notice::Retry(ev) = n {
-                retries.push((ev.attempt, ev.delay))
-            }
-        });
-        let sent = send(&mut d, &local, "t.age", &e, b.mode()).unwrap();
-        assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
-    }
-    assert_same(&local, &b.local("t.age"));
-    assert_eq!(opens.get(), 3);
-    assert_eq!(
-        retries,
-        [
-            (1, Duration::from_millis(10)),
-            (2, Duration::from_millis(20))
-        ]
-    );
-
-    // A permanent failure is returned at once, without reconnecting.
-    let fail = Cell::new(1);
-    let opens = Cell::new(0);
-    let mut d = Retrying::new(
-        Box::new(|| {
-            opens.set(opens.get() + 1);
-            Ok(Box::new(Flaky {
-                inner: b.open(),
-                fail: &fail,
-                kind: std::io::ErrorKind::PermissionDenied,
-            }) as _)
-        }),
-        quick(5),
-    )
-    .unwrap();
-    let err = send(&mut d, &local, "p.age", &e, b.mode()).unwrap_err();
-    assert_eq!(err.class(), ErrorClass::Permanent, "{err}");
-    assert_eq!(opens.get(), 1);
-    drop(d);
-
-    // Retryable failures forever: bounded, then "gave up after 3 attempts".
-    let fail = Cell::new(u32::MAX);
-    let opens = Cell::new(0);
-    let mut d = Retrying::new(
-        Box::new(|| {
-            opens.set(opens.get() + 1);
-            Ok(Box::new(Flaky {
-                inner: b.open(),
-                fail: &fail,
-                kind: std::io::ErrorKind::TimedOut,
-            }) as _)
-        }),
-        quick(3),
-    )
-    .unwrap();
-    let err = send(&mut d, &local, "g.age", &e, b.mode()).unwrap_err();
-    assert!(
-        matches!(err, DestError::GaveUp { attempts: 3, .. }),
-        "{err}"
-    );
-    assert_eq!(err.class(), ErrorClass::Retryable);
-    assert_eq!(opens.get(), 3);
-    assert!(!b.local("g.age").exists());
-}
-
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod dir {
@@ -632,81 +485,6 @@ conformance!(
     retries_resume_retryable_failures_and_stop_at_permanent_ones,
 );
 
-/// TSD's file API (its real server: tests/it/util/tsd_api.rs on Unix, the
-/// one on the Linux side under Wine, tests/it/util/wine_tsd.rs). It verifies
-/// with `chunk-md5`, not a read-back, and its partials are the server's
-/// resumable records, not files. Every check that applies runs here; those
-/// that cannot, and why (each has its TSD counterpart in
-/// `destination_tsd_contract`):
-/// - `an_empty_partial_left_by_a_killed_upload_is_redone`,
-///   `a_corrupt_partial_is_removed_and_redone`, `the_partial_is_a_dot_file`:
-///   they plant or inspect partial files, and TSD's partials are records;
-/// - `a_partial_of_another_sealing_is_never_completed`: TSD cannot read a
-///   partial back; it proves the prefix by the last chunk's MD5 when it
-///   continues, and a mismatch is a retryable error the retry redoes;
-/// - `readback_detects_a_corrupted_remote_file`: an import token cannot
-///   read a file back.
-mod tsd {
-    use super::*;
-    use crate::util::TsdApi;
-    use recpipe::config::TsdAuth;
-    use recpipe::destination::tsd::{Session, TsdDestination};
-
-    struct TsdBackend {
-        server: TsdApi,
-    }
-
-    impl TsdBackend {
-        /// The backend's folder under the member group.
-        fn path(&self) -> String {
-            match self.server.base() {
-                "" => "out/sub".into(),
-                base => format!("{base}/out/sub"),
-            }
-        }
-    }
-
-    impl Backend for TsdBackend {
-        fn open(&self) -> Box<dyn Destination> {
-            let cfg = self.server.config(&self.path(), TsdAuth::Basic, 256 * 1024);
-            let session = std::rc::Rc::new(std::cell::RefCell::new(Session::new(cfg, &NoTerminal)));
-            match TsdDestination::connect(session) {
-                Ok(d) => Box::new(d),
-                Err(e) => panic!("connect: {e}\nserver log:\n{}", self.server.log()),
-            }
-        }
-        fn local(&self, name: &str) -> PathBuf {
-            self.server.group_dir().join(self.path()).join(name)
-        }
-        fn partials_are_files(&self) -> bool {
-            false
-        }
-        fn modes(&self) -> Vec<VerifyMode> {
-            vec![VerifyMode::ChunkMd5]
-        }
-    }
-
-    macro_rules! tsd_checks {
-        ($($check:ident),* $(,)?) => {
-            $( #[test] fn $check() {
-                if let Some(server) = TsdApi::start() {
-                    super::$check(&TsdBackend { server });
-                }
-            } )*
-        };
-    }
-
-    tsd_checks!(
-        upload_creates_the_folder_and_verifies,
-        empty_file_uploads,
-        resume_after_a_killed_partial,
-        a_complete_partial_of_this_file_is_renamed,
-        a_different_existing_file_is_never_overwritten,
-        rename_into_place_never_replaces,
-        an_identical_existing_file_counts_as_done,
-        bad_names_are_refused,
-        a_changed_local_file_is_not_uploaded,
-        upload_contract_exclusive_create_and_exact_resume,
-        retries_resume_retryable_failures_and_stop_at_permanent_ones,
-    );
-}
+/// TSD's file API: every check that applies (the module says why the
+/// rest cannot).
+mod tsd;
