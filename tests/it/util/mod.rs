@@ -10,6 +10,7 @@ pub mod pane;
 pub mod payload;
 #[cfg(unix)]
 pub mod rclone;
+#[cfg(unix)]
 pub mod sealed;
 pub mod skip;
 #[cfg(unix)]
