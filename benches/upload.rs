@@ -15,6 +15,10 @@
 #[path = "../tests/it/util/sshd.rs"]
 #[allow(dead_code)]
 mod sshd;
+// What the harness reports a test it cannot run with.
+#[path = "../tests/it/util/skip.rs"]
+#[allow(dead_code)]
+mod skip;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use recpipe::config::VerifyMode;

@@ -62,6 +62,7 @@ ldconfig -p | grep -q 'libsodium.so.23 ' || need+=(libsodium23)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # The notification tests run a private session bus (dbus-daemon --session).
 command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
+command -v rclone >/dev/null 2>&1 || need+=(rclone)   # a second SFTP server (issue 26)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then

@@ -18,11 +18,13 @@ use std::path::Path;
 use std::time::SystemTime;
 
 pub mod open;
+pub mod small;
 #[cfg(windows)]
 mod windows;
 mod writeback;
 
 pub use open::{Access, OpenError, Opened, open_checked, open_input, read_text};
+pub use small::{Small, open_small, read_small, read_small_text};
 pub use writeback::{FileWriter, WriteBack};
 
 /// How every temporary file [`write_atomic`] makes begins.

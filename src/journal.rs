@@ -110,6 +110,23 @@ pub struct Output {
     pub silent: bool,
 }
 
+/// Where one upload stands at the destination.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Its upload passed every check and was being put in place under its
+    /// final name: a file of its size there with nothing of the upload left
+    /// is this upload's, also where the destination cannot read back.
+    #[serde(default)]
+    pub finishing: bool,
+    /// What was checked of it at the destination, in words, once verified.
+    #[serde(default)]
+    pub checked: Option<String>,
+    /// The server did not sync it to its disk (it offers no fsync): a red
+    /// or yellow recording's interim copy then waits ([`crate::config::Cleanup::unsynced_wait`]).
+    #[serde(default)]
+    pub unsynced: bool,
+}
+
 /// What cleanup did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cleanup {
@@ -166,6 +183,10 @@ pub struct Journal {
     pub silent_inputs: Vec<PathBuf>,
     pub outputs: Vec<Output>,
     pub manifest: Option<Output>,
+    /// How each output and the manifest reached the destination, by remote
+    /// name (empty in journals written before).
+    #[serde(default)]
+    pub deliveries: std::collections::BTreeMap<String, Delivery>,
     pub cleanup: Option<Cleanup>,
     /// What the recording waits for (e.g. an interactive login), if anything.
     pub waits_for: Option<String>,
@@ -198,6 +219,7 @@ impl Journal {
             silent_inputs: Vec::new(),
             outputs: Vec::new(),
             manifest: None,
+            deliveries: Default::default(),
             cleanup: None,
             waits_for: None,
             last_error: None,

@@ -7,7 +7,8 @@
 //! carry recording ids, start times, steps, counts and scrubbed error
 //! texts, never a topic, a participant name or a note. It is kept to about
 //! [`KEEP`] bytes: a longer log is moved to `recpipe.log.1` (replacing the
-//! one before) when a run starts.
+//! one before) when a run starts. It is created readable by its owner only
+//! (0600 on Unix).
 
 use recpipe::journal::StateDir;
 use recpipe::pipeline::{Event, Outcome};
@@ -32,7 +33,7 @@ pub fn start(state: &StateDir) -> io::Result<()> {
         // Not rotated (say, another program holds it open): it grows.
         let _ = fs::rename(&path, path.with_extension("log.1"));
     }
-    let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let file = open_private(&path)?;
     let subscriber = tracing_subscriber::fmt()
         .with_writer(Mutex::new(file))
         .with_ansi(false)
@@ -41,6 +42,25 @@ pub fn start(state: &StateDir) -> io::Result<()> {
     // Set once per process; a second call (never made) would keep the first.
     let _ = tracing::subscriber::set_global_default(subscriber);
     Ok(())
+}
+
+/// Opens the log for appending, readable by its owner only (0600 on Unix);
+/// a log made before with wider rights is narrowed.
+fn open_private(path: &std::path::Path) -> io::Result<fs::File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        if file.metadata()?.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 /// Logs one event (progress is not logged).

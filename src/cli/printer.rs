@@ -3,7 +3,6 @@
 //! only, so nothing printed here names a topic, a person or a file.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use recpipe::config::VerifyMode;
 use recpipe::pipeline::{Event, Outcome};
 
 /// Prints events: progress bars on a terminal, plain lines otherwise.
@@ -103,13 +102,8 @@ impl Printer {
             Event::Finished { id, summary } => {
                 self.end_bar();
                 let mut lines = vec![format!("recording {id}: done")];
-                let how = match summary.verify {
-                    VerifyMode::Readback => "uploaded, read back and compared",
-                    VerifyMode::Size => "uploaded, size compared",
-                    VerifyMode::ChunkMd5 => "uploaded, every chunk's MD5 and the size compared",
-                };
-                for name in &summary.uploaded {
-                    lines.push(format!("  {how}: {name}"));
+                for (name, how) in summary.uploaded.iter().zip(&summary.checked) {
+                    lines.push(format!("  delivered, {how}: {name}"));
                 }
                 lines.push(format!("  destination: {}", summary.destination));
                 if summary.dropped > 0 {

@@ -243,7 +243,8 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
     interruption_removes_partials();
     let mut cleaned = std::collections::HashSet::new();
     let mut status = ExitStatus::Success;
-    for file in &args.files {
+    for (i, file) in args.files.iter().enumerate() {
+        let untried = &args.files[i + 1..];
         let output = match &target {
             Target::Beside => decrypted_name(file, None),
             Target::Folder(dir) => decrypted_name(file, Some(dir)),
@@ -261,7 +262,7 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
                     "Removed {n} partial output(s) a stopped decrypt had left in {}.",
                     folder.display()
                 ),
-                Err(e) => return fail(&e),
+                Err(e) => return not_tried(fail(&e), untried, file),
             }
         }
         match recpipe::seal::file::decrypt_file(file, &output, unlock) {
@@ -269,10 +270,27 @@ pub fn decrypt(args: DecryptArgs) -> ExitStatus {
             Err(e) => {
                 let s = fail(&e);
                 if s != ExitStatus::Broken {
-                    return s;
+                    return not_tried(s, untried, file);
                 }
                 status = ExitStatus::Broken;
             }
+        }
+    }
+    status
+}
+
+/// Says which files a decrypt that stopped at `at` never tried, and
+/// returns `status`. An altered file does not stop it; other errors do,
+/// since they concern every file (a key, an output folder).
+fn not_tried(status: ExitStatus, untried: &[PathBuf], at: &Path) -> ExitStatus {
+    if !untried.is_empty() {
+        eprintln!(
+            "  stopped at {}: {} file(s) after it were not tried:",
+            at.display(),
+            untried.len()
+        );
+        for f in untried {
+            eprintln!("    {}", f.display());
         }
     }
     status

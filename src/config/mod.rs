@@ -288,7 +288,15 @@ impl TsdAuth {
 pub struct Cleanup {
     pub interim: InterimAction,
     pub after: CleanupAfter,
+    /// How long the interim copy of a red or yellow recording waits after
+    /// its outputs reached a server that could not sync them to its disk
+    /// (no fsync), before each is read back again and the copy removed.
+    pub unsynced_wait: std::time::Duration,
 }
+
+/// The default of [`Cleanup::unsynced_wait`]: longer than Linux's
+/// write-back of dirty pages (30 s, plus its 5 s flusher interval).
+pub const DEFAULT_UNSYNCED_WAIT: std::time::Duration = std::time::Duration::from_secs(40);
 
 /// A validated pipeline: every policy of its classification holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,10 +344,12 @@ pub enum ConfigError {
 impl Pipeline {
     /// Reads, parses and validates a pipeline file.
     pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::fsutil::read_small_text(path, crate::fsutil::Small::Pipeline).map_err(
+            |source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
         Self::from_toml(&text, path)
     }
 

@@ -96,6 +96,7 @@ struct RawDestination {
 struct RawCleanup {
     interim: Option<Spanned<InterimAction>>,
     after: Option<Spanned<CleanupAfter>>,
+    unsynced_wait: Option<HumanDuration>,
 }
 
 /// Turns a byte offset into a 1-based line, and finds the dotted key whose
@@ -297,6 +298,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
     let cleanup = raw.cleanup.unwrap_or(RawCleanup {
         interim: None,
         after: None,
+        unsynced_wait: None,
     });
     let interim = cleanup
         .interim
@@ -308,6 +310,9 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
         .as_ref()
         .map(|a| *a.get_ref())
         .unwrap_or(CleanupAfter::Verified);
+    let unsynced_wait = cleanup
+        .unsynced_wait
+        .map_or(super::DEFAULT_UNSYNCED_WAIT, |d| d.0);
 
     if classification.is_protected() {
         let protect = |what: &str| {
@@ -374,7 +379,11 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Pipeline, ConfigError> {
         keep,
         seal,
         destination,
-        cleanup: Cleanup { interim, after },
+        cleanup: Cleanup {
+            interim,
+            after,
+            unsynced_wait,
+        },
         notify: Notify {
             desktop: raw.notify.and_then(|n| n.desktop).unwrap_or(true),
         },

@@ -138,6 +138,7 @@ impl Destination for DirDestination {
         let exists = || DestError::Exists {
             location: self.location(),
             name: name.to_string(),
+            why: "a file of that name is there already".into(),
         };
         match fs::hard_link(&from, &to) {
             Ok(()) => {

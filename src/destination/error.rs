@@ -134,10 +134,44 @@ pub enum DestError {
     },
 
     #[error(
-        "{name} already exists at {location} with different content; it was not overwritten. \
-         Find out what it is, then move it away or give this upload another name"
+        "{name} already exists at {location} and is not counted as delivered ({why}); it was \
+         not overwritten and nothing was removed. Find out what it is, then move it away or \
+         give this upload another name"
     )]
-    Exists { location: String, name: String },
+    Exists {
+        location: String,
+        name: String,
+        why: String,
+    },
+
+    #[error(
+        "{name} at {location} is not the file sent after it was put in place ({what}); it was \
+         left there as it is and nothing was removed here. Find out what happened to it \
+         before anything else is sent there"
+    )]
+    DeliveredDiffers {
+        location: String,
+        name: String,
+        what: String,
+    },
+
+    #[error(
+        "the partial upload of {name} at {location} cannot be checked ({why}); it is removed \
+         and the upload starts over"
+    )]
+    PartialUncheckable {
+        location: String,
+        name: String,
+        why: String,
+    },
+
+    #[error(
+        "{location} replaces an existing file when it renames one (tried at connect time with \
+         two scratch files); recpipe cannot then promise never to replace a file there, so it \
+         does not upload there. Use a server whose rename refuses to replace (OpenSSH's \
+         sftp-server), or ask its administrators"
+    )]
+    RenameReplaces { location: String },
 
     #[error("{name} at {location} is not a regular file")]
     NotAFile { location: String, name: String },
@@ -206,6 +240,9 @@ impl DestError {
             | DestError::KeyFile { .. }
             | DestError::Prompt { .. }
             | DestError::Exists { .. }
+            | DestError::DeliveredDiffers { .. }
+            | DestError::PartialUncheckable { .. }
+            | DestError::RenameReplaces { .. }
             | DestError::NotAFile { .. }
             | DestError::BadName { .. }
             | DestError::LocalChanged { .. } => ErrorClass::Permanent,

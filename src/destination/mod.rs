@@ -27,7 +27,7 @@ pub mod tsd;
 pub use error::{DestError, ErrorClass};
 pub use prompt::{NoTerminal, PromptError, Prompter, Secret};
 pub use retry::{Notice, Observed, RetryEvent, RetryPolicy, Retrying};
-pub use transfer::{Expected, Sent, send, verify};
+pub use transfer::{Checked, Expected, Prepared, Sent, finish, prepare, recognise, send, verify};
 
 use crate::config;
 use std::fs::File;
@@ -156,6 +156,12 @@ pub trait Destination {
     fn take_notes(&mut self) -> Vec<Note> {
         Vec::new()
     }
+
+    /// Whether every upload so far was synced to the server's disk (false
+    /// once a server did not offer fsync). True by default.
+    fn writes_synced(&self) -> bool {
+        true
+    }
 }
 
 impl<D: Destination + ?Sized> Destination for Box<D> {
@@ -197,6 +203,9 @@ impl<D: Destination + ?Sized> Destination for Box<D> {
     }
     fn take_notes(&mut self) -> Vec<Note> {
         (**self).take_notes()
+    }
+    fn writes_synced(&self) -> bool {
+        (**self).writes_synced()
     }
 }
 

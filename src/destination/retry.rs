@@ -336,6 +336,10 @@ impl Destination for Observed<'_, '_> {
     fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
         self.inner.run(self.observer, |d, _| d.remove_partial(name))
     }
+
+    fn writes_synced(&self) -> bool {
+        self.inner.writes_synced()
+    }
 }
 
 impl Destination for Retrying<'_> {
@@ -380,6 +384,15 @@ impl Destination for Retrying<'_> {
 
     fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
         self.run(&mut |_| {}, |d, _| d.remove_partial(name))
+    }
+
+    /// False once any connection said it does not offer fsync.
+    fn writes_synced(&self) -> bool {
+        !self
+            .said
+            .iter()
+            .any(|n| matches!(n, Note::FsyncNotOffered { .. }))
+            && self.current.as_ref().is_none_or(|d| d.writes_synced())
     }
 }
 

@@ -43,6 +43,7 @@ pub fn build(pipeline: &Pipeline, j: &Journal, destination: &str) -> Vec<u8> {
                 "uploaded": { "size": o.staged_len, "sha256": o.staged_sha256 },
                 "removed_seconds": o.ranges,
                 "verified": o.verified,
+                "checked": j.deliveries.get(&o.remote).and_then(|d| d.checked.clone()),
                 "silent_throughout": o.silent,
             })
         })

@@ -22,12 +22,14 @@
 //!   every run, and the folder keeps its journal (it is never taken for a
 //!   new recording) until a person has dealt with it.
 
+mod deliver;
+
 use super::names::{file_ref, remote_name};
 use super::outputs::{self, Production, Report};
 use super::stage::{StageError, protection, remove_staged, stage_bytes, staging_dir};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
-use crate::destination::{self, Destination, Expected, Notice, Retrying};
+use crate::destination::{self, Destination, Notice, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
 use crate::redact::Range;
@@ -242,6 +244,7 @@ impl<'a> Context<'a> {
                 self.send_output(j, i, mode, names, events)?;
             }
         }
+        self.settle_unsynced(j, mode, names, events)?;
         Ok(Step::Verified)
     }
 
@@ -255,69 +258,11 @@ impl<'a> Context<'a> {
         events: &mut dyn FnMut(Event),
     ) -> Result<(), Problem> {
         let o = j.outputs[i].clone();
-        self.deliver(&j.id, &o, mode, names, events)?;
+        self.deliver(j, &o, mode, names, events)?;
         j.outputs[i].verified = true;
         self.save(j, names)?;
         (self.opts.fault_hook)("uploaded-output");
         Ok(())
-    }
-
-    /// Sends one staged file and verifies it at the destination; a staged
-    /// file that is gone was sent and cleaned up before a crash, so it
-    /// must be verified there.
-    fn deliver(
-        &mut self,
-        id: &str,
-        o: &journal::Output,
-        mode: VerifyMode,
-        names: &Names,
-        events: &mut dyn FnMut(Event),
-    ) -> Result<(), Problem> {
-        let expected = Expected {
-            len: o.staged_len,
-            sha256: o.staged_sha256.0,
-        };
-        // The retry wrapper's notices and the upload's progress both go to
-        // `events`; they never overlap (a notice comes between tries).
-        let events = std::cell::RefCell::new(events);
-        let mut notices = |n: &Notice<'_>| (events.borrow_mut())(Event::of_notice(n, names));
-        let dest = self.destination(names, &mut notices)?;
-        let mut dest = dest.observed(&mut notices);
-        if !o.staged.exists() {
-            return destination::verify(&mut dest, &o.remote, &expected, mode).map_err(|e| {
-                Problem::StagedGone {
-                    remote: o.remote.clone(),
-                    error: Hidden::new(e, names),
-                }
-            });
-        }
-        let mut progress = |done: u64| {
-            (events.borrow_mut())(Event::Progress {
-                id: id.to_string(),
-                what: "upload",
-                output: o.remote.clone(),
-                done,
-                total: Some(o.staged_len),
-            })
-        };
-        let sent = destination::send(
-            &mut dest,
-            &o.staged,
-            &o.remote,
-            &expected,
-            mode,
-            &mut progress,
-        );
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let p = Problem::destination(e, names);
-                if matches!(p, Problem::Login(_)) {
-                    self.login_wait = Some(p.clone());
-                }
-                Err(p)
-            }
-        }
     }
 
     /// verified → cleaned up: removes the staged files and, as the
@@ -444,7 +389,7 @@ impl<'a> Context<'a> {
         }
         let m = j.manifest.clone().expect("set above");
         if !m.verified {
-            self.deliver(&j.id, &m, mode, names, events)?;
+            self.deliver(j, &m, mode, names, events)?;
             if let Some(mm) = &mut j.manifest {
                 mm.verified = true;
             }
@@ -523,6 +468,15 @@ impl<'a> Context<'a> {
     fn summary(&self, j: &Journal) -> Summary {
         let mut uploaded: Vec<String> = j.outputs.iter().map(|o| o.remote.clone()).collect();
         uploaded.extend(j.manifest.iter().map(|m| m.remote.clone()));
+        let checked = uploaded
+            .iter()
+            .map(|name| {
+                j.deliveries
+                    .get(name)
+                    .and_then(|d| d.checked.clone())
+                    .unwrap_or_else(|| "verified (journal written before recpipe said how)".into())
+            })
+            .collect();
         let mut removed: Vec<(f64, f64)> = j
             .outputs
             .iter()
@@ -533,6 +487,7 @@ impl<'a> Context<'a> {
         let cleanup = j.cleanup.as_ref();
         Summary {
             uploaded,
+            checked,
             dropped: j.inventory.len().saturating_sub(j.outputs.len()),
             removed,
             destination: self.dest.as_ref().map(|d| d.location()).unwrap_or_default(),

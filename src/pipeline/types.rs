@@ -139,6 +139,9 @@ impl Event {
 pub struct Summary {
     /// Remote names of the outputs and the manifest.
     pub uploaded: Vec<String>,
+    /// For each of `uploaded`, in order: what was checked of it at the
+    /// destination, in words.
+    pub checked: Vec<String>,
     /// Inputs not written anywhere.
     pub dropped: usize,
     /// Ranges removed or silenced, in seconds, over all outputs.
@@ -344,7 +347,12 @@ impl Problem {
     pub fn destination(e: DestError, names: &Names) -> Problem {
         if e.class() == ErrorClass::NeedsInteractiveLogin {
             Problem::Login(Hidden::new(e, names))
-        } else if matches!(e, DestError::Exists { .. } | DestError::NotAFile { .. }) {
+        } else if matches!(
+            e,
+            DestError::Exists { .. }
+                | DestError::NotAFile { .. }
+                | DestError::DeliveredDiffers { .. }
+        ) {
             Problem::Occupied(Hidden::new(e, names))
         } else {
             Problem::Destination(Hidden::new(e, names))

@@ -80,10 +80,10 @@ pub fn write_identity_file(path: &Path, identity: &Identity) -> Result<(), FileE
 /// other users can read (group or other permission bits on Unix; an access
 /// list granting anyone but its owner on Windows).
 pub fn read_identity_file(path: &Path) -> Result<Vec<Identity>, FileError> {
-    let mut text = Zeroizing::new(String::new());
-    File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut text))
-        .map_err(|source| read_err(path, source))?;
+    let text = Zeroizing::new(
+        crate::fsutil::read_small_text(path, crate::fsutil::Small::Identity)
+            .map_err(|source| read_err(path, source))?,
+    );
     let ids = parse_identities(&text).map_err(|(line, source)| FileError::Key {
         path: path.to_path_buf(),
         line,
@@ -107,7 +107,8 @@ pub fn read_identity_file(path: &Path) -> Result<Vec<Identity>, FileError> {
 
 /// Reads a recipients file (see [`parse_recipients`]).
 pub fn read_recipients_file(path: &Path) -> Result<Vec<Recipient>, FileError> {
-    let text = fs::read_to_string(path).map_err(|source| read_err(path, source))?;
+    let text = crate::fsutil::read_small_text(path, crate::fsutil::Small::Recipients)
+        .map_err(|source| read_err(path, source))?;
     let list = parse_recipients(&text).map_err(|(line, source)| FileError::Key {
         path: path.to_path_buf(),
         line,

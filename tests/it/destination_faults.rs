@@ -11,96 +11,21 @@
 //! without it they print `NOT EXERCISED` and why, and fail under `CI=true`.
 #![cfg(unix)]
 
-use crate::util::payload::random_bytes;
+use crate::util::sealed::{SealedFile, check_folder, quick, sealed};
 use crate::util::sshd;
 use crate::util::tmpfs::{Tmpfs, needs_root, run};
 
 use recpipe::config::VerifyMode;
 use recpipe::destination::sftp::{SftpDestination, Target};
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, NoTerminal, Note, Notice, Progress,
-    RetryPolicy, Retrying, Sent, dir::DirDestination, partial_name,
+    self, DestError, Destination, ErrorClass, NoTerminal, Note, Notice, Progress, RetryPolicy,
+    Retrying, Sent, dir::DirDestination, partial_name,
 };
-use recpipe::seal::{Identity, SealWriter, Unlock, decrypt};
+use recpipe::seal::Identity;
 use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// A sealed file of about `len` bytes of plaintext, and its identity.
-struct SealedFile {
-    path: PathBuf,
-    expected: Expected,
-    identity: Identity,
-    plain: Vec<u8>,
-}
-
-fn sealed(dir: &Path, name: &str, len: usize, seed: u64) -> SealedFile {
-    let plain = random_bytes(len, seed);
-    let identity = Identity::generate().unwrap();
-    let path = dir.join(name);
-    let mut w = SealWriter::new(File::create(&path).unwrap(), &[identity.recipient()]).unwrap();
-    w.write_all(&plain).unwrap();
-    let done = w.finish().unwrap();
-    let expected = Expected {
-        len: done.summary.sealed_len,
-        sha256: done.summary.sealed_sha256.0,
-    };
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), expected.len);
-    SealedFile {
-        path,
-        expected,
-        identity,
-        plain,
-    }
-}
-
-/// The closing check of every test: no partial under a final name (every
-/// file in `folder` either is a `.NAME.recpipe-partial` or has no partial
-/// suffix at all), and each of `delivered` is the sealed file and opens.
-fn check_folder(folder: &Path, delivered: &[(&str, &SealedFile)]) {
-    for e in std::fs::read_dir(folder).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(destination::PARTIAL_SUFFIX) {
-            assert!(name.starts_with('.'), "a partial not hidden: {name}");
-        } else {
-            assert!(
-                delivered.iter().any(|(n, _)| *n == name),
-                "{name} under a final name was not delivered by this test"
-            );
-        }
-    }
-    for (name, f) in delivered {
-        let path = folder.join(name);
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            std::fs::read(&f.path).unwrap(),
-            "{name} is not the sealed file"
-        );
-        let mut plain = Vec::new();
-        decrypt(
-            File::open(&path).unwrap(),
-            Unlock::Identities(std::slice::from_ref(&f.identity)),
-            &mut plain,
-        )
-        .unwrap_or_else(|e| panic!("{name} does not open: {e}"));
-        assert!(plain == f.plain, "{name} opens to other bytes");
-        assert!(
-            !folder.join(partial_name(name)).exists(),
-            "{name} delivered but its partial is still there"
-        );
-    }
-}
-
-fn quick(attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        attempts,
-        first_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(200),
-    }
-}
 
 fn connect(t: &Target) -> Result<SftpDestination, DestError> {
     SftpDestination::connect(t, &NoTerminal)

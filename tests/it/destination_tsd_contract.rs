@@ -14,7 +14,8 @@ use crate::util::payload::{assert_same, random_file};
 use recpipe::config::{self, TsdAuth, VerifyMode};
 use recpipe::destination::tsd::{Session, TsdDestination};
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, Expected, NoTerminal, RetryPolicy, Sent,
+    self, Checked, DestError, Destination, ErrorClass, Expected, NoTerminal, Prepared, RetryPolicy,
+    Sent,
 };
 use std::cell::RefCell;
 use std::fs::File;
@@ -159,11 +160,19 @@ fn uploads_land_in_the_import_folder_verified_chunk_by_chunk() {
             .all(|p| p.contains("md5sum=return")),
         "{patches:?}"
     );
-    // Again: found whole, nothing sent.
+    // Again: with recpipe's record of putting it there, found whole and
+    // nothing sent; without one, an import token cannot show it is this
+    // file, so it is an occupied name.
+    let before = s.patches("interviews/2026").len();
+    let err = send(&mut d, &local, "a.sealed", &e).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
     assert_eq!(
-        send(&mut d, &local, "a.sealed", &e).unwrap(),
-        Sent::AlreadyThere
+        destination::prepare(&mut d, &local, "a.sealed", &e, MODE, true, &mut |_| {}).unwrap(),
+        Prepared::Done(Sent::AlreadyThere {
+            checked: Checked::OwnRecord
+        })
     );
+    assert_eq!(s.patches("interviews/2026").len(), before);
     destination::verify(&mut d, "a.sealed", &e, MODE).unwrap();
     // No read-back with an import token.
     let err = destination::verify(&mut d, "a.sealed", &e, VerifyMode::Readback).unwrap_err();
@@ -274,13 +283,27 @@ fn an_existing_file_is_never_overwritten() {
         d.stat(&destination::partial_name("n.sealed")).unwrap(),
         Some(1000)
     );
-    // The same size is all an import token can know: counted as done.
+    // A foreign file of the same size is not counted as delivered: an
+    // import token cannot read it back and recpipe never put it there.
     let (same, _) = random_file(tmp.path(), "same", LEN, 6);
     std::fs::copy(&same, landed(&s, "f", "y.sealed")).unwrap();
-    assert_eq!(
-        send(&mut d, &local, "y.sealed", &e).unwrap(),
-        Sent::AlreadyThere
-    );
+    let err = send(&mut d, &local, "y.sealed", &e).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    assert!(err.to_string().contains("cannot be shown"), "{err}");
+    assert_same(&same, &landed(&s, "f", "y.sealed"));
+    // The same rule where the local copy is gone (the pipeline's "staged
+    // file gone" path): no record, no delivery; a missing name is missing.
+    let err = destination::recognise(&mut d, "y.sealed", &e, MODE, false).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    let err = destination::recognise(&mut d, "nothing.sealed", &e, MODE, true).unwrap_err();
+    assert!(matches!(err, DestError::VerifyMismatch { .. }), "{err}");
+    // Nor with a record of finishing it while a partial of it is left:
+    // the rename of that upload has not happened.
+    partial(&mut d, tmp.path(), &local, "y.sealed", 1000);
+    let err =
+        destination::prepare(&mut d, &local, "y.sealed", &e, MODE, true, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    assert_same(&same, &landed(&s, "f", "y.sealed"));
 }
 
 #[test]

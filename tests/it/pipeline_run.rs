@@ -56,6 +56,16 @@ fn a_red_recording_goes_sealed_to_a_folder_and_the_interim_copy_is_shredded() {
     // topic or participant name.
     let id = doc["done"][0]["id"].as_str().unwrap().to_string();
     let log = fs::read_to_string(w.path("state/recpipe.log")).unwrap();
+    #[cfg(unix)]
+    {
+        // Readable by its owner only, as docs/operations promise.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(w.path("state/recpipe.log"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "recpipe.log is {:o}", mode & 0o777);
+    }
     let of = |what: &str| {
         log.lines()
             .filter(|l| l.contains(&format!("recording={id}")) && l.contains(what))

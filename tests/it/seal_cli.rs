@@ -501,3 +501,46 @@ fn seal_with_a_passphrase_at_the_terminal_and_open_it() {
         b"words for someone without key files"
     );
 }
+
+/// Issue 26 item 8: a decrypt of many files that stops at an error other
+/// than an altered file says how many files it never tried, and which.
+#[test]
+fn a_decrypt_that_stops_says_which_files_it_never_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = keygen(dir.path(), "a");
+    for name in ["one", "two", "three"] {
+        fs::write(dir.path().join(name), sample(10_000)).unwrap();
+        let o = recpipe(dir.path(), &["seal", "-r", &a, name]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    fs::create_dir(dir.path().join("out")).unwrap();
+    // `two`'s output is there already: decrypting it would overwrite.
+    fs::write(dir.path().join("out").join("two"), b"kept").unwrap();
+    let o = recpipe(
+        dir.path(),
+        &[
+            "decrypt",
+            "-i",
+            "a",
+            "-o",
+            "out",
+            "one.sealed",
+            "two.sealed",
+            "three.sealed",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("stopped at two.sealed"), "{err}");
+    assert!(err.contains("1 file(s) after it were not tried"), "{err}");
+    assert!(err.contains("three.sealed"), "{err}");
+    assert_eq!(
+        fs::read(dir.path().join("out").join("one")).unwrap(),
+        sample(10_000)
+    );
+    assert_eq!(
+        fs::read(dir.path().join("out").join("two")).unwrap(),
+        b"kept"
+    );
+    assert!(!dir.path().join("out").join("three").exists());
+}

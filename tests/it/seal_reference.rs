@@ -22,11 +22,9 @@ fn an_independent_opener_agrees_on_every_vector() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !available {
-        assert!(
-            std::env::var_os("CI").is_none_or(|v| v != "true"),
-            "python with cryptography >= 44 is missing (RECPIPE_PYTHON): CI must run the opener"
+        crate::util::skip::not_exercised(
+            "python with cryptography >= 44 is missing (RECPIPE_PYTHON)",
         );
-        eprintln!("SKIPPED: python3 with cryptography >= 44 is not installed");
         return;
     }
     let script =

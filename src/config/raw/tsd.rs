@@ -264,9 +264,26 @@ fn check_url(url: &str) -> Result<String, String> {
         .split_once("://")
         .ok_or_else(|| format!("url {url:?} is not a URL (https://api.tsd.usit.no)"))?;
     let host_port = rest.split('/').next().unwrap_or_default();
-    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
+    // `[v6]:port`, `host:port` or a host alone.
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, after)) => (h, after.strip_prefix(':')),
+            None => return Err(format!("url {url:?} names no host")),
+        },
+        None => match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        },
+    };
     if host.is_empty() || host_port.contains('@') {
         return Err(format!("url {url:?} names no host"));
+    }
+    if let Some(p) = port
+        && !(p.bytes().all(|b| b.is_ascii_digit()) && matches!(p.parse::<u16>(), Ok(1..)))
+    {
+        return Err(format!(
+            "url {url:?}: the port {p:?} is not a port (a number from 1 to 65535)"
+        ));
     }
     if rest.contains(['?', '#']) {
         return Err(format!(
@@ -328,12 +345,22 @@ mod tests {
             check_url("http://127.0.0.1:3003").unwrap(),
             "http://127.0.0.1:3003"
         );
+        assert_eq!(
+            check_url("https://api.tsd.usit.no:65535").unwrap(),
+            "https://api.tsd.usit.no:65535"
+        );
+        assert_eq!(check_url("https://[::1]:443").unwrap(), "https://[::1]:443");
         for bad in [
             "http://api.tsd.usit.no",
             "http://localhost:3003",
             "ftp://x",
             "api.tsd.usit.no",
             "https://user@host",
+            "https://api.tsd.usit.no:99999",
+            "https://api.tsd.usit.no:0",
+            "https://api.tsd.usit.no:",
+            "https://api.tsd.usit.no:+443",
+            "http://127.0.0.1:65536",
         ] {
             assert!(check_url(bad).is_err(), "{bad} accepted");
         }

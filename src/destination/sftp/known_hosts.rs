@@ -14,6 +14,7 @@
 //! SHA-256 of the key blob.
 
 use crate::destination::DestError;
+use crate::fsutil::{Small, read_small};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sha2::{Digest, Sha256};
@@ -97,7 +98,7 @@ pub fn status(
         path: path.to_path_buf(),
         message,
     };
-    let text = match std::fs::read(path) {
+    let text = match read_small(path, Small::KnownHosts) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
         Err(e) => return Err(failed(e.to_string())),
@@ -152,7 +153,7 @@ pub fn append(path: &Path, host: &str, port: u16, key: &HostKey) -> Result<(), D
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
-    let existing = match std::fs::read(path) {
+    let existing = match read_small(path, Small::KnownHosts) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(failed(e)),

@@ -7,11 +7,14 @@
 //! 30,000-byte packets in flight; a finished partial is fsynced on the server
 //! with `fsync@openssh.com` where the server offers it (a server that does
 //! not, or refuses it as `sftp-server -P fsync` does, gets one
-//! [`Note::FsyncNotOffered`] and no error); the rename into place is SFTP's
-//! plain rename without the overwrite flag, which OpenSSH's server performs
-//! as link + unlink and which therefore fails instead of replacing an
-//! existing file (`posix-rename@openssh.com` would replace it, so it is not
-//! used).
+//! [`Note::FsyncNotOffered`] and no error, and [`Destination::writes_synced`]
+//! says so); the rename into place is SFTP's plain rename without the
+//! overwrite flag, which OpenSSH's server performs as link + unlink and
+//! which therefore fails instead of replacing an existing file
+//! (`posix-rename@openssh.com` would replace it, so it is not used); a
+//! server whose rename replaces is found at connect time and refused
+//! ([`DestError::RenameReplaces`]); a partial whose length the server will
+//! not give on its handle (no fstat) is [`DestError::PartialUncheckable`].
 
 pub mod known_hosts;
 pub mod session;
@@ -97,7 +100,67 @@ impl SftpDestination {
             notes: Vec::new(),
         };
         dest.make_root()?;
+        dest.check_rename()?;
         Ok(dest)
+    }
+
+    /// Finds out whether the server's rename replaces an existing file: two
+    /// scratch dot-files in the destination folder, the first renamed onto
+    /// the second as an upload's rename is asked for, both removed after.
+    /// OpenSSH's server refuses (link + unlink); a server that replaces
+    /// (Go's pkg/sftp behind rclone) cannot keep "never replaces", whatever
+    /// recpipe looks at first, since its listing may be cached, so it is
+    /// refused ([`DestError::RenameReplaces`]).
+    fn check_rename(&self) -> Result<(), DestError> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let stem = format!(".recpipe-rename-check-{}-{stamp}", std::process::id());
+        let (a, b) = (
+            self.remote(&format!("{stem}.a")),
+            self.remote(&format!("{stem}.b")),
+        );
+        match self.scratch(&a) {
+            Ok(()) => {}
+            // Nothing can be written there (a read-only login): every upload
+            // fails at its create, so no rename is ever asked for.
+            Err(e) if e.class() == ErrorClass::Permanent => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        let result = self.scratch(&b).map(|()| {
+            let renamed = self
+                .sftp
+                .rename(Path::new(&a), Path::new(&b), Some(NO_OVERWRITE))
+                .is_ok();
+            let first_left = self.sftp.stat(Path::new(&a)).is_ok();
+            renamed || !first_left
+        });
+        for p in [&a, &b] {
+            let _ = self.sftp.unlink(Path::new(p));
+        }
+        if result? {
+            return Err(DestError::RenameReplaces {
+                location: self.location.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Creates `path` exclusively, holding one byte.
+    fn scratch(&self, path: &str) -> Result<(), DestError> {
+        let mut f = self
+            .sftp
+            .open_mode(
+                Path::new(path),
+                OpenFlags::WRITE | OpenFlags::EXCLUSIVE,
+                0o600,
+                OpenType::File,
+            )
+            .map_err(|e| self.error("create", path, e))?;
+        f.write_all(b"r")
+            .map_err(|e| self.io_error("write", path, e))?;
+        f.close().map_err(|e| self.error("close", path, e))
     }
 
     fn remote(&self, name: &str) -> String {
@@ -174,8 +237,9 @@ impl SftpDestination {
     }
 }
 
-/// Whether a failed `fsync@openssh.com` means the server does not offer it
-/// (unsupported, or refused by its configuration) rather than a failed sync.
+/// Whether a failed request (`fsync@openssh.com`, fstat) means the server
+/// does not offer it (unsupported, or refused by its configuration) rather
+/// than that it failed.
 fn fsync_refused(e: &ssh2::Error) -> bool {
     matches!(
         e.code(),
@@ -238,11 +302,19 @@ impl Destination for SftpDestination {
                 .sftp
                 .open_mode(p, OpenFlags::WRITE, 0o600, OpenType::File)
                 .map_err(|e| self.error("open", &path, e))?;
-            let actual = f
-                .stat()
-                .map_err(|e| self.error("stat", &path, e))?
-                .size
-                .unwrap_or(0);
+            let actual = match f.stat() {
+                Ok(st) => st.size.unwrap_or(0),
+                // No fstat here: the partial's length cannot be checked on
+                // the handle that would continue it.
+                Err(e) if fsync_refused(&e) => {
+                    return Err(DestError::PartialUncheckable {
+                        location: self.location.clone(),
+                        name: partial_name(name),
+                        why: format!("the server refuses fstat: {}", describe(&e)),
+                    });
+                }
+                Err(e) => return Err(self.error("stat", &path, e)),
+            };
             if actual != offset {
                 return Err(DestError::PartialChanged {
                     location: self.location.clone(),
@@ -309,6 +381,7 @@ impl Destination for SftpDestination {
         let exists = |location: String| DestError::Exists {
             location,
             name: name.to_string(),
+            why: "a file of that name is there already".into(),
         };
         if self.stat(name)?.is_some() {
             return Err(exists(self.location.clone()));
@@ -339,6 +412,10 @@ impl Destination for SftpDestination {
 
     fn take_notes(&mut self) -> Vec<Note> {
         std::mem::take(&mut self.notes)
+    }
+
+    fn writes_synced(&self) -> bool {
+        self.fsync_offered
     }
 }
 

@@ -330,10 +330,16 @@ fn key_file(
     key: &std::path::Path,
     passphrase: Option<&Secret>,
 ) -> Result<KeyLogin, DestError> {
-    if !key.is_file() {
+    // libssh2 reads the file itself, by name: a FIFO or device there
+    // would hold it, so the name must be a regular file of a key's size.
+    if let Err(e) = crate::fsutil::open_small(key, crate::fsutil::Small::Identity) {
         return Err(DestError::KeyFile {
             path: key.to_path_buf(),
-            message: "there is no such file".into(),
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "there is no such file".into()
+            } else {
+                e.to_string()
+            },
         });
     }
     let result =

@@ -48,6 +48,8 @@ pub struct Session<'p> {
     tokens: Option<Tokens>,
     /// Renewals so far (for the tests and the progress log).
     pub renewals: u32,
+    /// The overall deadline of each request ([`super::http::REQUEST_DEADLINE`]).
+    pub deadline: std::time::Duration,
 }
 
 fn now() -> i64 {
@@ -63,6 +65,7 @@ impl<'p> Session<'p> {
             prompter,
             tokens: None,
             renewals: 0,
+            deadline: super::http::REQUEST_DEADLINE,
         }
     }
 
@@ -310,9 +313,11 @@ pub(super) fn host_port(url: &str) -> (String, u16) {
 /// The first line of a secret file, trimmed; the file must not be empty.
 fn read_secret_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<String>, DestError> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| DestError::KeyFile {
-            path: path.to_path_buf(),
-            message: format!("cannot read the {what}: {e}"),
+        crate::fsutil::read_small_text(path, crate::fsutil::Small::Secret).map_err(|e| {
+            DestError::KeyFile {
+                path: path.to_path_buf(),
+                message: format!("cannot read the {what}: {e}"),
+            }
         })?,
     );
     let first = text.lines().next().unwrap_or_default().trim();

@@ -2,7 +2,12 @@
 //! OpenSSL), one agent per connection attempt, timeouts on every phase.
 //!
 //! Invariants: a status is never an error here (the caller decides what a
-//! 404 or 403 means); transport failures are retryable; a request body is
+//! 404 or 403 means); every request has an overall deadline, first byte to
+//! last, so a server or proxy that trickles its answer a byte at a time
+//! cannot hold a run (and its lock) beyond it; transport failures and a
+//! missed deadline are retryable (the retry resumes), a TLS failure such as
+//! a certificate nobody vouches for is not (retrying cannot change it); a
+//! request body is
 //! streamed from its reader with an exact `Content-Length`; answers are read
 //! into memory only up to a small limit (they are JSON or empty). Bearer
 //! tokens and API keys go into headers only, never into a message.
@@ -16,6 +21,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const IO_TIMEOUT: Duration = Duration::from_secs(120);
 /// The most of an answer that is read (answers are small JSON documents).
 const MAX_ANSWER: u64 = 1 << 20;
+/// How long a request may take in all, first byte to last, before the
+/// upload of its body; a chunk's upload gets more ([`SLOWEST_UPLOAD`]).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(180);
+/// The slowest upload a chunk is given time for, in bytes per second: a
+/// 50 MB chunk may take 13 minutes on top of the deadline at 64 KiB/s.
+const SLOWEST_UPLOAD: u64 = 64 << 10;
 
 /// An answer: its status, the headers recpipe reads, and its body.
 pub struct Reply {
@@ -47,10 +58,13 @@ pub struct Api {
     agent: ureq::Agent,
     base: String,
     location: String,
+    deadline: Duration,
 }
 
 impl Api {
-    pub fn new(base: &str, location: String) -> Api {
+    /// A client whose every request ends after `deadline` at the latest
+    /// (plus the time a body needs at [`SLOWEST_UPLOAD`]).
+    pub fn new(base: &str, location: String, deadline: Duration) -> Api {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(CONNECT_TIMEOUT))
@@ -63,7 +77,13 @@ impl Api {
             agent: config.into(),
             base: base.to_string(),
             location,
+            deadline,
         }
+    }
+
+    /// The deadline of a request sending `body` bytes.
+    fn deadline(&self, body: u64) -> Option<Duration> {
+        Some(self.deadline + Duration::from_secs(body / SLOWEST_UPLOAD))
     }
 
     pub fn base(&self) -> &str {
@@ -87,7 +107,24 @@ impl Api {
         }
     }
 
-    fn transport(&self, op: &'static str, path: &str, e: ureq::Error) -> DestError {
+    fn transport(&self, op: &'static str, path: &str, e: ureq::Error, body: u64) -> DestError {
+        if let ureq::Error::Timeout(_) = e {
+            let secs = self.deadline(body).unwrap_or_default().as_secs();
+            return self.error(
+                op,
+                path,
+                format!("no whole answer within {secs} s (the server or a proxy on the way stalled or trickles)"),
+                ErrorClass::Retryable,
+            );
+        }
+        if tls_refused(&e) {
+            return self.error(
+                op,
+                path,
+                format!("the TLS connection was refused: {e}. A certificate the system does not trust (self-signed, or a proxy's) does not change by trying again: check the url, and the network's proxy"),
+                ErrorClass::Permanent,
+            );
+        }
         let class = match &e {
             ureq::Error::BadUri(_)
             | ureq::Error::Http(_)
@@ -102,9 +139,10 @@ impl Api {
         &self,
         op: &'static str,
         path: &str,
+        body_len: u64,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Reply, DestError> {
-        let mut resp = result.map_err(|e| self.transport(op, path, e))?;
+        let mut resp = result.map_err(|e| self.transport(op, path, e, body_len))?;
         let header = |name: &str| {
             resp.headers()
                 .get(name)
@@ -119,13 +157,14 @@ impl Api {
             .as_reader()
             .take(MAX_ANSWER)
             .read_to_end(&mut body)
-            .map_err(|e| {
-                self.error(
+            .map_err(|e| match ureq::Error::from(e) {
+                e @ ureq::Error::Timeout(_) => self.transport(op, path, e, body_len),
+                e => self.error(
                     op,
                     path,
                     format!("reading the answer failed: {e}"),
                     ErrorClass::Retryable,
-                )
+                ),
             })?;
         Ok(Reply {
             status,
@@ -145,6 +184,9 @@ impl Api {
         let req = self
             .agent
             .post(url)
+            .config()
+            .timeout_global(self.deadline(0))
+            .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .header("Content-Type", "application/json");
         let path = strip_query(url);
@@ -152,34 +194,43 @@ impl Api {
             Some(b) => req.send(b),
             None => req.send_empty(),
         };
-        self.finish("log in", path, result)
+        self.finish("log in", path, 0, result)
     }
 
     pub fn head(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
         let result = self
             .agent
             .head(url)
+            .config()
+            .timeout_global(self.deadline(0))
+            .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .call();
-        self.finish("look up", path, result)
+        self.finish("look up", path, 0, result)
     }
 
     pub fn get(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
         let result = self
             .agent
             .get(url)
+            .config()
+            .timeout_global(self.deadline(0))
+            .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .call();
-        self.finish("look up", path, result)
+        self.finish("look up", path, 0, result)
     }
 
     pub fn delete(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
         let result = self
             .agent
             .delete(url)
+            .config()
+            .timeout_global(self.deadline(0))
+            .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .call();
-        self.finish("remove", path, result)
+        self.finish("remove", path, 0, result)
     }
 
     /// `PATCH url` with `len` bytes streamed from `body`.
@@ -194,11 +245,27 @@ impl Api {
         let result = self
             .agent
             .patch(url)
+            .config()
+            .timeout_global(self.deadline(len))
+            .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", len.to_string())
             .send(ureq::SendBody::from_reader(body));
-        self.finish("upload", path, result)
+        self.finish("upload", path, len, result)
+    }
+}
+
+/// Whether the TLS connection itself was refused (a certificate that does
+/// not verify, a handshake the server would not finish): rustls' errors,
+/// also where they reach ureq inside an I/O error.
+fn tls_refused(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => true,
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.to_string().contains("certificate")),
+        _ => false,
     }
 }
 

@@ -80,7 +80,8 @@ impl<'p> TsdDestination<'p> {
         };
         let files = format!("{}/v1/{}/files", cfg.url, cfg.project);
         let location = format!("{files}/stream/{folder}");
-        let api = Api::new(&cfg.url, location);
+        let deadline = session.borrow().deadline;
+        let api = Api::new(&cfg.url, location, deadline);
         session.borrow_mut().bearer(&api)?;
         Ok(TsdDestination {
             session,
@@ -520,6 +521,7 @@ impl Destination for TsdDestination<'_> {
             return Err(DestError::Exists {
                 location: self.location(),
                 name: name.to_string(),
+                why: "a file of that name is there already".into(),
             });
         }
         let Some(r) = self.resumables(name)?.into_iter().next() else {

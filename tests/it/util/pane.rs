@@ -18,12 +18,8 @@ impl Pane {
             .arg("-V")
             .output()
             .is_ok_and(|o| o.status.success());
-        assert!(
-            ok || std::env::var_os("CI").is_none_or(|v| v != "true"),
-            "tmux is missing: scripts/test.sh installs it"
-        );
         if !ok {
-            eprintln!("SKIPPED: tmux is missing (scripts/test.sh installs it)");
+            crate::util::skip::not_exercised("tmux is missing (scripts/test.sh installs it)");
         }
         ok
     }

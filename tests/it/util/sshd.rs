@@ -72,9 +72,7 @@ pub fn skip_without_pam(test: &str) -> bool {
     let Some(why) = pam_unavailable() else {
         return false;
     };
-    let msg = format!("NOT EXERCISED: {test}: {why}");
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-    eprintln!("{msg}");
+    super::skip::not_exercised(&format!("{test}: {why}"));
     true
 }
 

@@ -62,13 +62,8 @@ impl TsdServer {
     /// missing outside CI.
     pub fn start() -> Option<TsdServer> {
         let (Some(vendor), Some(python)) = (vendor_dir(), python()) else {
-            let ci = std::env::var_os("CI").is_some_and(|v| v == "true");
-            assert!(
-                !ci,
-                "TSD's file API cannot run: it needs ../shared/vendor/tsd-file-api (or RECPIPE_TSD_FILE_API) and the venv from scripts/test-venv.sh in RECPIPE_PYTHON"
-            );
-            eprintln!(
-                "SKIPPED: TSD's file API needs ../shared/vendor/tsd-file-api and RECPIPE_PYTHON (scripts/test-venv.sh)"
+            super::skip::not_exercised(
+                "TSD's file API needs ../shared/vendor/tsd-file-api (or RECPIPE_TSD_FILE_API) and the venv from scripts/test-venv.sh in RECPIPE_PYTHON",
             );
             return None;
         };

@@ -1,0 +1,162 @@
+//! Destinations that are not what the protocol leads one to expect
+//! (issue 26): a server without `fstat`, and a destination whose final name
+//! after the rename is not the file that was renamed. Each test ends with
+//! the invariant: the sealed file intact where it was or verified where it
+//! went, nothing at the destination replaced, every report true.
+#![cfg(unix)]
+
+use crate::util::sealed::{check_folder, quick, sealed};
+use crate::util::sshd;
+use recpipe::config::VerifyMode;
+use recpipe::destination::sftp::SftpDestination;
+use recpipe::destination::{
+    self, DestError, Destination, ErrorClass, NoTerminal, Progress, Retrying, Sent,
+    dir::DirDestination, partial_name,
+};
+use std::fs::File;
+use std::path::PathBuf;
+
+/// Issue 26 item 5: a server that refuses fstat (`internal-sftp -P fstat`)
+/// cannot say how long a leftover partial is on the handle that would
+/// continue it. The partial is removed and the upload starts over, so a
+/// rerun is never stuck on it.
+#[test]
+fn without_fstat_a_leftover_partial_is_removed_and_sent_again() {
+    let s = sshd::Sshd::start_with(sshd::Options {
+        sftp_flags: vec!["-P".into(), "fstat".into()],
+        ..Default::default()
+    });
+    let out = s.files.join("up");
+    std::fs::create_dir(&out).unwrap();
+    let t = s.target(s.port, s.known_hosts(), &out);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = sealed(tmp.path(), "f", 300_000, 26);
+    // A true prefix, left by an earlier run.
+    let bytes = std::fs::read(&f.path).unwrap();
+    std::fs::write(out.join(partial_name("f.sealed")), &bytes[..100_000]).unwrap();
+    let mut d = Retrying::new(
+        Box::new(|| Ok(Box::new(SftpDestination::connect(&t, &NoTerminal)?) as _)),
+        quick(3),
+    )
+    .unwrap();
+    let sent = destination::send(
+        &mut d,
+        &f.path,
+        "f.sealed",
+        &f.expected,
+        VerifyMode::Readback,
+        &mut |_| {},
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", s.log()));
+    // Sent again from the start: the report says it was not resumed.
+    assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
+    check_folder(&out, &[("f.sealed", &f)]);
+}
+
+/// A folder whose rename puts other bytes (of the same length) under the
+/// final name, as a server with a stale cache or a broken rename could.
+struct SwapsOnRename {
+    inner: DirDestination,
+    root: PathBuf,
+}
+
+impl Destination for SwapsOnRename {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
+        self.inner.stat(name)
+    }
+    fn upload(
+        &mut self,
+        name: &str,
+        src: &mut File,
+        offset: u64,
+        progress: Progress<'_>,
+    ) -> Result<u64, DestError> {
+        self.inner.upload(name, src, offset, progress)
+    }
+    fn read_back(
+        &mut self,
+        name: &str,
+        progress: Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        self.inner.read_back(name, progress)
+    }
+    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
+        self.inner.rename_into_place(name)?;
+        let path = self.root.join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        for b in &mut bytes {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        Ok(())
+    }
+    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
+        self.inner.remove_partial(name)
+    }
+}
+
+/// Issue 26 item 6: after the rename the final name's content is what is
+/// compared (readback), and the message says what is really left there:
+/// no "the partial was removed and will be sent again" when there is no
+/// partial any more; the file is left for a person, nothing removed.
+#[test]
+fn after_the_rename_the_final_name_is_read_back_and_the_message_is_true() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let f = sealed(tmp.path(), "g", 200_000, 27);
+    let mut d = SwapsOnRename {
+        inner: DirDestination::open(&out).unwrap(),
+        root: out.clone(),
+    };
+    let err = destination::send(
+        &mut d,
+        &f.path,
+        "g.sealed",
+        &f.expected,
+        VerifyMode::Readback,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(err, DestError::DeliveredDiffers { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    let text = err.to_string();
+    assert!(text.contains("SHA-256"), "{text}");
+    assert!(text.contains("left there"), "{text}");
+    assert!(!text.contains("will be sent again"), "{text}");
+    // What the message says is left is what is left: the swapped file
+    // under the final name, no partial; the sealed file intact here.
+    assert!(out.join("g.sealed").exists());
+    assert!(!out.join(partial_name("g.sealed")).exists());
+    assert_eq!(
+        std::fs::metadata(&f.path).unwrap().len(),
+        f.expected.len,
+        "the local sealed file changed"
+    );
+    // A rerun does not count the swapped file as delivered.
+    let err = destination::send(
+        &mut d,
+        &f.path,
+        "g.sealed",
+        &f.expected,
+        VerifyMode::Readback,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(err, DestError::Exists { .. }), "{err}");
+    // The same upload to an honest folder is delivered and opens.
+    let honest = tmp.path().join("honest");
+    let mut d = DirDestination::open(&honest).unwrap();
+    destination::send(
+        &mut d,
+        &f.path,
+        "g.sealed",
+        &f.expected,
+        VerifyMode::Readback,
+        &mut |_| {},
+    )
+    .unwrap();
+    check_folder(&honest, &[("g.sealed", &f)]);
+}
