@@ -1,0 +1,215 @@
+//! Learning the clock's ten digit glyphs from the recording itself, and
+//! reading a clock with them.
+//!
+//! Over ten seconds the last digit of the seconds shows every digit once,
+//! in order; the frame where the digit before it (tens of seconds) changes
+//! too is the one whose last digit is 0. So from the frames of the first
+//! dozen seconds the glyphs are labelled without knowing the font, the size
+//! or the date: consecutive frames are grouped into runs of one look of the
+//! last digit, the runs into glyphs, and the glyph after the tens change is
+//! 0, the next 1, and so on.
+//!
+//! Invariants: learning succeeds only when the runs show ten distinct
+//! glyphs that each get one label; a digit is read only when its nearest
+//! glyph is near enough and clearly nearer than the next; a reading is a
+//! valid date and time or nothing.
+
+use super::glyphs::{Digits, Patch};
+
+/// Patches nearer than this are one glyph.
+const SAME: f32 = 0.10;
+/// A digit is read when its glyph is this near …
+const ACCEPT: f32 = 0.25;
+/// … and the second-nearest is this much further.
+const MARGIN: f32 = 0.04;
+
+/// The ten glyphs, index = digit.
+#[derive(Debug, Clone)]
+pub struct Glyphs {
+    pub digits: Vec<Patch>,
+}
+
+/// Learns the glyphs from `(media time, digits)` of consecutive frames in
+/// display order.
+pub fn learn(frames: &[(f64, Digits)]) -> Option<Glyphs> {
+    // Runs of one look of the last digit; each with its tens digit.
+    let mut runs: Vec<(Vec<&Patch>, Vec<&Patch>)> = Vec::new();
+    for (_, d) in frames {
+        let (ones, tens) = (&d[13], &d[12]);
+        match runs.last_mut() {
+            Some((ps, ts)) if ps[ps.len() - 1].distance(ones) < SAME => {
+                ps.push(ones);
+                ts.push(tens);
+            }
+            _ => runs.push((vec![ones], vec![tens])),
+        }
+    }
+    // Runs much shorter than a second are changes the encoder blurred.
+    let span = frames.last().map_or(0.0, |f| f.0) - frames.first().map_or(0.0, |f| f.0);
+    let fps = frames.len() as f64 / span.max(1e-3);
+    let min_len = ((fps * 0.25).round() as usize).max(1);
+    runs.retain(|(ps, _)| ps.len() >= min_len);
+    // Runs into glyphs; neighbouring runs of one glyph (a look broken by
+    // a frame where the clock was not found) become one.
+    let mut glyphs: Vec<Vec<&Patch>> = Vec::new();
+    let mut merged: Vec<(usize, Vec<&Patch>)> = Vec::new();
+    for (ps, ts) in runs {
+        let mean = Patch::mean(&ps);
+        let g = match glyphs
+            .iter()
+            .position(|g| Patch::mean(g).distance(&mean) < SAME)
+        {
+            Some(i) => {
+                glyphs[i].extend(ps.iter().copied());
+                i
+            }
+            None => {
+                glyphs.push(ps.clone());
+                glyphs.len() - 1
+            }
+        };
+        match merged.last_mut() {
+            Some((last, tens)) if *last == g => tens.extend(ts),
+            _ => merged.push((g, ts)),
+        }
+    }
+    if glyphs.len() != 10 {
+        return None;
+    }
+    // The run where the tens digit changes most starts with 0.
+    let tens: Vec<Patch> = merged.iter().map(|(_, ts)| Patch::mean(ts)).collect();
+    let (change, zero_run) = (1..merged.len())
+        .map(|i| (tens[i].distance(&tens[i - 1]), i))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    if change < SAME {
+        return None;
+    }
+    let mut label: Vec<Option<usize>> = vec![None; 10];
+    for (i, &(g, _)) in merged.iter().enumerate() {
+        let digit = (i as i64 - zero_run as i64).rem_euclid(10) as usize;
+        match label[g] {
+            None => label[g] = Some(digit),
+            Some(d) if d == digit => {}
+            Some(_) => return None,
+        }
+    }
+    let mut digits: Vec<Option<Patch>> = vec![None; 10];
+    for (g, l) in label.iter().enumerate() {
+        let l = (*l)?;
+        if digits[l].is_some() {
+            return None;
+        }
+        digits[l] = Some(Patch::mean(&glyphs[g]));
+    }
+    Some(Glyphs {
+        digits: digits.into_iter().collect::<Option<Vec<_>>>()?,
+    })
+}
+
+impl Glyphs {
+    /// The digit a patch shows, if it is clearly one.
+    pub fn digit(&self, p: &Patch) -> Option<u8> {
+        let mut d: Vec<(f32, usize)> = self
+            .digits
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.distance(p), i))
+            .collect();
+        d.sort_by(|a, b| a.0.total_cmp(&b.0));
+        (d[0].0 < ACCEPT && d[1].0 - d[0].0 > MARGIN).then_some(d[0].1 as u8)
+    }
+
+    /// The clock's reading as seconds since 1970-01-01 00:00:00 of the
+    /// clock's own calendar (no time zone).
+    pub fn read(&self, digits: &Digits) -> Option<i64> {
+        let d: Vec<i64> = digits
+            .iter()
+            .map(|p| self.digit(p).map(i64::from))
+            .collect::<Option<_>>()?;
+        let num = |r: std::ops::Range<usize>| d[r].iter().fold(0, |n, v| n * 10 + v);
+        let date = jiff::civil::Date::new(
+            i16::try_from(num(0..4)).ok()?,
+            i8::try_from(num(4..6)).ok()?,
+            i8::try_from(num(6..8)).ok()?,
+        )
+        .ok()?;
+        let time = jiff::civil::Time::new(
+            i8::try_from(num(8..10)).ok()?,
+            i8::try_from(num(10..12)).ok()?,
+            i8::try_from(num(12..14)).ok()?,
+            0,
+        )
+        .ok()?;
+        let ts = jiff::tz::Offset::UTC
+            .to_timestamp(date.to_datetime(time))
+            .ok()?;
+        Some(ts.as_second())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::glyphs::{PATCH_H, PATCH_W};
+
+    /// A made-up glyph for digit `n`: a distinct pixel lit.
+    fn glyph(n: usize) -> Patch {
+        let mut px = [0f32; PATCH_W * PATCH_H];
+        px[n * 9] = 1.0;
+        px[n * 9 + 1] = 1.0;
+        px[n * 9 + 2] = 1.0;
+        px[n * 9 + 3] = 1.0;
+        px[n * 9 + 4] = 1.0;
+        px[n * 9 + 5] = 1.0;
+        px[n * 9 + 6] = 1.0;
+        px[n * 9 + 7] = 1.0;
+        px[n * 9 + 8] = 1.0;
+        Patch { px, aspect: 0.6 }
+    }
+
+    fn digits_of(text: &str) -> Digits {
+        text.bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|b| glyph((b - b'0') as usize))
+            .collect()
+    }
+
+    fn clip(start: i64, seconds: i64, fps: i64) -> Vec<(f64, Digits)> {
+        (0..seconds * fps)
+            .map(|f| {
+                let t = start + f / fps;
+                let (m, s) = (t / 60, t % 60);
+                (
+                    f as f64 / fps as f64,
+                    digits_of(&format!("2026-11-20 14:{m:02}:{s:02}")),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn twelve_seconds_teach_every_digit_and_read_back() {
+        let frames = clip(3 * 60 + 47, 12, 10);
+        let glyphs = learn(&frames).expect("learned");
+        let when = glyphs.read(&digits_of("2026-11-20 14:05:09")).unwrap();
+        assert_eq!(
+            when,
+            jiff::tz::Offset::UTC
+                .to_timestamp(jiff::civil::date(2026, 11, 20).at(14, 5, 9, 0))
+                .unwrap()
+                .as_second()
+        );
+    }
+
+    #[test]
+    fn fewer_than_ten_seconds_teach_nothing() {
+        assert!(learn(&clip(3 * 60 + 47, 8, 10)).is_none());
+    }
+
+    #[test]
+    fn an_impossible_date_is_no_reading() {
+        let glyphs = learn(&clip(3 * 60 + 47, 12, 10)).unwrap();
+        assert_eq!(glyphs.read(&digits_of("2026-13-20 14:05:09")), None);
+        assert_eq!(glyphs.read(&digits_of("2026-11-20 25:05:09")), None);
+    }
+}
