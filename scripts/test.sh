@@ -60,6 +60,9 @@ ldconfig -p | grep -q 'libsodium.so.23 ' || need+=(libsodium23)
 # recpipe init's tests answer it through a pseudo-terminal; the timeline
 # test renders the picture in headless Chromium.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# The clock tests draw Zoom's clock in two font families.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need+=(fonts-liberation)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then

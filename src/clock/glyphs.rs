@@ -22,9 +22,9 @@ pub const PATCH_W: usize = 8;
 pub const PATCH_H: usize = 12;
 /// Shapes beyond this many at one threshold mean a busy picture, not text.
 const MAX_SHAPES: usize = 4000;
-/// (seed, reach) levels: a shape is the pixels at or above `reach`
-/// connected to one at or above `seed` (hysteresis), so thin, dim strokes
-/// of small text stay in one piece without the box joining them.
+/// (seed, reach) levels: a shape is the pixels at or above `seed` joined
+/// through neighbours at or above `reach` next to them (hysteresis one
+/// pixel deep), so thin, dim strokes of small text stay in one piece.
 /// Each level is tried plain first: where the box fits the text tightly,
 /// a light picture around it would join every glyph at the lower level.
 const THRESHOLDS: [(u8, u8); 8] = [
@@ -77,8 +77,31 @@ impl Patch {
     }
 }
 
+/// One digit as cut out, and as cut with its left and right edges a pixel
+/// either way: glyphs drawn at fractional positions differ by a pixel of
+/// ink from one place to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digit {
+    /// The cut as found first, then the shifted ones.
+    pub cuts: Vec<Patch>,
+}
+
+impl Digit {
+    pub fn patch(&self) -> &Patch {
+        &self.cuts[0]
+    }
+
+    /// The nearest of its cuts to `glyph`.
+    pub fn distance(&self, glyph: &Patch) -> f32 {
+        self.cuts
+            .iter()
+            .map(|c| c.distance(glyph))
+            .fold(f32::MAX, f32::min)
+    }
+}
+
 /// The fourteen digits of one clock reading, left to right.
-pub type Digits = Vec<Patch>;
+pub type Digits = Vec<Digit>;
 
 #[derive(Debug, Clone, Copy)]
 struct Shape {
@@ -86,9 +109,21 @@ struct Shape {
     x1: usize, // inclusive
     y0: usize,
     y1: usize, // inclusive
+    /// Connected pieces it was made of.
+    parts: usize,
 }
 
 impl Shape {
+    fn join(&self, o: &Shape) -> Shape {
+        Shape {
+            x0: self.x0.min(o.x0),
+            x1: self.x1.max(o.x1),
+            y0: self.y0.min(o.y0),
+            y1: self.y1.max(o.y1),
+            parts: self.parts + o.parts,
+        }
+    }
+
     fn h(&self) -> usize {
         self.y1 - self.y0 + 1
     }
@@ -101,7 +136,6 @@ impl Shape {
 #[derive(Debug, Clone, Copy)]
 struct Glyph {
     bbox: Shape,
-    parts: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,11 +146,31 @@ enum Kind {
     Other,
 }
 
-/// The clock's digits in `crop`, or `None` when no line has its pattern.
-pub fn find(crop: &Crop) -> Option<Digits> {
-    THRESHOLDS
-        .iter()
-        .find_map(|&(seed, reach)| find_at(crop, seed, reach))
+/// Finds the clock in crop after crop, trying first the levels that found
+/// it first: one recording's digits are then cut at the same levels, so
+/// the same digit gives the same patch.
+#[derive(Debug, Default)]
+pub struct Finder {
+    levels: Option<usize>,
+}
+
+impl Finder {
+    /// The clock's digits in `crop`, or `None` when no line has its
+    /// pattern at any level.
+    pub fn find(&mut self, crop: &Crop) -> Option<Digits> {
+        if let Some(i) = self.levels
+            && let Some(d) = find_at(crop, THRESHOLDS[i].0, THRESHOLDS[i].1)
+        {
+            return Some(d);
+        }
+        let (i, d) = THRESHOLDS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != self.levels)
+            .find_map(|(i, &(seed, reach))| find_at(crop, seed, reach).map(|d| (i, d)))?;
+        self.levels.get_or_insert(i);
+        Some(d)
+    }
 }
 
 fn find_at(crop: &Crop, seed: u8, reach: u8) -> Option<Digits> {
@@ -132,8 +186,8 @@ fn find_at(crop: &Crop, seed: u8, reach: u8) -> Option<Digits> {
     best.map(|(_, d)| d)
 }
 
-/// The 8-connected light shapes of the crop: pixels at or above `reach`
-/// joined to a pixel at or above `seed`.
+/// The 8-connected light shapes of the crop: pixels at or above `seed`,
+/// and the ones at or above `reach` beside them.
 fn shapes(crop: &Crop, seed: u8, reach: u8) -> Option<Vec<Shape>> {
     let (w, h) = (crop.width, crop.height);
     let mut seen = vec![false; w * h];
@@ -153,9 +207,14 @@ fn shapes(crop: &Crop, seed: u8, reach: u8) -> Option<Vec<Shape>> {
             x1: start % w,
             y0: start / w,
             y1: start / w,
+            parts: 1,
         };
         while let Some(i) = stack.pop() {
             let (x, y) = (i % w, i / w);
+            // From a seed pixel a shape reaches dimmer neighbours; from a
+            // dim one only seeds: a one-pixel bridge joins the pieces of a
+            // stroke, a light picture around the box is not flooded.
+            let floor = if crop.luma[i] >= seed { reach } else { seed };
             s.x0 = s.x0.min(x);
             s.x1 = s.x1.max(x);
             s.y0 = s.y0.min(y);
@@ -163,7 +222,7 @@ fn shapes(crop: &Crop, seed: u8, reach: u8) -> Option<Vec<Shape>> {
             for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
                     let j = ny * w + nx;
-                    if !seen[j] && crop.luma[j] >= reach {
+                    if !seen[j] && crop.luma[j] >= floor {
                         seen[j] = true;
                         stack.push(j);
                     }
@@ -172,7 +231,35 @@ fn shapes(crop: &Crop, seed: u8, reach: u8) -> Option<Vec<Shape>> {
         }
         out.push(s);
     }
-    Some(out)
+    Some(knit(out))
+}
+
+/// Pieces of one stroke broken by dim anti-aliased pixels, joined again:
+/// two shapes overlapping in x with at most one row between them become
+/// one where the whole stays glyph-shaped (no wider than tall).
+fn knit(mut shapes: Vec<Shape>) -> Vec<Shape> {
+    if shapes.len() > 600 {
+        return shapes;
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        'outer: for i in 0..shapes.len() {
+            for j in i + 1..shapes.len() {
+                let (a, b) = (shapes[i], shapes[j]);
+                let x_overlap = a.x0 <= b.x1 && b.x0 <= a.x1;
+                let gap = b.y0.saturating_sub(a.y1).max(a.y0.saturating_sub(b.y1));
+                let joined = a.join(&b);
+                if x_overlap && gap <= 2 && joined.h() <= 120 && joined.w() <= joined.h() {
+                    shapes[i] = joined;
+                    shapes.swap_remove(j);
+                    changed = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    shapes
 }
 
 /// Candidate text lines: (top, bottom) rows shared by at least ten
@@ -219,12 +306,9 @@ fn read_line(crop: &Crop, shapes: &[Shape], top: usize, bottom: usize) -> Option
                     || (s.x0 <= g.bbox.x1 + 2
                         && (s.x1.max(g.bbox.x1) - g.bbox.x0) * 4 <= height * 3) =>
             {
-                g.bbox.x1 = g.bbox.x1.max(s.x1);
-                g.bbox.y0 = g.bbox.y0.min(s.y0);
-                g.bbox.y1 = g.bbox.y1.max(s.y1);
-                g.parts += 1;
+                g.bbox = g.bbox.join(&s);
             }
-            _ => glyphs.push(Glyph { bbox: s, parts: 1 }),
+            _ => glyphs.push(Glyph { bbox: s }),
         }
     }
     let kinds: Vec<Kind> = glyphs.iter().map(|g| kind(g, top, height)).collect();
@@ -244,7 +328,7 @@ fn read_line(crop: &Crop, shapes: &[Shape], top: usize, bottom: usize) -> Option
         line.iter()
             .zip(PATTERN)
             .filter(|(_, k)| *k == D)
-            .map(|(g, _)| patch(crop, g.bbox.x0, g.bbox.x1, top, bottom))
+            .map(|(g, _)| digit(crop, g.bbox.x0, g.bbox.x1, top, bottom))
             .collect(),
     )
 }
@@ -253,7 +337,11 @@ fn kind(g: &Glyph, top: usize, height: usize) -> Kind {
     let b = g.bbox;
     let h = b.h();
     let mid = (b.y0 + b.y1) as f32 / 2.0 - top as f32;
-    if h * 10 >= height * 8 && b.w() <= height {
+    // Two stacked dots, narrow and shorter than the digits (a dot may
+    // carry a row of the box's edge, so "shorter" is generous).
+    if b.parts >= 2 && h * 10 >= height * 3 && h * 10 <= height * 9 && b.w() * 2 <= height {
+        Kind::Colon
+    } else if h * 10 >= height * 8 && b.w() <= height {
         Kind::Digit
     } else if h * 10 <= height * 3
         && b.w() >= h
@@ -261,11 +349,29 @@ fn kind(g: &Glyph, top: usize, height: usize) -> Kind {
         && mid < height as f32 * 0.8
     {
         Kind::Dash
-    } else if g.parts >= 2 && h * 10 >= height * 3 && h * 10 <= height * 9 && b.w() * 2 <= height {
-        Kind::Colon
     } else {
         Kind::Other
     }
+}
+
+fn digit(crop: &Crop, x0: usize, x1: usize, top: usize, bottom: usize) -> Digit {
+    let mut cuts = vec![patch(crop, x0, x1, top, bottom)];
+    for (a, b) in [
+        (-1, 0),
+        (1, 0),
+        (0, -1),
+        (0, 1),
+        (-1, -1),
+        (1, 1),
+        (-1, 1),
+        (1, -1),
+    ] {
+        let (a, b) = (x0 as i64 + a, x1 as i64 + b);
+        if a >= 0 && b >= a && (b as usize) < crop.width {
+            cuts.push(patch(crop, a as usize, b as usize, top, bottom));
+        }
+    }
+    Digit { cuts }
 }
 
 /// The grey levels of columns `x0..=x1`, rows `top..=bottom`, resampled

@@ -14,10 +14,12 @@
 //! glyph is near enough and clearly nearer than the next; a reading is a
 //! valid date and time or nothing.
 
-use super::glyphs::{Digits, Patch};
+use super::glyphs::{Digit, Digits, Patch};
 
 /// Patches nearer than this are one glyph.
 const SAME: f32 = 0.10;
+/// A second whose mean look is nearer than this to its digit's fits it.
+const SAME_GLYPH: f32 = 0.2;
 /// A digit is read when its glyph is this near …
 const ACCEPT: f32 = 0.25;
 /// … and the second-nearest is this much further.
@@ -35,7 +37,7 @@ pub fn learn(frames: &[(f64, Digits)]) -> Option<Glyphs> {
     // Runs of one look of the last digit; each with its tens digit.
     let mut runs: Vec<(Vec<&Patch>, Vec<&Patch>)> = Vec::new();
     for (_, d) in frames {
-        let (ones, tens) = (&d[13], &d[12]);
+        let (ones, tens) = (d[13].patch(), d[12].patch());
         match runs.last_mut() {
             Some((ps, ts)) if ps[ps.len() - 1].distance(ones) < SAME => {
                 ps.push(ones);
@@ -49,71 +51,56 @@ pub fn learn(frames: &[(f64, Digits)]) -> Option<Glyphs> {
     let fps = frames.len() as f64 / span.max(1e-3);
     let min_len = ((fps * 0.25).round() as usize).max(1);
     runs.retain(|(ps, _)| ps.len() >= min_len);
-    // Runs into glyphs; neighbouring runs of one glyph (a look broken by
-    // a frame where the clock was not found) become one.
-    let mut glyphs: Vec<Vec<&Patch>> = Vec::new();
-    let mut merged: Vec<(usize, Vec<&Patch>)> = Vec::new();
+    // Neighbouring runs of one look (broken by a frame where the clock
+    // was not found) become one: each run is then one second.
+    let mut seconds: Vec<(Vec<&Patch>, Vec<&Patch>)> = Vec::new();
     for (ps, ts) in runs {
-        let mean = Patch::mean(&ps);
-        let g = match glyphs
-            .iter()
-            .position(|g| Patch::mean(g).distance(&mean) < SAME)
-        {
-            Some(i) => {
-                glyphs[i].extend(ps.iter().copied());
-                i
+        match seconds.last_mut() {
+            Some((last, tens)) if Patch::mean(last).distance(&Patch::mean(&ps)) < SAME => {
+                last.extend(ps);
+                tens.extend(ts);
             }
-            None => {
-                glyphs.push(ps.clone());
-                glyphs.len() - 1
-            }
-        };
-        match merged.last_mut() {
-            Some((last, tens)) if *last == g => tens.extend(ts),
-            _ => merged.push((g, ts)),
+            _ => seconds.push((ps, ts)),
         }
     }
-    if glyphs.len() != 10 {
+    if seconds.len() < 10 {
         return None;
     }
-    // The run where the tens digit changes most starts with 0.
-    let tens: Vec<Patch> = merged.iter().map(|(_, ts)| Patch::mean(ts)).collect();
-    let (change, zero_run) = (1..merged.len())
+    // The second where the tens digit changes most shows 0.
+    let tens: Vec<Patch> = seconds.iter().map(|(_, ts)| Patch::mean(ts)).collect();
+    let (change, zero) = (1..seconds.len())
         .map(|i| (tens[i].distance(&tens[i - 1]), i))
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
     if change < SAME {
         return None;
     }
-    let mut label: Vec<Option<usize>> = vec![None; 10];
-    for (i, &(g, _)) in merged.iter().enumerate() {
-        let digit = (i as i64 - zero_run as i64).rem_euclid(10) as usize;
-        match label[g] {
-            None => label[g] = Some(digit),
-            Some(d) if d == digit => {}
-            Some(_) => return None,
-        }
-    }
-    let mut digits: Vec<Option<Patch>> = vec![None; 10];
-    for (g, l) in label.iter().enumerate() {
-        let l = (*l)?;
-        if digits[l].is_some() {
-            return None;
-        }
-        digits[l] = Some(Patch::mean(&glyphs[g]));
-    }
-    Some(Glyphs {
-        digits: digits.into_iter().collect::<Option<Vec<_>>>()?,
-    })
+    let label = |i: usize| (i as i64 - zero as i64).rem_euclid(10) as usize;
+    let digits: Vec<Patch> = (0..10)
+        .map(|d| {
+            let all: Vec<&Patch> = (0..seconds.len())
+                .filter(|&i| label(i) == d)
+                .flat_map(|i| seconds[i].0.iter().copied())
+                .collect();
+            Patch::mean(&all)
+        })
+        .collect();
+    // Every second looks like its digit, and the ten digits differ.
+    let fits = seconds
+        .iter()
+        .enumerate()
+        .all(|(i, (ps, _))| Patch::mean(ps).distance(&digits[label(i)]) < SAME_GLYPH);
+    let distinct = (0..10).all(|a| (a + 1..10).all(|b| digits[a].distance(&digits[b]) >= SAME));
+    (fits && distinct).then_some(Glyphs { digits })
 }
 
 impl Glyphs {
     /// The digit a patch shows, if it is clearly one.
-    pub fn digit(&self, p: &Patch) -> Option<u8> {
+    pub fn digit(&self, p: &Digit) -> Option<u8> {
         let mut d: Vec<(f32, usize)> = self
             .digits
             .iter()
             .enumerate()
-            .map(|(i, g)| (g.distance(p), i))
+            .map(|(i, g)| (p.distance(g), i))
             .collect();
         d.sort_by(|a, b| a.0.total_cmp(&b.0));
         (d[0].0 < ACCEPT && d[1].0 - d[0].0 > MARGIN).then_some(d[0].1 as u8)
@@ -170,7 +157,9 @@ mod tests {
     fn digits_of(text: &str) -> Digits {
         text.bytes()
             .filter(u8::is_ascii_digit)
-            .map(|b| glyph((b - b'0') as usize))
+            .map(|b| Digit {
+                cuts: vec![glyph((b - b'0') as usize)],
+            })
             .collect()
     }
 

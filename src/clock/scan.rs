@@ -71,6 +71,7 @@ struct Reader {
     frames: Vec<Frame>,
     frame_duration: f64,
     scans: usize,
+    finder: glyphs::Finder,
 }
 
 /// The clock map of an opened video, or `None` when no clock was found.
@@ -85,6 +86,7 @@ pub fn map(video: Video) -> Result<Option<ClockMap>, ClockError> {
         frames,
         frame_duration,
         scans: 0,
+        finder: glyphs::Finder::default(),
     };
     let keys: Vec<usize> = (0..r.frames.len())
         .filter(|&i| r.frames[i].sample.is_sync)
@@ -207,7 +209,7 @@ impl Reader {
             Err(e) => return Err(e),
         };
         Ok(crop
-            .and_then(|c| glyphs::find(&c))
+            .and_then(|c| self.finder.find(&c))
             .and_then(|d| glyphs.read(&d))
             .map(|clock| Reading {
                 time: frame.time,
@@ -264,7 +266,7 @@ impl Reader {
             broken = false;
             match self.video.decode(&frame) {
                 Ok(Some(crop)) if frame.time >= from - 1e-9 && frame.time <= to => {
-                    out.push((frame.time, glyphs::find(&crop)));
+                    out.push((frame.time, self.finder.find(&crop)));
                 }
                 Ok(_) => {}
                 // What depends on a frame that failed is not trusted up to
