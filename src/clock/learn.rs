@@ -34,61 +34,61 @@ pub struct Glyphs {
 /// Learns the glyphs from `(media time, digits)` of consecutive frames in
 /// display order.
 pub fn learn(frames: &[(f64, Digits)]) -> Option<Glyphs> {
-    // Runs of one look of the last digit; each with its tens digit.
-    let mut runs: Vec<(Vec<&Patch>, Vec<&Patch>)> = Vec::new();
-    for (_, d) in frames {
+    // Runs of one look of the last digit: (first frame's time, its tens).
+    let mut runs: Vec<(f64, Vec<&Patch>, Vec<&Patch>)> = Vec::new();
+    for (t, d) in frames {
         let (ones, tens) = (d[13].patch(), d[12].patch());
         match runs.last_mut() {
-            Some((ps, ts)) if ps[ps.len() - 1].distance(ones) < SAME => {
+            Some((_, ps, ts)) if ps[ps.len() - 1].distance(ones) < SAME => {
                 ps.push(ones);
                 ts.push(tens);
             }
-            _ => runs.push((vec![ones], vec![tens])),
+            _ => runs.push((*t, vec![ones], vec![tens])),
         }
     }
     // Runs much shorter than a second are changes the encoder blurred.
     let span = frames.last().map_or(0.0, |f| f.0) - frames.first().map_or(0.0, |f| f.0);
     let fps = frames.len() as f64 / span.max(1e-3);
     let min_len = ((fps * 0.25).round() as usize).max(1);
-    runs.retain(|(ps, _)| ps.len() >= min_len);
-    // Neighbouring runs of one look (broken by a frame where the clock
-    // was not found) become one: each run is then one second.
-    let mut seconds: Vec<(Vec<&Patch>, Vec<&Patch>)> = Vec::new();
-    for (ps, ts) in runs {
-        match seconds.last_mut() {
-            Some((last, tens)) if Patch::mean(last).distance(&Patch::mean(&ps)) < SAME => {
-                last.extend(ps);
-                tens.extend(ts);
-            }
-            _ => seconds.push((ps, ts)),
-        }
-    }
-    if seconds.len() < 10 {
-        return None;
-    }
-    // The second where the tens digit changes most shows 0.
-    let tens: Vec<Patch> = seconds.iter().map(|(_, ts)| Patch::mean(ts)).collect();
-    let (change, zero) = (1..seconds.len())
+    runs.retain(|(_, ps, _)| ps.len() >= min_len);
+    // The run where the tens digit changes most starts the second whose
+    // last digit is 0; from there the clock runs one digit a second (a
+    // pause in these seconds fails the checks below).
+    let tens: Vec<Patch> = runs.iter().map(|(_, _, ts)| Patch::mean(ts)).collect();
+    let (change, zero) = (1..runs.len())
         .map(|i| (tens[i].distance(&tens[i - 1]), i))
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
     if change < SAME {
         return None;
     }
-    let label = |i: usize| (i as i64 - zero as i64).rem_euclid(10) as usize;
+    let t0 = runs[zero].0;
+    // Each frame well inside a second (away from the changes, which the
+    // encoder may blur) goes to its second, and the second to its digit.
+    let mut seconds: std::collections::BTreeMap<i64, Vec<&Patch>> = Default::default();
+    for (t, d) in frames {
+        let phase = t - t0;
+        let frac = phase - phase.floor();
+        if (0.15..=0.85).contains(&frac) {
+            seconds
+                .entry(phase.floor() as i64)
+                .or_default()
+                .push(d[13].patch());
+        }
+    }
     let digits: Vec<Patch> = (0..10)
         .map(|d| {
-            let all: Vec<&Patch> = (0..seconds.len())
-                .filter(|&i| label(i) == d)
-                .flat_map(|i| seconds[i].0.iter().copied())
+            let all: Vec<&Patch> = seconds
+                .iter()
+                .filter(|(s, _)| s.rem_euclid(10) == d)
+                .flat_map(|(_, ps)| ps.iter().copied())
                 .collect();
-            Patch::mean(&all)
+            (!all.is_empty()).then(|| Patch::mean(&all))
         })
-        .collect();
+        .collect::<Option<_>>()?;
     // Every second looks like its digit, and the ten digits differ.
     let fits = seconds
         .iter()
-        .enumerate()
-        .all(|(i, (ps, _))| Patch::mean(ps).distance(&digits[label(i)]) < SAME_GLYPH);
+        .all(|(s, ps)| Patch::mean(ps).distance(&digits[s.rem_euclid(10) as usize]) < SAME_GLYPH);
     let distinct = (0..10).all(|a| (a + 1..10).all(|b| digits[a].distance(&digits[b]) >= SAME));
     (fits && distinct).then_some(Glyphs { digits })
 }
@@ -104,6 +104,24 @@ impl Glyphs {
             .collect();
         d.sort_by(|a, b| a.0.total_cmp(&b.0));
         (d[0].0 < ACCEPT && d[1].0 - d[0].0 > MARGIN).then_some(d[0].1 as u8)
+    }
+
+    /// How far the digits are from what the clock would show at `clock`
+    /// (seconds as [`Glyphs::read`] gives them): the sum over the digits of
+    /// the distance to the glyph expected there. Used to tell which of two
+    /// clocks a frame too blurred to read shows.
+    pub fn distance_to(&self, digits: &Digits, clock: i64) -> Option<f32> {
+        let ts = jiff::Timestamp::from_second(clock).ok()?;
+        let text = jiff::tz::Offset::UTC
+            .to_datetime(ts)
+            .strftime("%Y%m%d%H%M%S")
+            .to_string();
+        (text.len() == digits.len()).then(|| {
+            text.bytes()
+                .zip(digits)
+                .map(|(b, d)| d.distance(&self.digits[(b - b'0') as usize]))
+                .sum()
+        })
     }
 
     /// The clock's reading as seconds since 1970-01-01 00:00:00 of the

@@ -160,6 +160,14 @@ pub fn map(video: Video) -> Result<Option<ClockMap>, ClockError> {
     if spans.is_empty() {
         return Ok(None);
     }
+    for i in 1..spans.len() {
+        let (a, b) = (spans[i - 1], spans[i]);
+        if b.first - a.last > 1.5 * r.frame_duration {
+            let (last, first) = r.settle_gap(&glyphs, &a, &b)?;
+            spans[i - 1].last = last;
+            spans[i].first = first;
+        }
+    }
     Ok(Some(ClockMap {
         spans: spans
             .iter()
@@ -200,6 +208,48 @@ fn segments(readings: &mut Vec<Reading>, tol: f64) -> Vec<Building> {
 }
 
 impl Reader {
+    /// Between two spans, the frames whose clock could not be read are
+    /// compared with what each span's clock would show there: the jump is
+    /// at the first frame that looks like the later clock, with every
+    /// frame after it too. Frames where the clock was not even found stay
+    /// unknown, so the jump can only move to a frame that was seen.
+    fn settle_gap(
+        &mut self,
+        glyphs: &Glyphs,
+        a: &Building,
+        b: &Building,
+    ) -> Result<(f64, f64), ClockError> {
+        let (mut last, mut first) = (a.last, b.first);
+        let key = (0..self.frames.len())
+            .filter(|&i| self.frames[i].sample.is_sync && self.frames[i].time <= a.last + 1e-9)
+            .max_by(|&x, &y| self.frames[x].time.total_cmp(&self.frames[y].time));
+        let Some(key) = key else {
+            return Ok((last, first));
+        };
+        let seen = self.dense(key, a.last, b.first)?;
+        let clock_at = |s: &Building, t: f64| (t + s.lo + 1e-6).floor() as i64;
+        let mut looks: Vec<(f64, Option<bool>)> = Vec::new();
+        for (t, digits) in seen {
+            let later = digits.and_then(|d| {
+                let da = glyphs.distance_to(&d, clock_at(a, t))?;
+                let db = glyphs.distance_to(&d, clock_at(b, t))?;
+                (da != db).then_some(db < da)
+            });
+            looks.push((t, later));
+        }
+        // The earliest frame from which every seen frame looks later.
+        for (i, &(t, later)) in looks.iter().enumerate() {
+            if later == Some(true) && looks[i..].iter().all(|(_, l)| *l != Some(false)) {
+                first = first.min(t);
+                break;
+            }
+            if later == Some(false) {
+                last = last.max(t);
+            }
+        }
+        Ok((last, first))
+    }
+
     /// The reading of keyframe `k` decoded alone.
     fn read_key(&mut self, k: usize, glyphs: &Glyphs) -> Result<Option<Reading>, ClockError> {
         let frame = self.frames[k];

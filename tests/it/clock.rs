@@ -213,8 +213,8 @@ fn an_hour_pause_over_a_moving_picture_with_300_s_keyframes() {
         height: 360,
         font: LIBERATION_SANS,
         size: 18,
-        box_opacity: 0.4,
-        background: "mandelbrot",
+        box_opacity: 0.5,
+        background: "testsrc2",
         keyint: 300,
     };
     let path = video(
