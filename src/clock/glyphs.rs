@@ -21,7 +21,7 @@ use super::video::Crop;
 pub const PATCH_W: usize = 8;
 pub const PATCH_H: usize = 12;
 /// Shapes beyond this many at one threshold mean a busy picture, not text.
-const MAX_SHAPES: usize = 4000;
+const MAX_SHAPES: usize = 1500;
 /// (seed, reach) levels: a shape is the pixels at or above `seed` joined
 /// through neighbours at or above `reach` next to them (hysteresis one
 /// pixel deep), so thin, dim strokes of small text stay in one piece.
@@ -238,7 +238,9 @@ fn shapes(crop: &Crop, seed: u8, reach: u8) -> Option<Vec<Shape>> {
 /// two shapes overlapping in x with at most one row between them become
 /// one where the whole stays glyph-shaped (no wider than tall).
 fn knit(mut shapes: Vec<Shape>) -> Vec<Shape> {
-    if shapes.len() > 600 {
+    // Each join rescans the pairs: bounded for a busy crop by leaving
+    // its pieces as they are.
+    if shapes.len() > 200 {
         return shapes;
     }
     let mut changed = true;
