@@ -206,6 +206,50 @@ fn a_pause_of_seconds_is_found_to_the_frame_in_a_proportional_font() {
 }
 
 #[test]
+fn check_tells_the_pause_in_words_and_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("2026-11-20 09.30.00 Interview");
+    std::fs::create_dir(&folder).unwrap();
+    let look = Look {
+        width: 320,
+        height: 180,
+        font: LIBERATION_SANS,
+        size: 14,
+        box_opacity: 0.7,
+        background: "color=c=0x404040",
+        keyint: 4,
+    };
+    let made = video(
+        dir.path(),
+        &look,
+        &[
+            Part {
+                seconds: 14,
+                clock: EPOCH,
+            },
+            Part {
+                seconds: 7,
+                clock: EPOCH + 14 + 45,
+            },
+        ],
+        true,
+    );
+    std::fs::rename(made, folder.join("video2461873050.mp4")).unwrap();
+    let folder = folder.to_str().unwrap();
+    let text = stdout(&recpipe(&["check", "--settle", "0s", folder]));
+    assert!(
+        text.contains("    clock from 2026-11-20 09:30:00.000; paused 45 s at 0:14\n"),
+        "{text}"
+    );
+    let out = recpipe(&["check", "--json", "--settle", "0s", folder]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["recordings"][0]["files"][0]["clock"],
+        serde_json::json!({"first": "2026-11-20T09:30:00.000", "jumps": [{"at": 14.0, "by": 45.0}]})
+    );
+}
+
+#[test]
 fn an_hour_pause_over_a_moving_picture_with_300_s_keyframes() {
     let dir = tempfile::tempdir().unwrap();
     let look = Look {
