@@ -63,6 +63,9 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # The notification tests run a private session bus (dbus-daemon --session).
 command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)   # a second SFTP server (issue 26)
+# The clock tests draw Zoom's clock in two font families.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need+=(fonts-liberation)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The one-time code of the keyboard-interactive SFTP test (PAM, needs root).
 if [ "$(id -u)" -eq 0 ]; then

@@ -5,6 +5,7 @@
 //! only parses arguments, prints what the library returns and exits with the
 //! code the library chose. The library never prints and never exits.
 
+pub mod clock;
 pub mod config;
 pub mod destination;
 pub mod digest;

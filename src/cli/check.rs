@@ -7,8 +7,11 @@
 //! forge report lines. (`--json` escapes them by JSON's own rules.)
 
 use super::{fail, pipeline_file::config_error};
+use recpipe::clock::{self, ClockError, ClockMap};
 use recpipe::config::Pipeline;
-use recpipe::discover::{CheckOptions, RecordingReport, Verdict, check_recording, find_recordings};
+use recpipe::discover::{
+    CheckOptions, FileReport, RecordingReport, Role, Verdict, check_recording, find_recordings,
+};
 use recpipe::duration::HumanDuration;
 use recpipe::exit::ExitStatus;
 use std::path::{Path, PathBuf};
@@ -75,9 +78,18 @@ pub fn run(
             Verdict::Broken => ExitStatus::Broken,
         })
     });
+    let clocks: Vec<Vec<Option<Clock>>> = reports
+        .iter()
+        .map(|r| r.files.iter().map(|f| read_clock(r, f)).collect())
+        .collect();
     if json {
+        let mut recordings = match serde_json::to_value(&reports) {
+            Ok(v) => v,
+            Err(e) => return fail(e, "", ExitStatus::Error),
+        };
+        add_clocks(&mut recordings, &clocks);
         let doc = serde_json::json!({
-            "recordings": reports,
+            "recordings": recordings,
             "exit": status.code(),
         });
         match serde_json::to_string_pretty(&doc) {
@@ -85,15 +97,87 @@ pub fn run(
             Err(e) => return fail(e, "", ExitStatus::Error),
         }
     } else {
-        for r in &reports {
-            print_report(r);
+        for (r, clocks) in reports.iter().zip(&clocks) {
+            print_report(r, clocks);
         }
         print_summary(&reports);
     }
     status
 }
 
-fn print_report(r: &RecordingReport) {
+/// A video file's clock as read, or why it could not be.
+type Clock = Result<Option<ClockMap>, ClockError>;
+
+/// The clock of a video file whose media checked out; `None` for every
+/// other file.
+fn read_clock(r: &RecordingReport, f: &FileReport) -> Option<Clock> {
+    (f.role == Role::Video && f.duration.is_some()).then(|| clock::read(&r.dir.join(&f.path)))
+}
+
+/// `"clock"` on each video file of the JSON report: the map's summary, or
+/// null where none was found; `"clock_problem"` where it could not be read.
+fn add_clocks(recordings: &mut serde_json::Value, clocks: &[Vec<Option<Clock>>]) {
+    let Some(recordings) = recordings.as_array_mut() else {
+        return;
+    };
+    for (r, clocks) in recordings.iter_mut().zip(clocks) {
+        let Some(files) = r.get_mut("files").and_then(|f| f.as_array_mut()) else {
+            continue;
+        };
+        for (f, clock) in files.iter_mut().zip(clocks) {
+            let (Some(f), Some(clock)) = (f.as_object_mut(), clock) else {
+                continue;
+            };
+            let value = match clock {
+                Ok(Some(map)) => serde_json::to_value(map.report()).unwrap_or_default(),
+                Ok(None) => serde_json::Value::Null,
+                Err(e) => {
+                    f.insert("clock_problem".into(), e.to_string().into());
+                    serde_json::Value::Null
+                }
+            };
+            f.insert("clock".into(), value);
+        }
+    }
+}
+
+/// The clock in words: "clock from 2026-11-20 14:03:11.000; paused 45 s
+/// at 0:50".
+fn describe_clock(clock: &Clock) -> String {
+    match clock {
+        Ok(None) => "no clock found in the picture".into(),
+        Err(e) => format!("clock not read: {e}"),
+        Ok(Some(map)) => {
+            let report = map.report();
+            let mut text = format!("clock from {}", report.first.replacen('T', " ", 1));
+            for j in &report.jumps {
+                let what = if j.by >= 0.0 {
+                    "paused"
+                } else {
+                    "clock set back"
+                };
+                text.push_str(&format!(
+                    "; {what} {} at {}",
+                    span_words(j.by.abs()),
+                    clock_time(j.at)
+                ));
+            }
+            text
+        }
+    }
+}
+
+/// "45 s", "2 min 5 s", "1 h 0 min".
+fn span_words(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s / 60 % 60),
+    }
+}
+
+fn print_report(r: &RecordingReport, clocks: &[Option<Clock>]) {
     say(&format!("{}: {}", r.dir.display(), r.verdict));
     if r.name.is_none() {
         println!("  (the folder name is not in Zoom's form, so its start time is unknown)");
@@ -104,7 +188,7 @@ fn print_report(r: &RecordingReport) {
         .map(|f| f.path.to_string_lossy().chars().count())
         .max()
         .unwrap_or(0);
-    for f in &r.files {
+    for (i, f) in r.files.iter().enumerate() {
         let path = f.path.to_string_lossy();
         let pad = width - path.chars().count();
         let mut line = format!(
@@ -114,7 +198,7 @@ fn print_report(r: &RecordingReport) {
             human_size(f.size)
         );
         if let Some(d) = f.duration {
-            line.push_str(&format!("  {}", clock(d)));
+            line.push_str(&format!("  {}", clock_time(d)));
         }
         if !f.codecs.is_empty() {
             line.push_str(&format!("  {}", f.codecs.join(", ")));
@@ -126,6 +210,9 @@ fn print_report(r: &RecordingReport) {
             line.push_str("  silent throughout");
         }
         say(line.trim_end());
+        if let Some(Some(c)) = clocks.get(i) {
+            say(&format!("    {}", describe_clock(c)));
+        }
     }
     if r.segments.len() > 1 {
         say(&format!(
@@ -139,7 +226,7 @@ fn print_report(r: &RecordingReport) {
             );
             let length = seg
                 .duration
-                .map(|d| format!(", {}", clock(d)))
+                .map(|d| format!(", {}", clock_time(d)))
                 .unwrap_or_default();
             say(&format!("    segment {}: {start}{length}", seg.number));
         }
@@ -204,7 +291,7 @@ fn human_size(bytes: u64) -> String {
 }
 
 /// `h:mm:ss` or `m:ss`.
-fn clock(seconds: f64) -> String {
+fn clock_time(seconds: f64) -> String {
     let s = seconds.round() as u64;
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
     if h > 0 {

@@ -10,6 +10,7 @@
 mod util;
 
 mod check;
+mod clock;
 mod corpus;
 mod destination_conformance;
 mod destination_faults;

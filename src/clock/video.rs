@@ -1,0 +1,254 @@
+//! The frames of an MP4 file's H.264 track, decoded to the part of the
+//! luma plane where Zoom draws its clock (the bottom right).
+//!
+//! Invariants: samples are read one at a time through
+//! [`SampleReader`](crate::media::mp4::reader::SampleReader) and converted
+//! from the MP4 form (length-prefixed NAL units) to Annex B for the
+//! decoder; the decoder holds its reference pictures and nothing else is
+//! kept but the current crop, so memory is bounded by a few frames. A
+//! panic inside the decoder on hostile input is caught and becomes
+//! [`ClockError::Decode`]; the decoder is then replaced by a fresh one.
+
+use super::ClockError;
+use crate::media::mp4::reader::SampleReader;
+use crate::media::mp4::{Codec, Mp4File, Sample, Track};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+/// The largest picture decoded (8K); a larger one is refused before the
+/// decoder allocates for it.
+const MAX_SIDE: usize = 8192;
+
+/// The part of a decoded picture searched for the clock: the bottom
+/// quarter, the right three fifths.
+#[derive(Debug, Clone)]
+pub struct Crop {
+    pub width: usize,
+    pub height: usize,
+    pub luma: Vec<u8>,
+}
+
+impl Crop {
+    pub fn at(&self, x: usize, y: usize) -> u8 {
+        self.luma[y * self.width + x]
+    }
+}
+
+/// One sample of the video track with its presentation time.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub sample: Sample,
+    /// Media time in seconds (presentation time after the edit list).
+    pub time: f64,
+}
+
+/// An opened H.264 track, ready to decode.
+pub struct Video {
+    reader: SampleReader,
+    track: Track,
+    /// SPS and PPS in Annex B form, given before every keyframe.
+    params: Vec<u8>,
+    nal_len: usize,
+    /// Seconds added to (pts − `origin`) / timescale: empty edits.
+    lead: f64,
+    origin: i64,
+    decoder: rusty_h264_decoder::Decoder,
+    buf: Vec<u8>,
+    annex_b: Vec<u8>,
+}
+
+impl Video {
+    /// Opens the file's first H.264 track; `Ok(None)` when it has no video
+    /// track at all.
+    pub fn open(path: &Path) -> Result<Option<Video>, ClockError> {
+        let file = Mp4File::open(path)?;
+        let movie_scale = file.movie.timescale.max(1) as f64;
+        let Some(track) = file.movie.tracks.into_iter().find(|t| t.is_video()) else {
+            return Ok(None);
+        };
+        let config = match &track.codec {
+            Codec::Video {
+                name: "H.264",
+                config: Some(config),
+                ..
+            } => config.clone(),
+            other => return Err(ClockError::Unsupported(other.name())),
+        };
+        if track.timescale == 0 {
+            return Err(ClockError::Malformed(
+                "the video track has no timescale".into(),
+            ));
+        }
+        let (params, nal_len) = parse_avcc(&config)?;
+        let mut lead = 0.0;
+        let mut origin = 0;
+        for edit in &track.edits {
+            if edit.media_time < 0 {
+                lead += edit.segment_duration as f64 / movie_scale;
+            } else {
+                origin = edit.media_time;
+                break;
+            }
+        }
+        Ok(Some(Video {
+            reader: SampleReader::open(path)?,
+            track,
+            params,
+            nal_len,
+            lead,
+            origin,
+            decoder: rusty_h264_decoder::Decoder::new(),
+            buf: Vec::new(),
+            annex_b: Vec::new(),
+        }))
+    }
+
+    /// Every sample in decode order with its media time.
+    pub fn frames(&self) -> impl Iterator<Item = Frame> + '_ {
+        let scale = self.track.timescale as f64;
+        self.track.samples().map(move |sample| {
+            let pts = sample.dts as i64 + sample.cts_offset as i64 - self.origin;
+            Frame {
+                sample,
+                time: pts as f64 / scale + self.lead,
+            }
+        })
+    }
+
+    /// The track's nominal frame duration in seconds (the first sample's).
+    pub fn frame_duration(&self) -> f64 {
+        let scale = self.track.timescale as f64;
+        self.track
+            .samples()
+            .next()
+            .map_or(0.04, |s| (s.duration as f64 / scale).clamp(0.001, 1.0))
+    }
+
+    /// Decodes one sample; the crop of its picture, or `None` when the
+    /// decoder gives no picture for it. Keyframes are preceded by the
+    /// parameter sets, so decoding may start at any keyframe.
+    pub fn decode(&mut self, frame: &Frame) -> Result<Option<Crop>, ClockError> {
+        self.reader.read(&frame.sample, &mut self.buf)?;
+        self.annex_b.clear();
+        if frame.sample.is_sync {
+            self.annex_b.extend_from_slice(&self.params);
+        }
+        to_annex_b(&self.buf, self.nal_len, &mut self.annex_b).map_err(|e| {
+            ClockError::Malformed(format!("video sample {}: {e}", frame.sample.index + 1))
+        })?;
+        let decoder = &mut self.decoder;
+        let data = &self.annex_b;
+        let result = catch_unwind(AssertUnwindSafe(|| decoder.decode(data)));
+        let picture = match result {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                return Err(ClockError::Decode(format!(
+                    "video sample {}: {e:?}",
+                    frame.sample.index + 1
+                )));
+            }
+            Err(_) => {
+                self.decoder = rusty_h264_decoder::Decoder::new();
+                return Err(ClockError::Decode(format!(
+                    "video sample {}: the decoder failed on it",
+                    frame.sample.index + 1
+                )));
+            }
+        };
+        let Some(p) = picture else { return Ok(None) };
+        if p.width == 0 || p.height == 0 || p.width > MAX_SIDE || p.height > MAX_SIDE {
+            return Err(ClockError::Unsupported(format!(
+                "a {}x{} picture",
+                p.width, p.height
+            )));
+        }
+        if p.y.len() < p.width * p.height {
+            return Err(ClockError::Decode("a picture shorter than its size".into()));
+        }
+        let (x0, y0) = (p.width * 2 / 5, p.height * 3 / 4);
+        let (width, height) = (p.width - x0, p.height - y0);
+        let mut luma = Vec::with_capacity(width * height);
+        for row in y0..p.height {
+            luma.extend_from_slice(&p.y[row * p.width + x0..(row + 1) * p.width]);
+        }
+        Ok(Some(Crop {
+            width,
+            height,
+            luma,
+        }))
+    }
+}
+
+/// The SPS and PPS of an `avcC` record in Annex B form, and the length of
+/// the NAL unit size fields.
+fn parse_avcc(avcc: &[u8]) -> Result<(Vec<u8>, usize), ClockError> {
+    let bad = || ClockError::Malformed("the H.264 configuration ('avcC') is cut short".into());
+    if avcc.len() < 6 {
+        return Err(bad());
+    }
+    let nal_len = (avcc[4] & 3) as usize + 1;
+    if nal_len == 3 {
+        return Err(ClockError::Malformed(
+            "the H.264 configuration gives 3-byte NAL sizes".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut pos = 5;
+    for set in 0..2 {
+        let count = *avcc.get(pos).ok_or_else(bad)? as usize & if set == 0 { 0x1f } else { 0xff };
+        pos += 1;
+        for _ in 0..count {
+            let len = u16::from_be_bytes([
+                *avcc.get(pos).ok_or_else(bad)?,
+                *avcc.get(pos + 1).ok_or_else(bad)?,
+            ]) as usize;
+            let nal = avcc.get(pos + 2..pos + 2 + len).ok_or_else(bad)?;
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(nal);
+            pos += 2 + len;
+        }
+    }
+    Ok((out, nal_len))
+}
+
+/// Appends the sample's NAL units to `out`, each after a start code.
+fn to_annex_b(sample: &[u8], nal_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut pos = 0;
+    while pos < sample.len() {
+        let head = sample
+            .get(pos..pos + nal_len)
+            .ok_or("a NAL unit size is cut short")?;
+        let len = head.iter().fold(0usize, |n, b| n << 8 | *b as usize);
+        pos += nal_len;
+        let nal = sample
+            .get(pos..pos + len)
+            .ok_or("a NAL unit runs past the end of its sample")?;
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+        pos += len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avcc_gives_start_coded_parameter_sets() {
+        let avcc = [1, 100, 0, 31, 0xff, 0xe1, 0, 2, 0x67, 1, 1, 0, 1, 0x68];
+        let (params, nal_len) = parse_avcc(&avcc).unwrap();
+        assert_eq!(nal_len, 4);
+        assert_eq!(params, [0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68]);
+        assert!(parse_avcc(&avcc[..9]).is_err());
+    }
+
+    #[test]
+    fn length_prefixed_nal_units_become_annex_b() {
+        let mut out = Vec::new();
+        to_annex_b(&[0, 2, 0x65, 9, 0, 1, 0x41], 2, &mut out).unwrap();
+        assert_eq!(out, [0, 0, 0, 1, 0x65, 9, 0, 0, 0, 1, 0x41]);
+        assert!(to_annex_b(&[0, 9, 0x65], 2, &mut Vec::new()).is_err());
+        assert!(to_annex_b(&[0], 2, &mut Vec::new()).is_err());
+    }
+}
