@@ -20,6 +20,11 @@
 //!   0600.
 //! - Journals store the inventory as [`discover::Entry`] rows; rows of
 //!   journals written before rows had a `kind` still read (version 1).
+//! - Version 2 adds what admission decided about each file
+//!   ([`FileRecord`]: role, segment, place in its segment's time, the
+//!   ranges to remove from it). A version 1 journal still reads, with no
+//!   records; the pipeline derives them from the names once, as version 1
+//!   did, and saves them (`pipeline::model::migrate`).
 
 use crate::digest::Sha256Digest;
 use crate::discover;
@@ -31,7 +36,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The journal format version written by this build.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// The oldest journal version this build still reads (and migrates).
+pub const OLDEST_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -132,6 +140,26 @@ pub struct MarkRecord {
     pub note: Option<String>,
 }
 
+/// What admission decided about one file of the recording, once: the
+/// pipeline, `plan` and the manifest read it and never derive it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// What the file is (Zoom's video, a participant's audio, the marks
+    /// file, litter, unknown …), by its name and place.
+    #[serde(flatten)]
+    pub role: discover::Role,
+    /// The segment of a media file; none for the files of the whole folder.
+    pub segment: Option<u32>,
+    /// Where the file's own time 0 lies in its segment's time (a leading
+    /// empty edit), in nanoseconds.
+    #[serde(default)]
+    pub offset_ns: u64,
+    /// The marks' ranges in the file's own time, nanoseconds: what is
+    /// removed from it (before the format widens them).
+    #[serde(default)]
+    pub ranges_ns: Vec<(u64, u64)>,
+}
+
 /// The journal of one recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
@@ -148,6 +176,10 @@ pub struct Journal {
     pub updated: String,
     pub step: Step,
     pub inventory: Vec<discover::Entry>,
+    /// What each inventory file is, in the same order (version 2; empty in
+    /// a version 1 journal until it is migrated).
+    #[serde(default)]
+    pub files: Vec<FileRecord>,
     /// SHA-256 of each inventory file, in the same order (`None` for a
     /// symbolic link).
     pub input_sha256: Vec<Option<Sha256Digest>>,
@@ -191,6 +223,7 @@ impl Journal {
             updated: now,
             step: Step::Checked,
             inventory,
+            files: Vec::new(),
             input_sha256: Vec::new(),
             marks: Vec::new(),
             ranges_ns: Vec::new(),
@@ -204,13 +237,18 @@ impl Journal {
         }
     }
 
-    /// Drops every name (folder, files, mark notes) once the recording is
+    /// Drops every name (folder, files, participants, mark notes) once the recording is
     /// done and its sealed manifest holds them: a finished journal keeps
     /// the id, hashes, times and outcomes only.
     pub fn forget_names(&mut self) {
         self.source = PathBuf::new();
         for (i, e) in self.inventory.iter_mut().enumerate() {
             e.rel = PathBuf::from(format!("file-{}", i + 1));
+        }
+        for f in &mut self.files {
+            if let discover::Role::ParticipantAudio { participant } = &mut f.role {
+                participant.clear();
+            }
         }
         self.marks.clear();
         self.silent_inputs.clear();
@@ -440,11 +478,11 @@ fn read(path: &Path) -> Result<Journal, JournalError> {
         path: path.to_path_buf(),
         why: e.to_string(),
     })?;
-    if journal.version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&journal.version) {
         return Err(JournalError::Corrupt {
             path: path.to_path_buf(),
             why: format!(
-                "it is version {}, this recpipe writes {VERSION}",
+                "it is version {}, this recpipe reads {OLDEST_VERSION} to {VERSION}",
                 journal.version
             ),
         });
@@ -506,6 +544,43 @@ mod tests {
         assert!(state.unfinished().unwrap().is_empty());
         assert_eq!(state.finished().unwrap().len(), 1);
         assert_eq!(state.find("abc").unwrap().unwrap().step, Step::Done);
+    }
+
+    #[test]
+    fn file_records_round_trip_and_a_version_1_journal_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let mut j = Journal::new(
+            "rec".into(),
+            "/z/rec".into(),
+            "20261120-140311".into(),
+            "p".into(),
+            vec![expected("Audio Record/audioKari11.m4a", 3)],
+        );
+        j.files = vec![FileRecord {
+            role: discover::Role::ParticipantAudio {
+                participant: "Kari".into(),
+            },
+            segment: Some(1),
+            offset_ns: 30_000_000_000,
+            ranges_ns: vec![(1, 2)],
+        }];
+        state.save(&mut j).unwrap();
+        assert_eq!(state.find("rec").unwrap().unwrap(), j);
+
+        let mut old: serde_json::Value = serde_json::to_value(&j).unwrap();
+        old["version"] = 1.into();
+        old.as_object_mut().unwrap().remove("files");
+        fs::write(
+            dir.path().join("journals/rec.json"),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+        let read = state.find("rec").unwrap().unwrap();
+        assert_eq!((read.version, read.files.len()), (1, 0));
+
+        j.forget_names();
+        assert!(!serde_json::to_string(&j).unwrap().contains("Kari"));
     }
 
     #[test]

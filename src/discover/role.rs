@@ -21,12 +21,12 @@
 //! Invariant: anything else is [`Role::Unknown`]: recpipe never delivers
 //! it and never removes it ([`Role::cleanup_may_remove`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The sub-folder where Zoom puts one audio file per participant.
 pub const PARTICIPANT_DIR: &str = "Audio Record";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "kebab-case")]
 pub enum Role {
     /// Video with the mixed audio of the meeting.

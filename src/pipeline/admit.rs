@@ -17,9 +17,7 @@ use super::names::{file_ref, stamp_of};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem};
 use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
-use crate::journal::{self, Journal, MarkRecord, Step};
-use crate::redact::clock::Clocks;
-use crate::redact::marks;
+use crate::journal::{self, Journal, Step};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -206,38 +204,27 @@ fn prepare(
             })?;
         j.input_sha256.push(Some(sha));
     }
-    let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) else {
-        return Ok(());
+    let text = match report.files.iter().find(|f| f.role == Role::Marks) {
+        Some(f) => {
+            let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
+            Some(
+                super::model::read_marks(&dir.join(&f.path), listed.as_ref())
+                    .map_err(|e| Problem::Marks(e.to_string()))?,
+            )
+        }
+        None => None,
     };
-    let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
-    let text = crate::fsutil::read_text(&dir.join(&f.path), listed.as_ref())
-        .map_err(|e| Problem::Marks(format!("the marks file cannot be read: {e}")))?;
-    let parsed = marks::parse(&text).map_err(|e| Problem::Marks(e.to_string()))?;
-    // Marks are placed per segment, never across (docs/redaction.md); one
-    // that cannot be placed without guessing stops the recording.
-    let spans = discover::segments::spans(report, opts.start);
-    let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
-    let ranges = parsed
-        .resolve_segments(&spans, &clocks, opts.pipeline.redact.pad.0)
+    let model = super::model::resolve(report, text.as_deref(), opts.start, &opts.pipeline.redact)
         .map_err(|e| Problem::Marks(e.to_string()))?;
-    let lines: Vec<&str> = text.lines().collect();
-    j.marks = parsed
-        .marks
-        .iter()
-        .map(|m| MarkRecord {
-            line: m.line,
-            text: lines
-                .get(m.line - 1)
-                .map(|l| l.trim().to_string())
-                .unwrap_or_default(),
-            note: m.note.clone(),
-        })
-        .collect();
-    j.ranges_ns = ranges
+    j.files = model.files;
+    j.marks = model.marks;
+    j.ranges_ns = model
+        .ranges
         .pairs()
         .map(|(_, r)| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
         .collect();
-    j.segment_ranges_ns = ranges
+    j.segment_ranges_ns = model
+        .ranges
         .pairs()
         .map(|(s, r)| (s, r.start.as_nanos() as u64, r.end.as_nanos() as u64))
         .collect();

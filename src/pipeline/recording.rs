@@ -30,14 +30,11 @@ use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Expected, Notice, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
-use crate::redact::Range;
-use crate::redact::marks::SegmentRanges;
 use crate::redact::plan::plan_segments;
 use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
@@ -140,25 +137,16 @@ impl<'a> Context<'a> {
                 Problem::ChangedAfterDelivery(Box::new((what, delivered)))
             });
         }
-        let files = outputs::segment_files(j, marks_name);
-        let ns = Duration::from_nanos;
-        let ranges = if j.segment_ranges_ns.is_empty() {
-            // A journal of one segment, written before segments were kept.
-            SegmentRanges::single(
-                j.ranges_ns
-                    .iter()
-                    .map(|&(a, b)| Range::new(ns(a), ns(b)))
-                    .collect(),
-            )
-        } else {
-            SegmentRanges::from_pairs(
-                j.segment_ranges_ns
-                    .iter()
-                    .map(|&(s, a, b)| (s, Range::new(ns(a), ns(b)))),
-            )
-        };
+        if j.files.len() != j.inventory.len() {
+            // A version 1 journal: its records are derived once and kept.
+            j.files = super::model::migrate(j, marks_name);
+            j.version = crate::journal::VERSION;
+            self.save(j, names)?;
+        }
+        let rels = j.inventory.iter().map(|e| e.rel.as_path());
+        let files = super::model::plan_files(&j.source, rels, &j.files);
         let mode = opts.pipeline.redact.mode;
-        let plans = plan_segments(&files, &opts.pipeline.keep, mode, &ranges)
+        let plans = plan_segments(&files, &opts.pipeline.keep, mode, !j.ranges_ns.is_empty())
             .map_err(|e| Problem::Plan(names.scrub(&e.to_string())))?;
         let sealed = !opts.recipients.is_empty();
         let after_sealed = opts.pipeline.cleanup.after == CleanupAfter::Sealed;

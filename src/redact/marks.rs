@@ -200,12 +200,43 @@ fn quote(t: &str) -> String {
     out
 }
 
+/// The lines of a marks file, split at every line end an editor may
+/// write: CR LF, LF, a lone CR (old Mac editors), and VT, FF, NEL, U+2028
+/// and U+2029. A CR LF pair is one line end.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.char_indices().find(|(_, c)| is_line_end(*c)) {
+            Some((i, c)) => {
+                let mut next = i + c.len_utf8();
+                if c == '\r' && s[next..].starts_with('\n') {
+                    next += 1;
+                }
+                rest = (next < s.len()).then(|| &s[next..]);
+                Some(&s[..i])
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
+}
+
+fn is_line_end(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
 /// Parses a marks file. Every line must be blank, a comment, a segment
 /// start or a range.
 pub fn parse(text: &str) -> Result<Marks, MarksError> {
     let mut marks = Vec::new();
     let mut starts: Vec<SegmentStart> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
+    for (i, raw) in lines(text).enumerate() {
         let line = i + 1;
         let body = raw.split('#').next().unwrap_or("").trim();
         if body.is_empty() {

@@ -15,7 +15,6 @@
 //! said or typed in a redacted range. Any media file recpipe cannot handle
 //! fails the whole plan: nothing of the recording is processed.
 
-use super::marks::SegmentRanges;
 use super::{Range, RedactError, RedactMode, Report, audio, m4a, video};
 use crate::config::{AudioFormat, Keep, TrackKind};
 use std::io::Write;
@@ -46,11 +45,14 @@ pub enum Fate {
 }
 
 /// A file with the segment it belongs to (see `discover::segments`):
-/// `None` for the files of the whole folder (chat, captions …).
+/// `None` for the files of the whole folder (chat, captions …), and the
+/// marks' ranges in the file's own time (as the recording model placed
+/// them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentFile {
     pub file: PlanFile,
     pub segment: Option<u32>,
+    pub marked: Vec<Range>,
 }
 
 /// The plan for one file.
@@ -102,30 +104,33 @@ pub fn plan(
 ) -> Result<Vec<FilePlan>, PlanError> {
     let files: Vec<SegmentFile> = files
         .iter()
-        .map(|f| SegmentFile {
-            file: f.clone(),
-            segment: f
+        .map(|f| {
+            let media = f
                 .kind
-                .filter(|k| !matches!(k, TrackKind::Chat | TrackKind::Captions))
-                .map(|_| 1),
+                .is_some_and(|k| !matches!(k, TrackKind::Chat | TrackKind::Captions));
+            SegmentFile {
+                file: f.clone(),
+                segment: media.then_some(1),
+                marked: if media { ranges.to_vec() } else { Vec::new() },
+            }
         })
         .collect();
-    plan_segments(&files, keep, mode, &SegmentRanges::single(ranges.to_vec()))
+    plan_segments(&files, keep, mode, !ranges.is_empty())
 }
 
-/// Plans every file of a recording: each media file with the ranges of
-/// its own segment; text refused when any segment has marks.
+/// Plans every file of a recording: each media file with its own ranges
+/// ([`SegmentFile::marked`]); text refused when the recording `has_marks`.
 pub fn plan_segments(
     files: &[SegmentFile],
     keep: &Keep,
     mode: RedactMode,
-    ranges: &SegmentRanges,
+    has_marks: bool,
 ) -> Result<Vec<FilePlan>, PlanError> {
     let several = files.iter().filter_map(|f| f.segment).any(|s| s != 1);
     let mut plans = Vec::with_capacity(files.len());
     for sf in files {
         let f = &sf.file;
-        let marked = ranges.of(sf.segment).to_vec();
+        let marked = sf.marked.clone();
         let has_mixed = files
             .iter()
             .any(|o| o.file.kind == Some(TrackKind::MixedAudio) && o.segment == sf.segment);
@@ -166,7 +171,7 @@ pub fn plan_segments(
                     plans.push(drop(&format!("{kind} is not in [keep] tracks")));
                     continue;
                 }
-                if !ranges.is_empty() {
+                if has_marks {
                     return Err(PlanError::TextWithMarks {
                         path: f.path.clone(),
                         kind,

@@ -28,6 +28,7 @@ mod pipeline_cli;
 mod pipeline_file;
 mod pipeline_run;
 mod pipeline_watch;
+mod recording_model;
 mod redact_audio;
 mod redact_corpus;
 mod redact_m4a;
