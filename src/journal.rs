@@ -192,6 +192,12 @@ pub struct Journal {
     /// segment's start; empty in journals of one segment written before.
     #[serde(default)]
     pub segment_ranges_ns: Vec<(u32, u64, u64)>,
+    /// The meeting's span for live marks, fixed at admission: its start
+    /// (local time, `YYYY-MM-DDTHH:MM:SS`) and length in milliseconds. A
+    /// pending live mark within it, found before an output is sent or the
+    /// interim copy removed, means the marks changed.
+    #[serde(default)]
+    pub meeting: Option<(String, u64)>,
     /// Inventory files whose audio the check found silent throughout
     /// (below −60 dBFS): delivered all the same, with a warning.
     #[serde(default)]
@@ -228,6 +234,7 @@ impl Journal {
             marks: Vec::new(),
             ranges_ns: Vec::new(),
             segment_ranges_ns: Vec::new(),
+            meeting: None,
             silent_inputs: Vec::new(),
             outputs: Vec::new(),
             manifest: None,

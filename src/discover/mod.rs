@@ -305,6 +305,23 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         if let Some(text) = not_a_file(e) {
             reasons.push(broken(Some(&e.rel), text));
         }
+        // A file that may hold marks recpipe would not read: nothing of
+        // the recording goes until a person has named it right.
+        if *role != Role::Marks
+            && let Some(name) = e.rel.file_name().and_then(|n| n.to_str())
+            && (name == opts.marks || role::looks_like_marks(name, &opts.marks))
+            && !opts.marks.is_empty()
+        {
+            reasons.push(broken(
+                Some(&e.rel),
+                format!(
+                    "{} looks like a marks file, but recpipe reads only '{}' directly in the recording folder, so its marks would not be applied; rename it to exactly '{}' there (with the extension shown: in Explorer, View → File name extensions) or merge its lines into that file, then run again",
+                    e.rel.display(),
+                    opts.marks,
+                    opts.marks
+                ),
+            ));
+        }
     }
     if let Some(newest) = inventory.newest {
         let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);

@@ -203,6 +203,70 @@ pub fn kind_of_unknown(name: &str) -> &'static str {
     }
 }
 
+/// Whether `name` looks like the marks file `marks` without being it: the
+/// same name in another case, with a doubled or other text extension
+/// (Explorer hides extensions, so `recpipe-marks.txt.txt` is common),
+/// with spaces around it, a copy's suffix (` (1)`, ` - Copy`, ` - Kopi`),
+/// other separators, or one or two letters off (`recpipe-mark.txt`).
+/// Such a file may hold marks recpipe would otherwise never read.
+pub fn looks_like_marks(name: &str, marks: &str) -> bool {
+    if name == marks || marks.is_empty() {
+        return false;
+    }
+    let (a, b) = (marks_key(name), marks_key(marks));
+    !b.is_empty() && (a == b || (b.len() >= 6 && within_two_edits(&a, &b)))
+}
+
+/// A name reduced to what makes it the marks file's: lower case, no
+/// surrounding spaces, no text extensions, no copy suffix, letters and
+/// digits only.
+fn marks_key(name: &str) -> String {
+    let mut s = name.trim().to_lowercase();
+    loop {
+        let before = s.len();
+        for ext in [".txt", ".text", ".md", ".rtf", ".docx", ".doc", ".odt"] {
+            if let Some(stem) = s.strip_suffix(ext) {
+                s = stem.trim_end().to_string();
+            }
+        }
+        for copy in [" - copy", " - kopi", " - kopia", " copy"] {
+            if let Some(stem) = s.strip_suffix(copy) {
+                s = stem.trim_end().to_string();
+            }
+        }
+        if s.ends_with(')')
+            && let Some(open) = s.rfind(" (")
+            && s[open + 2..s.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        {
+            s.truncate(open);
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Whether `a` becomes `b` with at most two insertions, deletions or
+/// substitutions (Levenshtein distance ≤ 2).
+fn within_two_edits(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            row[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(row[j] + 1);
+        }
+        prev = row;
+    }
+    prev[b.len()] <= 2
+}
+
 fn strip<'a>(s: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> {
     s.strip_prefix(prefix)?.strip_suffix(suffix)
 }
@@ -213,6 +277,36 @@ fn all_digits(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_a_person_gives_the_marks_file_are_known_and_others_are_not() {
+        let m = "recpipe-marks.txt";
+        for name in [
+            "Recpipe-marks.txt",
+            "RECPIPE-MARKS.TXT",
+            "recpipe-marks.txt.txt",
+            "recpipe-marks.txt ",
+            " recpipe-marks.txt",
+            "recpipe-marks",
+            "recpipe marks.txt",
+            "recpipe_marks.txt",
+            "recpipe-mark.txt",
+            "recpipe-marks (1).txt",
+            "recpipe-marks - Kopi.txt",
+            "recpipe-marks.docx",
+        ] {
+            assert!(super::looks_like_marks(name, m), "{name}");
+        }
+        for name in [
+            m,
+            "chat.txt",
+            "notes.txt",
+            "Consent form - signed.pdf",
+            "marks",
+        ] {
+            assert!(!super::looks_like_marks(name, m), "{name}");
+        }
+    }
+
     use super::*;
 
     fn role(name: &str) -> Role {

@@ -18,6 +18,7 @@ use super::types::{Event, Hidden, Names, Options, Outcome, Problem};
 use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
 use crate::journal::{self, Journal, Step};
+use crate::redact::clock::Clocks;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -91,9 +92,17 @@ pub fn admit(
         Err(e) => return not_now(Problem::Journal(Hidden::new(e, &folder_only)), events),
     }
     let report = discover::check_inventory(dir, inventory, check);
+    // The marks file's name is the pipeline's, not the meeting's: messages
+    // keep it, so they can say which name to use.
+    let marks_name = std::ffi::OsStr::new(&opts.pipeline.redact.marks);
     let names = Names {
         dir: dir.to_path_buf(),
-        files: report.files.iter().map(|f| f.path.clone()).collect(),
+        files: report
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .filter(|p| p.file_name() != Some(marks_name))
+            .collect(),
     };
     if report.verdict != Verdict::Complete {
         let reasons: Vec<String> = report
@@ -112,7 +121,7 @@ pub fn admit(
         };
         return Admission::NotNow { stamp, outcome };
     }
-    match take_live_marks(opts, dir, &report) {
+    match take_live_marks(opts, dir, &report, check.stall) {
         Ok(0) => {}
         Ok(n) => return not_now(Problem::LiveMarksAdded(n), events),
         Err(p) => return not_now(p, events),
@@ -131,6 +140,10 @@ pub fn admit(
         .filter(|f| f.silent)
         .map(|f| f.path.clone())
         .collect();
+    j.meeting = meeting_span(opts, &report).and_then(|(start, span)| {
+        let text = start.format(crate::redact::pending::STAMP).ok()?;
+        Some((text, span.as_millis() as u64))
+    });
     if let Err(p) = prepare(opts, &mut j, &report, &names) {
         return not_now(p, events);
     }
@@ -149,17 +162,56 @@ fn take_live_marks(
     opts: &Options<'_>,
     dir: &Path,
     report: &discover::RecordingReport,
+    stall: Duration,
 ) -> Result<usize, Problem> {
-    let Some(name) = &report.name else {
+    let Some((start, span)) = meeting_span(opts, report) else {
         return Ok(0);
     };
     let pending = opts.state.pending_marks();
     if !pending.exists() {
         return Ok(0);
     }
-    let span = Duration::from_secs_f64(longest(report));
-    let start = opts.start.unwrap_or(name.start);
     let marks_err = |e: crate::redact::pending::PendingError| Problem::LiveMarks(e.to_string());
+    // A mark still open may end anywhere in the recording: wait for it,
+    // and past the stall time, for a person.
+    let all = crate::redact::pending::load(&pending).map_err(marks_err)?;
+    let open = all.iter().any(|m| m.to.is_none() && m.from < start + span);
+    if open {
+        let quiet = fs::metadata(&pending)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        return Err(if quiet >= stall {
+            Problem::LiveMarkLeftOpen(crate::duration::HumanDuration(Duration::from_secs(
+                quiet.as_secs(),
+            )))
+        } else {
+            Problem::LiveMarkOpen
+        });
+    }
+    // A closed mark that runs past the recording's end but began before
+    // its files were finished belongs to this meeting (after a stop or a
+    // pause) and cannot be placed: it stops the recording, and nothing is
+    // claimed.
+    let end = start + span;
+    let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
+    let files_end = report
+        .files
+        .iter()
+        .filter(|f| f.role.is_media())
+        .filter_map(|f| f.modified)
+        .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .max()
+        .unwrap_or(0)
+        .max(clocks.folder_instant(end));
+    if all
+        .iter()
+        .any(|m| m.to.is_some_and(|to| to > end) && clocks.folder_instant(m.from) < files_end)
+    {
+        return Err(Problem::LiveMarkUnplaced);
+    }
     let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
     if lines.is_empty() {
         return Ok(0);
@@ -181,6 +233,18 @@ fn take_live_marks(
         .map_err(|e| Problem::LiveMarks(format!("cannot add live marks to the marks file: {e}")))?;
     crate::redact::pending::claim(&pending, start, span).map_err(marks_err)?;
     Ok(lines.len())
+}
+
+/// The span of the meeting a recording covers, for live marks: from its
+/// start (`--start`, else the folder name's) for the length of all its
+/// segments together; `None` when its start is unknown.
+pub fn meeting_span(
+    opts: &Options<'_>,
+    report: &discover::RecordingReport,
+) -> Option<(time::PrimitiveDateTime, Duration)> {
+    let start = opts.start.or(report.name.as_ref().map(|n| n.start))?;
+    let secs: f64 = report.segments.iter().filter_map(|s| s.duration).sum();
+    Some((start, Duration::from_secs_f64(secs.max(longest(report)))))
 }
 
 /// Hashes the inputs and fixes the marks' ranges, before anything is made.

@@ -140,12 +140,22 @@ pub fn resolve(
 }
 
 /// Reads the marks file at `path` (`expected`: the file as listed, so a
-/// file changed since is refused).
+/// file changed since is refused) as text, in any encoding
+/// [`marks::decode`] reads.
 pub fn read_marks(
     path: &Path,
     expected: Option<&crate::fsutil::FileId>,
 ) -> Result<String, ModelError> {
-    crate::fsutil::read_text(path, expected).map_err(|e| ModelError::Read(e.to_string()))
+    use std::io::Read;
+    let opened = crate::fsutil::open_checked(path, crate::fsutil::Access::Read, expected)
+        .map_err(|e| ModelError::Read(e.to_string()))?;
+    let mut bytes = Vec::new();
+    opened
+        .file
+        .take(marks::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ModelError::Read(e.to_string()))?;
+    marks::decode(&bytes).map_err(|e| ModelError::Read(e.to_string()))
 }
 
 /// A segment's ranges in the time of a file that starts `lead` into it:

@@ -35,6 +35,7 @@ use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
@@ -95,6 +96,62 @@ impl<'a> Context<'a> {
             // Best effort: the step itself is already safe to redo.
             let _ = self.opts.state.save(&mut j);
             return outcome;
+        }
+    }
+
+    /// Whether the marks the outputs were made with still hold, checked
+    /// before each output is sent and before the interim copy is removed:
+    /// the marks file as listed (or still absent), and no live mark
+    /// pending within the meeting's span. (Other files that change are
+    /// left in place by cleanup and reported.) A change is [`Problem::ChangedBeforeDelivery`]
+    /// (what was made is discarded and the recording taken again) or,
+    /// once something was delivered, [`Problem::ChangedAfterDelivery`]
+    /// (a person decides); never a delivery made with stale marks.
+    fn marks_hold(&self, j: &Journal) -> Result<(), Problem> {
+        let marks_name = &self.opts.pipeline.redact.marks;
+        let marks_rel = Path::new(marks_name);
+        let path = j.source.join(marks_rel);
+        // A marks file that is gone takes no mark away from what was made
+        // (and cleanup removes it last); one that differs, or appeared,
+        // may hold a mark the outputs lack.
+        let now = fs::symlink_metadata(&path)
+            .ok()
+            .map(|m| crate::fsutil::FileId::of(&path, &m));
+        let listed = j
+            .inventory
+            .iter()
+            .find(|e| e.rel == marks_rel)
+            .map(|e| e.id);
+        let changed = (now.is_some() && now != listed) || self.live_mark_pending(j);
+        let changed = changed.then(|| marks_rel.to_path_buf());
+        let Some(rel) = changed else {
+            return Ok(());
+        };
+        let what = file_ref(&rel, marks_name);
+        let delivered = j.outputs.iter().filter(|o| o.verified).count();
+        Err(if delivered == 0 {
+            Problem::ChangedBeforeDelivery(what)
+        } else {
+            Problem::ChangedAfterDelivery(Box::new((what, delivered)))
+        })
+    }
+
+    /// Whether a live mark (open or closed) within the meeting's span is
+    /// pending; a pending file that cannot be read counts as one.
+    fn live_mark_pending(&self, j: &Journal) -> bool {
+        let Some((start, span_ms)) = &j.meeting else {
+            return false;
+        };
+        let Ok(start) = time::PrimitiveDateTime::parse(start, crate::redact::pending::STAMP) else {
+            return true;
+        };
+        let end = start + Duration::from_millis(*span_ms);
+        let pending = self.opts.state.pending_marks();
+        match crate::redact::pending::load(&pending) {
+            Ok(marks) => marks
+                .iter()
+                .any(|m| m.from < end && m.to.is_none_or(|to| to > start)),
+            Err(_) => true,
         }
     }
 
@@ -220,6 +277,9 @@ impl<'a> Context<'a> {
         events: &mut dyn FnMut(Event),
     ) -> Result<Step, Problem> {
         if self.opts.pipeline.cleanup.after == CleanupAfter::Sealed && !cleanup_complete(j) {
+            if j.cleanup.is_none() {
+                self.marks_hold(j)?;
+            }
             (self.opts.fault_hook)("removing-interim");
             self.remove_interim(j);
             self.save(j, names)?;
@@ -242,6 +302,9 @@ impl<'a> Context<'a> {
         names: &Names,
         events: &mut dyn FnMut(Event),
     ) -> Result<(), Problem> {
+        if j.cleanup.is_none() {
+            self.marks_hold(j)?;
+        }
         let o = j.outputs[i].clone();
         self.deliver(&j.id, &o, mode, names, events)?;
         j.outputs[i].verified = true;
@@ -312,6 +375,9 @@ impl<'a> Context<'a> {
     /// pipeline says, the interim copy. Anything left there keeps the
     /// recording here, retried and reported every run.
     fn clean_up(&mut self, j: &mut Journal, names: &Names) -> Result<Step, Problem> {
+        if j.cleanup.is_none() {
+            self.marks_hold(j)?;
+        }
         remove_staged(self.opts, j);
         if !cleanup_complete(j) {
             self.remove_interim(j);

@@ -279,6 +279,10 @@ pub enum Problem {
     #[error("the folder changed while it was being listed; it is looked at again next time")]
     ListingChanged,
     #[error(
+        "a live mark (`recpipe mark`) is still open within the recording's time; it is processed once the mark is closed (run `recpipe mark` again)"
+    )]
+    LiveMarkOpen,
+    #[error(
         "{0} changed after the recording was checked, before anything of it was delivered; it is checked again once it settles"
     )]
     ChangedBeforeDelivery(FileRef),
@@ -336,6 +340,14 @@ pub enum Problem {
     },
     #[error("live marks: {0}")]
     LiveMarks(String),
+    #[error(
+        "a live mark (`recpipe mark`) within the recording's time was opened and not closed for {0}; nothing of the recording goes until a person closes it (`recpipe mark`, or `recpipe mark FROM TO` with the times) or removes it from the pending marks, then runs again"
+    )]
+    LiveMarkLeftOpen(crate::duration::HumanDuration),
+    #[error(
+        "a live mark (`recpipe mark`) lies after the recording's end but before its files were finished (the recording was stopped and restarted, or paused), so where it falls in the files cannot be known; write it into the marks file by hand (e.g. '2 +00:01:10 - +00:01:20' for segment 2, or as wall-clock times with a 'segment N starts' line), delete its line from pending-marks.txt in recpipe's state folder, then run again"
+    )]
+    LiveMarkUnplaced,
 }
 
 impl Problem {
@@ -357,6 +369,7 @@ impl Problem {
             Problem::StoppedOnRequest
             | Problem::InProgress(_)
             | Problem::LiveMarksAdded(_)
+            | Problem::LiveMarkOpen
             | Problem::ListingChanged
             | Problem::ChangedBeforeDelivery(_)
             | Problem::Login(_) => Outcome::Waiting(self),
@@ -368,6 +381,8 @@ impl Problem {
             | Problem::Produce(_)
             | Problem::NoDestination
             | Problem::Occupied(_)
+            | Problem::LiveMarkLeftOpen(_)
+            | Problem::LiveMarkUnplaced
             | Problem::Left(_) => Outcome::Broken(self),
             Problem::Journal(_)
             | Problem::Input { .. }

@@ -23,6 +23,7 @@ mod exit_status;
 mod faults_files;
 mod faults_pipeline;
 mod init;
+mod marks_failclosed;
 mod media_fuzz;
 mod pipeline_cli;
 mod pipeline_file;
