@@ -393,13 +393,32 @@ impl<'a> Context<'a> {
     /// Removes the interim copy's inventoried files that are unchanged,
     /// and records what was removed and what is left.
     fn remove_interim(&self, j: &mut Journal) {
+        // Files recpipe does not know are never removed (see
+        // `Role::cleanup_may_remove`): left in place, and said so, whatever
+        // `interim` says.
+        let marks = &self.opts.pipeline.redact.marks;
+        let (mut removable, mut unknown) = (Vec::new(), Vec::new());
+        for (i, e) in j.inventory.iter().enumerate() {
+            let may = match j.files.get(i) {
+                Some(f) => f.role.cleanup_may_remove(),
+                None => e.role(marks).cleanup_may_remove(),
+            };
+            if may {
+                removable.push(e.clone());
+            } else {
+                unknown.push(e.clone());
+            }
+        }
         let method = match self.opts.pipeline.cleanup.interim {
             InterimAction::Keep => {
                 j.cleanup = Some(journal::Cleanup {
                     method: "keep".into(),
                     removed: 0,
                     unlinked_only: 0,
-                    left: Vec::new(),
+                    left: unknown
+                        .iter()
+                        .map(|e| (e.rel.clone(), UNKNOWN_LEFT.to_string()))
+                        .collect(),
                     at: journal::now_text(),
                 });
                 return;
@@ -407,14 +426,6 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
-        // Files recpipe does not know are never removed (see
-        // `Role::cleanup_may_remove`): left in place, and said so.
-        let marks = &self.opts.pipeline.redact.marks;
-        let (removable, unknown): (Vec<discover::Entry>, Vec<discover::Entry>) = j
-            .inventory
-            .iter()
-            .cloned()
-            .partition(|e| e.role(marks).cleanup_may_remove());
         let report = shred::remove_interim(&j.source, &removable, marks, method);
         let left = report
             .left()

@@ -163,3 +163,23 @@ fn media_in_a_sub_folder_zoom_does_not_make_is_never_delivered() {
         "left in place"
     );
 }
+
+#[test]
+fn a_file_recpipe_does_not_know_is_reported_when_the_interim_copy_is_kept() {
+    let w = World::new(&World::dir_destination(), "");
+    fs::write(
+        w.path("pipeline.toml"),
+        "name = \"g\"\nclassification = \"green\"\n[source]\ndir = \"zoom\"\nsettle = \"0s\"\n\
+         [keep]\ntracks = [\"mixed-audio\"]\naudio_format = \"wav\"\n\
+         [destination]\nkind = \"dir\"\npath = \"out\"\n[cleanup]\ninterim = \"keep\"\n",
+    )
+    .unwrap();
+    fs::write(w.recording().join("Consent form.pdf"), b"%PDF-1.4\n").unwrap();
+    let out = w.run();
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("recpipe does not know it"), "{said}");
+    assert!(!said.contains("Consent"), "never by name: {said}");
+    assert!(w.recording().join("Consent form.pdf").exists());
+}
