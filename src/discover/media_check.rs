@@ -84,6 +84,18 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
         });
         return facts;
     }
+    let audio_tracks = movie.tracks.iter().filter(|t| t.is_audio()).count();
+    if audio_tracks > 1 && !movie.tracks.iter().any(|t| t.is_video()) {
+        // An audio output is made from one track; the others would be
+        // lost without a word.
+        facts.problem = Some(Problem {
+            unsupported: true,
+            text: format!(
+                "it holds {audio_tracks} audio tracks and recpipe makes an audio output from one, so the others would be lost; a person must split it into one file per track"
+            ),
+        });
+        return facts;
+    }
     for track in movie.tracks.iter().filter(|t| t.is_audio()) {
         match decode_to_end(path, track) {
             Ok(decoded) => {
