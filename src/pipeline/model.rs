@@ -197,6 +197,7 @@ pub fn plan_files<'a>(
                 kind: track_kind(&f.role),
             },
             segment: f.segment,
+            unknown: f.role == Role::Unknown,
             marked: f
                 .ranges_ns
                 .iter()

@@ -135,7 +135,7 @@ fn making_cost(fate: &Fate) -> u8 {
         Fate::Audio {
             format: AudioFormat::Wav,
         } => 3,
-        Fate::Drop { .. } => 4,
+        Fate::Drop { .. } | Fate::Left { .. } => 4,
     }
 }
 

@@ -42,6 +42,9 @@ pub enum Fate {
     Copy,
     /// Not written anywhere.
     Drop { why: String },
+    /// Not written anywhere and not removed either: a file recpipe does
+    /// not know stays in the interim folder.
+    Left { why: String },
 }
 
 /// A file with the segment it belongs to (see `discover::segments`):
@@ -53,6 +56,8 @@ pub struct SegmentFile {
     pub file: PlanFile,
     pub segment: Option<u32>,
     pub marked: Vec<Range>,
+    /// A file recpipe does not know: never delivered, never removed.
+    pub unknown: bool,
 }
 
 /// The plan for one file.
@@ -112,6 +117,7 @@ pub fn plan(
                 file: f.clone(),
                 segment: media.then_some(1),
                 marked: if media { ranges.to_vec() } else { Vec::new() },
+                unknown: false,
             }
         })
         .collect();
@@ -148,6 +154,15 @@ pub fn plan_segments(
         let audio_fate = Fate::Audio {
             format: keep.audio_format,
         };
+        if sf.unknown {
+            plans.push(FilePlan {
+                fate: Fate::Left {
+                    why: "recpipe does not know it; it stays in the interim folder".into(),
+                },
+                ..drop("")
+            });
+            continue;
+        }
         let fate = match f.kind {
             None => {
                 plans.push(drop("not a recording track"));
@@ -188,7 +203,7 @@ pub fn plan_segments(
             Fate::Audio {
                 format: AudioFormat::M4a,
             } => Some(m4a::plan(&f.path, None, &marked, mode)?),
-            Fate::Copy | Fate::Drop { .. } => None,
+            Fate::Copy | Fate::Drop { .. } | Fate::Left { .. } => None,
         };
         let bytes = match &report {
             Some(r) => Some(r.bytes),
@@ -230,7 +245,7 @@ fn output_name(path: &Path, fate: &Fate) -> PathBuf {
             format: AudioFormat::M4a,
         } => name.with_extension("m4a"),
         Fate::Video => name.with_extension("mp4"),
-        Fate::Copy | Fate::Drop { .. } => name,
+        Fate::Copy | Fate::Drop { .. } | Fate::Left { .. } => name,
     }
 }
 
@@ -243,7 +258,7 @@ pub fn produce(
     out: impl Write,
 ) -> Result<Option<Report>, PlanError> {
     let report = match &file.fate {
-        Fate::Drop { .. } => return Ok(None),
+        Fate::Drop { .. } | Fate::Left { .. } => return Ok(None),
         Fate::Video => video::cut(&file.path, ranges, out)?,
         Fate::Audio {
             format: AudioFormat::Wav,

@@ -183,3 +183,29 @@ fn a_file_recpipe_does_not_know_is_reported_when_the_interim_copy_is_kept() {
     assert!(!said.contains("Consent"), "never by name: {said}");
     assert!(w.recording().join("Consent form.pdf").exists());
 }
+
+#[test]
+fn plan_says_a_file_recpipe_does_not_know_is_left_in_place_not_dropped() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join("2026-11-27 10.00.05 Follow-up interview");
+    let w = world_of(&folder);
+    let pipeline = w.path("pipeline.toml");
+    let rec = recording_of(&w);
+    let out = w.cli(&[
+        "plan",
+        "-p",
+        pipeline.to_str().unwrap(),
+        rec.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+            .to_string()
+    };
+    assert!(line("Consent form").contains("left in place"), "{text}");
+    assert!(line("playback").contains("dropped"), "{text}");
+}
