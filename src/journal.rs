@@ -85,7 +85,7 @@ impl std::fmt::Display for Step {
             Step::Checked => "checked",
             Step::Staged => "outputs staged",
             Step::Verified => "outputs verified at the destination",
-            Step::CleanedUp => "interim copy cleaned up",
+            Step::CleanedUp => "interim copy dealt with as the pipeline says",
             Step::Done => "done",
         })
     }

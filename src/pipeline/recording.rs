@@ -588,13 +588,15 @@ impl<'a> Context<'a> {
     fn summary(&self, j: &Journal) -> Summary {
         let mut uploaded: Vec<String> = j.outputs.iter().map(|o| o.remote.clone()).collect();
         uploaded.extend(j.manifest.iter().map(|m| m.remote.clone()));
-        let mut removed: Vec<(f64, f64)> = j
+        let removed: Vec<(String, String, f64, f64)> = j
             .outputs
             .iter()
-            .flat_map(|o| o.ranges.iter().copied())
+            .flat_map(|o| {
+                o.ranges
+                    .iter()
+                    .map(|&(a, b)| (o.remote.clone(), o.kind.clone(), a, b))
+            })
             .collect();
-        removed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        removed.dedup();
         let cleanup = j.cleanup.as_ref();
         Summary {
             uploaded,

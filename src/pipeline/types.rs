@@ -141,8 +141,9 @@ pub struct Summary {
     pub uploaded: Vec<String>,
     /// Inputs not written anywhere.
     pub dropped: usize,
-    /// Ranges removed or silenced, in seconds, over all outputs.
-    pub removed: Vec<(f64, f64)>,
+    /// Ranges removed or silenced, in seconds of each output's own
+    /// timeline: `(output's remote name, its kind in words, from, to)`.
+    pub removed: Vec<(String, String, f64, f64)>,
     pub destination: String,
     pub verify: VerifyMode,
     /// Interim files removed, and how (`shred`, `delete`, `keep`).

@@ -209,3 +209,35 @@ fn plan_says_a_file_recpipe_does_not_know_is_left_in_place_not_dropped() {
     assert!(line("Consent form").contains("left in place"), "{text}");
     assert!(line("playback").contains("dropped"), "{text}");
 }
+
+#[test]
+fn the_summary_names_the_output_and_kind_of_every_removed_range() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join("2026-11-27 10.00.05 Follow-up interview");
+    let w = world_of(&folder);
+    fs::remove_file(recording_of(&w).join("Consent form - signed.pdf")).unwrap();
+    let out = w.run();
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let removed: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains(" s of its own time"))
+        .collect();
+    // Both marks lie in segment 2: every line says so by the output's name.
+    assert!(!removed.is_empty(), "{said}");
+    assert!(removed.iter().all(|l| l.contains("-s2.")), "{said}");
+    assert!(
+        removed
+            .iter()
+            .any(|l| l.contains("cut (widened to keyframes) in") && l.contains("video")),
+        "{said}"
+    );
+    assert!(
+        removed
+            .iter()
+            .any(|l| l.contains("removed or silenced in") && l.contains("participant-audio")),
+        "{said}"
+    );
+}
