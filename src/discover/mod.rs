@@ -308,19 +308,9 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         // A file that may hold marks recpipe would not read: nothing of
         // the recording goes until a person has named it right.
         if *role != Role::Marks
-            && let Some(name) = e.rel.file_name().and_then(|n| n.to_str())
-            && (name == opts.marks || role::looks_like_marks(name, &opts.marks))
-            && !opts.marks.is_empty()
+            && let Some(text) = role::misplaced_marks(&e.rel, &opts.marks)
         {
-            reasons.push(broken(
-                Some(&e.rel),
-                format!(
-                    "{} looks like a marks file, but recpipe reads only '{}' directly in the recording folder, so its marks would not be applied; rename it to exactly '{}' there (with the extension shown: in Explorer, View → File name extensions) or merge its lines into that file, then run again",
-                    e.rel.display(),
-                    opts.marks,
-                    opts.marks
-                ),
-            ));
+            reasons.push(broken(Some(&e.rel), text));
         }
     }
     if let Some(newest) = inventory.newest {

@@ -26,7 +26,7 @@ use crate::redact::Range;
 use crate::redact::clock::Clocks;
 use crate::redact::marks::{self, MarksError, SegmentRanges};
 use crate::redact::plan::{PlanFile, SegmentFile};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use time::PrimitiveDateTime;
 
@@ -156,6 +156,58 @@ pub fn read_marks(
         .read_to_end(&mut bytes)
         .map_err(|e| ModelError::Read(e.to_string()))?;
     marks::decode(&bytes).map_err(|e| ModelError::Read(e.to_string()))
+}
+
+/// A journal's inventory split by what cleanup may do: the files it may
+/// remove, and those recpipe does not know (left in place), by the roles
+/// admission gave them (a version 1 journal's from their names).
+pub fn by_cleanup(j: &Journal, marks_name: &str) -> (Vec<discover::Entry>, Vec<discover::Entry>) {
+    let (mut removable, mut unknown) = (Vec::new(), Vec::new());
+    for (i, e) in j.inventory.iter().enumerate() {
+        let may = match j.files.get(i) {
+            Some(f) => f.role.cleanup_may_remove(),
+            None => e.role(marks_name).cleanup_may_remove(),
+        };
+        if may {
+            removable.push(e.clone());
+        } else {
+            unknown.push(e.clone());
+        }
+    }
+    (removable, unknown)
+}
+
+/// Whether the marks a journal's outputs were made with may have changed:
+/// the marks file differs from the one listed, or is there when none was
+/// (a marks file that is gone takes no mark away, and cleanup removes it
+/// last), or a live mark (open or closed) is pending within the meeting's
+/// span (`pending`: the pending marks file; one that cannot be read counts
+/// as a mark). Returns the marks file's path, relative to the folder.
+pub fn marks_changed(j: &Journal, marks_name: &str, pending: &Path) -> Option<PathBuf> {
+    let rel = Path::new(marks_name);
+    let path = j.source.join(rel);
+    let now = std::fs::symlink_metadata(&path)
+        .ok()
+        .map(|m| crate::fsutil::FileId::of(&path, &m));
+    let listed = j.inventory.iter().find(|e| e.rel == rel).map(|e| e.id);
+    ((now.is_some() && now != listed) || live_mark_pending(j, pending)).then(|| rel.to_path_buf())
+}
+
+/// Whether a live mark is pending within the journal's meeting span.
+fn live_mark_pending(j: &Journal, pending: &Path) -> bool {
+    let Some((start, span_ms)) = &j.meeting else {
+        return false;
+    };
+    let Ok(start) = PrimitiveDateTime::parse(start, crate::redact::pending::STAMP) else {
+        return true;
+    };
+    let end = start + Duration::from_millis(*span_ms);
+    match crate::redact::pending::load(pending) {
+        Ok(marks) => marks
+            .iter()
+            .any(|m| m.from < end && m.to.is_none_or(|to| to > start)),
+        Err(_) => true,
+    }
 }
 
 /// A segment's ranges in the time of a file that starts `lead` into it:

@@ -35,7 +35,6 @@ use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
@@ -100,31 +99,16 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the marks the outputs were made with still hold, checked
-    /// before each output is sent and before the interim copy is removed:
-    /// the marks file as listed (or still absent), and no live mark
-    /// pending within the meeting's span. (Other files that change are
-    /// left in place by cleanup and reported.) A change is [`Problem::ChangedBeforeDelivery`]
-    /// (what was made is discarded and the recording taken again) or,
-    /// once something was delivered, [`Problem::ChangedAfterDelivery`]
-    /// (a person decides); never a delivery made with stale marks.
+    /// before each output is sent and before the interim copy is removed
+    /// ([`super::model::marks_changed`]). A change is
+    /// [`Problem::ChangedBeforeDelivery`] (what was made is discarded and
+    /// the recording taken again) or, once something was delivered,
+    /// [`Problem::ChangedAfterDelivery`] (a person decides); never a
+    /// delivery made with stale marks.
     fn marks_hold(&self, j: &Journal) -> Result<(), Problem> {
         let marks_name = &self.opts.pipeline.redact.marks;
-        let marks_rel = Path::new(marks_name);
-        let path = j.source.join(marks_rel);
-        // A marks file that is gone takes no mark away from what was made
-        // (and cleanup removes it last); one that differs, or appeared,
-        // may hold a mark the outputs lack.
-        let now = fs::symlink_metadata(&path)
-            .ok()
-            .map(|m| crate::fsutil::FileId::of(&path, &m));
-        let listed = j
-            .inventory
-            .iter()
-            .find(|e| e.rel == marks_rel)
-            .map(|e| e.id);
-        let changed = (now.is_some() && now != listed) || self.live_mark_pending(j);
-        let changed = changed.then(|| marks_rel.to_path_buf());
-        let Some(rel) = changed else {
+        let pending = self.opts.state.pending_marks();
+        let Some(rel) = super::model::marks_changed(j, marks_name, &pending) else {
             return Ok(());
         };
         let what = file_ref(&rel, marks_name);
@@ -134,25 +118,6 @@ impl<'a> Context<'a> {
         } else {
             Problem::ChangedAfterDelivery(Box::new((what, delivered)))
         })
-    }
-
-    /// Whether a live mark (open or closed) within the meeting's span is
-    /// pending; a pending file that cannot be read counts as one.
-    fn live_mark_pending(&self, j: &Journal) -> bool {
-        let Some((start, span_ms)) = &j.meeting else {
-            return false;
-        };
-        let Ok(start) = time::PrimitiveDateTime::parse(start, crate::redact::pending::STAMP) else {
-            return true;
-        };
-        let end = start + Duration::from_millis(*span_ms);
-        let pending = self.opts.state.pending_marks();
-        match crate::redact::pending::load(&pending) {
-            Ok(marks) => marks
-                .iter()
-                .any(|m| m.from < end && m.to.is_none_or(|to| to > start)),
-            Err(_) => true,
-        }
     }
 
     /// Records that the recording reached `step`, durably.
@@ -397,26 +362,17 @@ impl<'a> Context<'a> {
         // `Role::cleanup_may_remove`): left in place, and said so, whatever
         // `interim` says.
         let marks = &self.opts.pipeline.redact.marks;
-        let (mut removable, mut unknown) = (Vec::new(), Vec::new());
-        for (i, e) in j.inventory.iter().enumerate() {
-            let may = match j.files.get(i) {
-                Some(f) => f.role.cleanup_may_remove(),
-                None => e.role(marks).cleanup_may_remove(),
-            };
-            if may {
-                removable.push(e.clone());
-            } else {
-                unknown.push(e.clone());
-            }
-        }
+        let (removable, unknown) = super::model::by_cleanup(j, marks);
         let method = match self.opts.pipeline.cleanup.interim {
             InterimAction::Keep => {
                 j.cleanup = Some(journal::Cleanup {
                     method: "keep".into(),
                     removed: 0,
                     unlinked_only: 0,
+                    // Those still there: one moved away is dealt with.
                     left: unknown
                         .iter()
+                        .filter(|e| fs::symlink_metadata(j.source.join(&e.rel)).is_ok())
                         .map(|e| (e.rel.clone(), UNKNOWN_LEFT.to_string()))
                         .collect(),
                     at: journal::now_text(),

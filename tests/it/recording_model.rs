@@ -182,6 +182,19 @@ fn a_file_recpipe_does_not_know_is_reported_when_the_interim_copy_is_kept() {
     assert!(said.contains("recpipe does not know it"), "{said}");
     assert!(!said.contains("Consent"), "never by name: {said}");
     assert!(w.recording().join("Consent form.pdf").exists());
+    // Moved away, the recording finishes.
+    fs::rename(
+        w.recording().join("Consent form.pdf"),
+        w.path("consent.pdf"),
+    )
+    .unwrap();
+    let again = w.run();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
 
 #[test]
