@@ -20,6 +20,11 @@
 //!   0600.
 //! - Journals store the inventory as [`discover::Entry`] rows; rows of
 //!   journals written before rows had a `kind` still read (version 1).
+//! - Version 2 adds what admission decided about each file
+//!   ([`FileRecord`]: role, segment, place in its segment's time, the
+//!   ranges to remove from it). A version 1 journal still reads, with no
+//!   records; the pipeline derives them from the names once, as version 1
+//!   did, and saves them (`pipeline::model::migrate`).
 
 use crate::digest::Sha256Digest;
 use crate::discover;
@@ -31,7 +36,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The journal format version written by this build.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// The oldest journal version this build still reads (and migrates).
+pub const OLDEST_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -77,7 +85,7 @@ impl std::fmt::Display for Step {
             Step::Checked => "checked",
             Step::Staged => "outputs staged",
             Step::Verified => "outputs verified at the destination",
-            Step::CleanedUp => "interim copy cleaned up",
+            Step::CleanedUp => "interim copy dealt with as the pipeline says",
             Step::Done => "done",
         })
     }
@@ -149,6 +157,26 @@ pub struct MarkRecord {
     pub note: Option<String>,
 }
 
+/// What admission decided about one file of the recording, once: the
+/// pipeline, `plan` and the manifest read it and never derive it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// What the file is (Zoom's video, a participant's audio, the marks
+    /// file, litter, unknown …), by its name and place.
+    #[serde(flatten)]
+    pub role: discover::Role,
+    /// The segment of a media file; none for the files of the whole folder.
+    pub segment: Option<u32>,
+    /// Where the file's own time 0 lies in its segment's time (a leading
+    /// empty edit), in nanoseconds.
+    #[serde(default)]
+    pub offset_ns: u64,
+    /// The marks' ranges in the file's own time, nanoseconds: what is
+    /// removed from it (before the format widens them).
+    #[serde(default)]
+    pub ranges_ns: Vec<(u64, u64)>,
+}
+
 /// The journal of one recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journal {
@@ -165,6 +193,10 @@ pub struct Journal {
     pub updated: String,
     pub step: Step,
     pub inventory: Vec<discover::Entry>,
+    /// What each inventory file is, in the same order (version 2; empty in
+    /// a version 1 journal until it is migrated).
+    #[serde(default)]
+    pub files: Vec<FileRecord>,
     /// SHA-256 of each inventory file, in the same order (`None` for a
     /// symbolic link).
     pub input_sha256: Vec<Option<Sha256Digest>>,
@@ -177,6 +209,12 @@ pub struct Journal {
     /// segment's start; empty in journals of one segment written before.
     #[serde(default)]
     pub segment_ranges_ns: Vec<(u32, u64, u64)>,
+    /// The meeting's span for live marks, fixed at admission: its start
+    /// (local time, `YYYY-MM-DDTHH:MM:SS`) and length in milliseconds. A
+    /// pending live mark within it, found before an output is sent or the
+    /// interim copy removed, means the marks changed.
+    #[serde(default)]
+    pub meeting: Option<(String, u64)>,
     /// Inventory files whose audio the check found silent throughout
     /// (below −60 dBFS): delivered all the same, with a warning.
     #[serde(default)]
@@ -212,10 +250,12 @@ impl Journal {
             updated: now,
             step: Step::Checked,
             inventory,
+            files: Vec::new(),
             input_sha256: Vec::new(),
             marks: Vec::new(),
             ranges_ns: Vec::new(),
             segment_ranges_ns: Vec::new(),
+            meeting: None,
             silent_inputs: Vec::new(),
             outputs: Vec::new(),
             manifest: None,
@@ -226,13 +266,18 @@ impl Journal {
         }
     }
 
-    /// Drops every name (folder, files, mark notes) once the recording is
+    /// Drops every name (folder, files, participants, mark notes) once the recording is
     /// done and its sealed manifest holds them: a finished journal keeps
     /// the id, hashes, times and outcomes only.
     pub fn forget_names(&mut self) {
         self.source = PathBuf::new();
         for (i, e) in self.inventory.iter_mut().enumerate() {
             e.rel = PathBuf::from(format!("file-{}", i + 1));
+        }
+        for f in &mut self.files {
+            if let discover::Role::ParticipantAudio { participant } = &mut f.role {
+                participant.clear();
+            }
         }
         self.marks.clear();
         self.silent_inputs.clear();
@@ -462,11 +507,11 @@ fn read(path: &Path) -> Result<Journal, JournalError> {
         path: path.to_path_buf(),
         why: e.to_string(),
     })?;
-    if journal.version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&journal.version) {
         return Err(JournalError::Corrupt {
             path: path.to_path_buf(),
             why: format!(
-                "it is version {}, this recpipe writes {VERSION}",
+                "it is version {}, this recpipe reads {OLDEST_VERSION} to {VERSION}",
                 journal.version
             ),
         });
@@ -482,132 +527,4 @@ pub fn now_text() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn expected(rel: &str, size: u64) -> discover::Entry {
-        discover::Entry {
-            rel: rel.into(),
-            kind: crate::fsutil::FileKind::File,
-            id: FileId {
-                size,
-                mtime_ns: 1,
-                identity: (1, 2),
-            },
-        }
-    }
-
-    #[test]
-    fn ids_are_stable_and_tell_recordings_apart() {
-        let inv = vec![expected("video1.mp4", 10)];
-        let a = recording_id("2026-11-20 14.03.11 A", &inv);
-        assert_eq!(a.len(), 16);
-        assert_eq!(a, recording_id("2026-11-20 14.03.11 A", &inv));
-        assert_ne!(a, recording_id("2026-11-20 14.03.11 B", &inv));
-        assert_ne!(
-            a,
-            recording_id("2026-11-20 14.03.11 A", &[expected("video1.mp4", 11)])
-        );
-    }
-
-    #[test]
-    fn journals_round_trip_and_move_to_done() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateDir::open(dir.path()).unwrap();
-        let mut j = Journal::new(
-            "abc".into(),
-            "/z/rec".into(),
-            "20261120-140311".into(),
-            "p".into(),
-            vec![expected("a.m4a", 3)],
-        );
-        state.save(&mut j).unwrap();
-        assert_eq!(state.unfinished().unwrap(), vec![j.clone()]);
-        j.step = Step::Done;
-        state.save(&mut j).unwrap();
-        assert!(state.unfinished().unwrap().is_empty());
-        assert_eq!(state.finished().unwrap().len(), 1);
-        assert_eq!(state.find("abc").unwrap().unwrap().step, Step::Done);
-    }
-
-    #[test]
-    fn a_torn_journal_is_reported_not_guessed() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateDir::open(dir.path()).unwrap();
-        fs::write(dir.path().join("journals/x.json"), b"{\"version\":1,").unwrap();
-        assert!(matches!(
-            state.unfinished(),
-            Err(JournalError::Corrupt { .. })
-        ));
-    }
-
-    #[test]
-    fn taking_the_lock_removes_what_an_interrupted_save_left() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateDir::open(dir.path()).unwrap();
-        let mut j = Journal::new(
-            "abc".into(),
-            "/z/2026-11-20 14.03.11 Topic".into(),
-            "20261120-140311".into(),
-            "p".into(),
-            vec![expected("a.m4a", 3)],
-        );
-        state.save(&mut j).unwrap();
-        let journals = dir.path().join("journals");
-        let stale = [
-            journals.join(format!("{}abc.json.k3J9aQ", crate::fsutil::TEMP_PREFIX)),
-            journals.join("abc.json.tmp-00aa11bb22cc"),
-        ];
-        for p in &stale {
-            fs::write(p, b"{\"source\": \"/z/2026-11-20 14.03.11 Topic\"").unwrap();
-        }
-        let lock = state.lock().unwrap().expect("free");
-        for p in &stale {
-            assert!(!p.exists(), "{} is left", p.display());
-        }
-        assert_eq!(
-            state.unfinished().unwrap(),
-            vec![j],
-            "the journal itself stays"
-        );
-        drop(lock);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_state_folder_is_its_owners_alone() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("state");
-        fs::create_dir(&root).unwrap();
-        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
-        let state = StateDir::open(&root).unwrap();
-        let mut j = Journal::new(
-            "abc".into(),
-            "/z/rec".into(),
-            "s".into(),
-            "p".into(),
-            Vec::new(),
-        );
-        state.save(&mut j).unwrap();
-        let _lock = state.lock().unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&root), 0o700);
-        for sub in ["journals", "done", "staged"] {
-            assert_eq!(mode(&root.join(sub)), 0o700, "{sub}");
-        }
-        assert_eq!(mode(&root.join("journals/abc.json")), 0o600);
-        assert_eq!(mode(&root.join("lock")), 0o600);
-    }
-
-    #[test]
-    fn a_second_lock_on_the_same_state_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateDir::open(dir.path()).unwrap();
-        let held = state.lock().unwrap();
-        assert!(held.is_some());
-        assert!(state.lock().unwrap().is_none());
-        drop(held);
-        assert!(state.lock().unwrap().is_some());
-    }
-}
+mod tests;

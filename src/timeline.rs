@@ -150,7 +150,7 @@ pub fn rows(files: &[FilePlan]) -> Result<Vec<Row>, TimelineError> {
         let content = match f.fate {
             Fate::Video => Content::Keyframes(keyframes(&f.path)?),
             Fate::Audio { .. } => Content::Envelope(envelope(&f.path, ENVELOPE_SLICES)?),
-            Fate::Copy | Fate::Drop { .. } => continue,
+            Fate::Copy | Fate::Drop { .. } | Fate::Left { .. } => continue,
         };
         out.push(Row {
             label,

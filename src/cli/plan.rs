@@ -139,6 +139,7 @@ pub fn plan(args: &PlanArgs) -> ExitStatus {
             }
             recpipe::redact::plan::Fate::Copy => "copied".to_string(),
             recpipe::redact::plan::Fate::Drop { why } => format!("dropped ({why})"),
+            recpipe::redact::plan::Fate::Left { why } => format!("left in place ({why})"),
         };
         println!("  {}: {fate}", rel.display());
         for r in &f.removed {

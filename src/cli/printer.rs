@@ -112,8 +112,15 @@ impl Printer {
                         summary.dropped
                     ));
                 }
-                for (a, b) in &summary.removed {
-                    lines.push(format!("  removed or silenced: {a:.2} s – {b:.2} s"));
+                for (remote, kind, a, b) in &summary.removed {
+                    let how = if kind.starts_with("video") {
+                        "cut (widened to keyframes)"
+                    } else {
+                        "removed or silenced"
+                    };
+                    lines.push(format!(
+                        "  {how} in {remote} ({kind}): {a:.2} s – {b:.2} s of its own time"
+                    ));
                 }
                 for name in &summary.silent {
                     lines.push(format!(

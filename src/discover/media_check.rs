@@ -25,6 +25,10 @@ pub struct MediaFacts {
     pub problem: Option<Problem>,
     /// Whether every decoded audio track stays below −60 dBFS.
     pub silent: bool,
+    /// Seconds of a leading empty edit (a gap before the track starts, as
+    /// the file's edit list says): where the file's own time 0 lies in the
+    /// timeline it was written for. The longest of its tracks'.
+    pub lead: Option<f64>,
 }
 
 /// Why a media file cannot be processed.
@@ -58,6 +62,16 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
     if movie.duration > 0 {
         facts.duration = Some(movie.duration_secs());
     }
+    if movie.timescale > 0 {
+        facts.lead = movie
+            .tracks
+            .iter()
+            .filter(|t| t.is_audio() || t.is_video())
+            .filter_map(|t| t.edits.first())
+            .filter(|e| e.media_time == -1)
+            .map(|e| e.segment_duration as f64 / movie.timescale as f64)
+            .reduce(f64::max);
+    }
     let media_tracks = movie
         .tracks
         .iter()
@@ -67,6 +81,18 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
         facts.problem = Some(Problem {
             unsupported: false,
             text: "it holds no audio or video track".into(),
+        });
+        return facts;
+    }
+    let audio_tracks = movie.tracks.iter().filter(|t| t.is_audio()).count();
+    if audio_tracks > 1 && !movie.tracks.iter().any(|t| t.is_video()) {
+        // An audio output is made from one track; the others would be
+        // lost without a word.
+        facts.problem = Some(Problem {
+            unsupported: true,
+            text: format!(
+                "it holds {audio_tracks} audio tracks and recpipe makes an audio output from one, so the others would be lost; a person must split it into one file per track"
+            ),
         });
         return facts;
     }

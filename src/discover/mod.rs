@@ -94,6 +94,18 @@ pub struct FileReport {
     /// file is still delivered.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub silent: bool,
+    /// Seconds of a leading empty edit: the file starts this far into its
+    /// segment, as the file itself says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<f64>,
+}
+
+impl FileReport {
+    /// Where the file ends in its segment's time, seconds: its lead plus
+    /// its duration.
+    pub fn end_in_segment(&self) -> Option<f64> {
+        self.duration.map(|d| d + self.lead.unwrap_or(0.0))
+    }
 }
 
 /// One segment of a recording: a stretch between a start and a stop of
@@ -106,7 +118,8 @@ pub struct SegmentReport {
     /// known from the marks file (`segment 2 starts 10:00:40`).
     #[serde(serialize_with = "serialize_start")]
     pub start: Option<time::PrimitiveDateTime>,
-    /// Seconds: the longest of its checked media files.
+    /// Seconds: the latest end of its checked media files (a file's lead
+    /// included).
     pub duration: Option<f64>,
     /// Its media files, relative to the recording folder.
     pub files: Vec<PathBuf>,
@@ -292,6 +305,13 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         if let Some(text) = not_a_file(e) {
             reasons.push(broken(Some(&e.rel), text));
         }
+        // A file that may hold marks recpipe would not read: nothing of
+        // the recording goes until a person has named it right.
+        if *role != Role::Marks
+            && let Some(text) = role::misplaced_marks(&e.rel, &opts.marks)
+        {
+            reasons.push(broken(Some(&e.rel), text));
+        }
     }
     if let Some(newest) = inventory.newest {
         let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);
@@ -357,6 +377,7 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
             codecs: Vec::new(),
             segment: placed.segment,
             silent: false,
+            lead: None,
         };
         if role.is_media() && e.is_file() {
             media += 1;
@@ -367,6 +388,7 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                 report.duration = facts.duration;
                 report.codecs = facts.codecs;
                 report.silent = facts.silent;
+                report.lead = facts.lead;
                 if let Some(p) = facts.problem {
                     let text = if p.unsupported {
                         format!(
@@ -398,7 +420,10 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                 start: (number == 1)
                     .then(|| name.as_ref().map(|n| n.start))
                     .flatten(),
-                duration: of.iter().filter_map(|f| f.duration).reduce(f64::max),
+                duration: of
+                    .iter()
+                    .filter_map(|f| f.end_in_segment())
+                    .reduce(f64::max),
                 files: of.iter().map(|f| f.path.clone()).collect(),
             }
         })

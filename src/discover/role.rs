@@ -21,12 +21,12 @@
 //! Invariant: anything else is [`Role::Unknown`]: recpipe never delivers
 //! it and never removes it ([`Role::cleanup_may_remove`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The sub-folder where Zoom puts one audio file per participant.
 pub const PARTICIPANT_DIR: &str = "Audio Record";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "kebab-case")]
 pub enum Role {
     /// Video with the mixed audio of the meeting.
@@ -203,6 +203,84 @@ pub fn kind_of_unknown(name: &str) -> &'static str {
     }
 }
 
+/// Why the file at `rel` (not the marks file itself) stops the recording
+/// as a marks file recpipe would not read: its name is the marks file's in
+/// a sub-folder, or [`looks_like_marks`]; `None` otherwise.
+pub fn misplaced_marks(rel: &std::path::Path, marks: &str) -> Option<String> {
+    let name = rel.file_name()?.to_str()?;
+    if marks.is_empty() || !(name == marks || looks_like_marks(name, marks)) {
+        return None;
+    }
+    Some(format!(
+        "{} looks like a marks file, but recpipe reads only '{marks}' directly in the recording folder, so its marks would not be applied; rename it to exactly '{marks}' there (with the extension shown: in Explorer, View → File name extensions) or merge its lines into that file, then run again",
+        rel.display()
+    ))
+}
+
+/// Whether `name` looks like the marks file `marks` without being it: the
+/// same name in another case, with a doubled or other text extension
+/// (Explorer hides extensions, so `recpipe-marks.txt.txt` is common),
+/// with spaces around it, a copy's suffix (` (1)`, ` - Copy`, ` - Kopi`),
+/// other separators, or one or two letters off (`recpipe-mark.txt`).
+/// Such a file may hold marks recpipe would otherwise never read.
+pub fn looks_like_marks(name: &str, marks: &str) -> bool {
+    if name == marks || marks.is_empty() {
+        return false;
+    }
+    let (a, b) = (marks_key(name), marks_key(marks));
+    !b.is_empty() && (a == b || (b.len() >= 6 && within_two_edits(&a, &b)))
+}
+
+/// A name reduced to what makes it the marks file's: lower case, no
+/// surrounding spaces, no text extensions, no copy suffix, letters and
+/// digits only.
+fn marks_key(name: &str) -> String {
+    let mut s = name.trim().to_lowercase();
+    loop {
+        let before = s.len();
+        for ext in [".txt", ".text", ".md", ".rtf", ".docx", ".doc", ".odt"] {
+            if let Some(stem) = s.strip_suffix(ext) {
+                s = stem.trim_end().to_string();
+            }
+        }
+        for copy in [" - copy", " - kopi", " - kopia", " copy"] {
+            if let Some(stem) = s.strip_suffix(copy) {
+                s = stem.trim_end().to_string();
+            }
+        }
+        if s.ends_with(')')
+            && let Some(open) = s.rfind(" (")
+            && s[open + 2..s.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        {
+            s.truncate(open);
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Whether `a` becomes `b` with at most two insertions, deletions or
+/// substitutions (Levenshtein distance ≤ 2).
+fn within_two_edits(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            row[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(row[j] + 1);
+        }
+        prev = row;
+    }
+    prev[b.len()] <= 2
+}
+
 fn strip<'a>(s: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> {
     s.strip_prefix(prefix)?.strip_suffix(suffix)
 }
@@ -213,6 +291,36 @@ fn all_digits(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_a_person_gives_the_marks_file_are_known_and_others_are_not() {
+        let m = "recpipe-marks.txt";
+        for name in [
+            "Recpipe-marks.txt",
+            "RECPIPE-MARKS.TXT",
+            "recpipe-marks.txt.txt",
+            "recpipe-marks.txt ",
+            " recpipe-marks.txt",
+            "recpipe-marks",
+            "recpipe marks.txt",
+            "recpipe_marks.txt",
+            "recpipe-mark.txt",
+            "recpipe-marks (1).txt",
+            "recpipe-marks - Kopi.txt",
+            "recpipe-marks.docx",
+        ] {
+            assert!(super::looks_like_marks(name, m), "{name}");
+        }
+        for name in [
+            m,
+            "chat.txt",
+            "notes.txt",
+            "Consent form - signed.pdf",
+            "marks",
+        ] {
+            assert!(!super::looks_like_marks(name, m), "{name}");
+        }
+    }
+
     use super::*;
 
     fn role(name: &str) -> Role {

@@ -17,9 +17,8 @@ use super::names::{file_ref, stamp_of};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem};
 use crate::digest::Sha256Digest;
 use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
-use crate::journal::{self, Journal, MarkRecord, Step};
+use crate::journal::{self, Journal, Step};
 use crate::redact::clock::Clocks;
-use crate::redact::marks;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -93,9 +92,17 @@ pub fn admit(
         Err(e) => return not_now(Problem::Journal(Hidden::new(e, &folder_only)), events),
     }
     let report = discover::check_inventory(dir, inventory, check);
+    // The marks file's name is the pipeline's, not the meeting's: messages
+    // keep it, so they can say which name to use.
+    let marks_name = std::ffi::OsStr::new(&opts.pipeline.redact.marks);
     let names = Names {
         dir: dir.to_path_buf(),
-        files: report.files.iter().map(|f| f.path.clone()).collect(),
+        files: report
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .filter(|p| p.file_name() != Some(marks_name))
+            .collect(),
     };
     if report.verdict != Verdict::Complete {
         let reasons: Vec<String> = report
@@ -114,7 +121,7 @@ pub fn admit(
         };
         return Admission::NotNow { stamp, outcome };
     }
-    match take_live_marks(opts, dir, &report) {
+    match take_live_marks(opts, dir, &report, check.stall) {
         Ok(0) => {}
         Ok(n) => return not_now(Problem::LiveMarksAdded(n), events),
         Err(p) => return not_now(p, events),
@@ -133,6 +140,10 @@ pub fn admit(
         .filter(|f| f.silent)
         .map(|f| f.path.clone())
         .collect();
+    j.meeting = meeting_span(opts, &report).and_then(|(start, span)| {
+        let text = start.format(crate::redact::pending::STAMP).ok()?;
+        Some((text, span.as_millis() as u64))
+    });
     if let Err(p) = prepare(opts, &mut j, &report, &names) {
         return not_now(p, events);
     }
@@ -151,17 +162,56 @@ fn take_live_marks(
     opts: &Options<'_>,
     dir: &Path,
     report: &discover::RecordingReport,
+    stall: Duration,
 ) -> Result<usize, Problem> {
-    let Some(name) = &report.name else {
+    let Some((start, span)) = meeting_span(opts, report) else {
         return Ok(0);
     };
     let pending = opts.state.pending_marks();
     if !pending.exists() {
         return Ok(0);
     }
-    let span = Duration::from_secs_f64(longest(report));
-    let start = opts.start.unwrap_or(name.start);
     let marks_err = |e: crate::redact::pending::PendingError| Problem::LiveMarks(e.to_string());
+    // A mark still open may end anywhere in the recording: wait for it,
+    // and past the stall time, for a person.
+    let all = crate::redact::pending::load(&pending).map_err(marks_err)?;
+    let open = all.iter().any(|m| m.to.is_none() && m.from < start + span);
+    if open {
+        let quiet = fs::metadata(&pending)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        return Err(if quiet >= stall {
+            Problem::LiveMarkLeftOpen(crate::duration::HumanDuration(Duration::from_secs(
+                quiet.as_secs(),
+            )))
+        } else {
+            Problem::LiveMarkOpen
+        });
+    }
+    // A closed mark that runs past the recording's end but began before
+    // its files were finished belongs to this meeting (after a stop or a
+    // pause) and cannot be placed: it stops the recording, and nothing is
+    // claimed.
+    let end = start + span;
+    let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
+    let files_end = report
+        .files
+        .iter()
+        .filter(|f| f.role.is_media())
+        .filter_map(|f| f.modified)
+        .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .max()
+        .unwrap_or(0)
+        .max(clocks.folder_instant(end));
+    if all
+        .iter()
+        .any(|m| m.to.is_some_and(|to| to > end) && clocks.folder_instant(m.from) < files_end)
+    {
+        return Err(Problem::LiveMarkUnplaced);
+    }
     let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
     if lines.is_empty() {
         return Ok(0);
@@ -185,6 +235,18 @@ fn take_live_marks(
     Ok(lines.len())
 }
 
+/// The span of the meeting a recording covers, for live marks: from its
+/// start (`--start`, else the folder name's) for the length of all its
+/// segments together; `None` when its start is unknown.
+pub fn meeting_span(
+    opts: &Options<'_>,
+    report: &discover::RecordingReport,
+) -> Option<(time::PrimitiveDateTime, Duration)> {
+    let start = opts.start.or(report.name.as_ref().map(|n| n.start))?;
+    let secs: f64 = report.segments.iter().filter_map(|s| s.duration).sum();
+    Some((start, Duration::from_secs_f64(secs.max(longest(report)))))
+}
+
 /// Hashes the inputs and fixes the marks' ranges, before anything is made.
 fn prepare(
     opts: &Options<'_>,
@@ -206,38 +268,27 @@ fn prepare(
             })?;
         j.input_sha256.push(Some(sha));
     }
-    let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) else {
-        return Ok(());
+    let text = match report.files.iter().find(|f| f.role == Role::Marks) {
+        Some(f) => {
+            let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
+            Some(
+                super::model::read_marks(&dir.join(&f.path), listed.as_ref())
+                    .map_err(|e| Problem::Marks(e.to_string()))?,
+            )
+        }
+        None => None,
     };
-    let listed = j.inventory.iter().find(|e| e.rel == f.path).map(|e| e.id);
-    let text = crate::fsutil::read_text(&dir.join(&f.path), listed.as_ref())
-        .map_err(|e| Problem::Marks(format!("the marks file cannot be read: {e}")))?;
-    let parsed = marks::parse(&text).map_err(|e| Problem::Marks(e.to_string()))?;
-    // Marks are placed per segment, never across (docs/redaction.md); one
-    // that cannot be placed without guessing stops the recording.
-    let spans = discover::segments::spans(report, opts.start);
-    let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
-    let ranges = parsed
-        .resolve_segments(&spans, &clocks, opts.pipeline.redact.pad.0)
+    let model = super::model::resolve(report, text.as_deref(), opts.start, &opts.pipeline.redact)
         .map_err(|e| Problem::Marks(e.to_string()))?;
-    let lines: Vec<&str> = text.lines().collect();
-    j.marks = parsed
-        .marks
-        .iter()
-        .map(|m| MarkRecord {
-            line: m.line,
-            text: lines
-                .get(m.line - 1)
-                .map(|l| l.trim().to_string())
-                .unwrap_or_default(),
-            note: m.note.clone(),
-        })
-        .collect();
-    j.ranges_ns = ranges
+    j.files = model.files;
+    j.marks = model.marks;
+    j.ranges_ns = model
+        .ranges
         .pairs()
         .map(|(_, r)| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
         .collect();
-    j.segment_ranges_ns = ranges
+    j.segment_ranges_ns = model
+        .ranges
         .pairs()
         .map(|(s, r)| (s, r.start.as_nanos() as u64, r.end.as_nanos() as u64))
         .collect();

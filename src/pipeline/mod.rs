@@ -28,6 +28,7 @@
 
 mod admit;
 mod manifest;
+pub mod model;
 pub mod names;
 mod outputs;
 pub mod preview;

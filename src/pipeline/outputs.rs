@@ -16,10 +16,9 @@
 use super::names::{label, remote_name};
 use super::stage::{Protection, StageError, Staged, stage};
 use crate::config::{AudioFormat, TrackKind};
-use crate::discover::{self, Role};
 use crate::journal::{self, Journal};
 use crate::redact::RedactMode;
-use crate::redact::plan::{Fate, FilePlan, PlanFile, SegmentFile};
+use crate::redact::plan::{Fate, FilePlan};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -136,7 +135,7 @@ fn making_cost(fate: &Fate) -> u8 {
         Fate::Audio {
             format: AudioFormat::Wav,
         } => 3,
-        Fate::Drop { .. } => 4,
+        Fate::Drop { .. } | Fate::Left { .. } => 4,
     }
 }
 
@@ -186,46 +185,6 @@ pub fn record(job: &Job<'_>, staged: Staged) -> journal::Output {
             .collect(),
         verified: false,
         silent: job.silent,
-    }
-}
-
-/// The recording's files to plan, each with its segment (from the
-/// inventory's names and the playlist, as the check grouped them).
-pub fn segment_files(j: &Journal, marks: &str) -> Vec<SegmentFile> {
-    let rels: Vec<PathBuf> = j.inventory.iter().map(|e| e.rel.clone()).collect();
-    let playlist = j
-        .inventory
-        .iter()
-        .find(|e| e.role(marks) == Role::Playlist && e.is_file())
-        .and_then(|e| crate::fsutil::read_text(&j.source.join(&e.rel), Some(&e.id)).ok());
-    let segments = discover::segments::of_paths(&rels, marks, playlist.as_deref());
-    j.inventory
-        .iter()
-        .zip(segments)
-        .map(|(e, segment)| SegmentFile {
-            file: PlanFile {
-                path: j.source.join(&e.rel),
-                kind: track_kind(&e.rel, marks),
-            },
-            segment,
-        })
-        .collect()
-}
-
-/// The kind of track a file holds, from its role (`rel` relative to the
-/// recording folder, `marks` the pipeline's marks file name).
-pub fn track_kind(rel: &Path, marks: &str) -> Option<TrackKind> {
-    let name = rel.file_name()?.to_str()?;
-    let in_participant_dir = rel
-        .parent()
-        .is_some_and(|p| p == Path::new(discover::PARTICIPANT_DIR));
-    match discover::role::role_of(name, in_participant_dir, marks) {
-        Role::Video => Some(TrackKind::Video),
-        Role::MixedAudio => Some(TrackKind::MixedAudio),
-        Role::ParticipantAudio { .. } => Some(TrackKind::ParticipantAudio),
-        Role::Chat => Some(TrackKind::Chat),
-        Role::Captions => Some(TrackKind::Captions),
-        _ => None,
     }
 }
 

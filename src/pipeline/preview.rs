@@ -11,7 +11,7 @@ use crate::config::{Destination, Pipeline};
 use crate::discover::{self, CheckOptions, RecordingReport, Role};
 use crate::redact::clock::Clocks;
 use crate::redact::marks::{self, SegmentRanges};
-use crate::redact::plan::{FilePlan, PlanFile, SegmentFile, plan_segments, produce};
+use crate::redact::plan::{FilePlan, plan_segments, produce};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -70,48 +70,31 @@ pub fn plan_recording(
         (None, Some(n)) => (Some(n.start), "the folder name (local time)"),
         (None, None) => (None, "unknown"),
     };
+    let text = match report.files.iter().find(|f| f.role == Role::Marks) {
+        Some(f) => Some(
+            super::model::read_marks(&dir.join(&f.path), None)
+                .map_err(|e| PreviewError::Marks(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let model = super::model::resolve(&report, text.as_deref(), start, &pipeline.redact)
+        .map_err(|e| PreviewError::Marks(e.to_string()))?;
     let clocks = Clocks::new(&pipeline.redact.clock).map_err(PreviewError::Marks)?;
-    let mut ranges = SegmentRanges::default();
-    let mut lines = Vec::new();
-    let mut pause_note = None;
-    if let Some(f) = report.files.iter().find(|f| f.role == Role::Marks) {
-        let text = crate::fsutil::read_text(&dir.join(&f.path), None)
-            .map_err(|e| PreviewError::Marks(format!("the marks file cannot be read: {e}")))?;
-        let parsed = marks::parse(&text).map_err(|e| PreviewError::Marks(e.to_string()))?;
-        let spans = discover::segments::spans(&report, start);
-        ranges = parsed
-            .resolve_segments(&spans, &clocks, pipeline.redact.pad.0)
-            .map_err(|e| PreviewError::Marks(e.to_string()))?;
-        if parsed.uses_wall_clock() {
-            pause_note = Some(marks::PAUSE_NOTE);
-        }
-        let all: Vec<&str> = text.lines().collect();
-        lines = parsed
-            .marks
-            .iter()
-            .map(|m| {
-                format!(
-                    "line {}: {}",
-                    m.line,
-                    all.get(m.line - 1).map(|l| l.trim()).unwrap_or("")
-                )
-            })
-            .collect();
-    }
-    let files: Vec<SegmentFile> = report
-        .inventory
-        .entries
+    let pause_note = model.wall_clock.then_some(marks::PAUSE_NOTE);
+    let lines = model
+        .marks
         .iter()
-        .zip(&report.files)
-        .map(|(e, f)| SegmentFile {
-            file: PlanFile {
-                path: dir.join(&e.rel),
-                kind: super::outputs::track_kind(&e.rel, &pipeline.redact.marks),
-            },
-            segment: f.segment,
-        })
+        .map(|m| format!("line {}: {}", m.line, m.text))
         .collect();
-    let plans = plan_segments(&files, &pipeline.keep, pipeline.redact.mode, &ranges)?;
+    let rels = report.inventory.entries.iter().map(|e| e.rel.as_path());
+    let files = super::model::plan_files(dir, rels, &model.files);
+    let ranges = model.ranges;
+    let plans = plan_segments(
+        &files,
+        &pipeline.keep,
+        pipeline.redact.mode,
+        !ranges.is_empty(),
+    )?;
     let total_bytes = plans
         .iter()
         .filter(|p| p.output.is_some())

@@ -32,14 +32,11 @@ use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Notice, Retrying};
 use crate::discover;
 use crate::journal::{self, Journal, Step};
-use crate::redact::Range;
-use crate::redact::marks::SegmentRanges;
 use crate::redact::plan::plan_segments;
 use crate::shred::{self, Method};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// State shared by the recordings of one run: the destination is opened
 /// once, when the first upload needs it.
@@ -103,6 +100,28 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Whether the marks the outputs were made with still hold, checked
+    /// before each output is sent and before the interim copy is removed
+    /// ([`super::model::marks_changed`]). A change is
+    /// [`Problem::ChangedBeforeDelivery`] (what was made is discarded and
+    /// the recording taken again) or, once something was delivered,
+    /// [`Problem::ChangedAfterDelivery`] (a person decides); never a
+    /// delivery made with stale marks.
+    fn marks_hold(&self, j: &Journal) -> Result<(), Problem> {
+        let marks_name = &self.opts.pipeline.redact.marks;
+        let pending = self.opts.state.pending_marks();
+        let Some(rel) = super::model::marks_changed(j, marks_name, &pending) else {
+            return Ok(());
+        };
+        let what = file_ref(&rel, marks_name);
+        let delivered = j.outputs.iter().filter(|o| o.verified).count();
+        Err(if delivered == 0 {
+            Problem::ChangedBeforeDelivery(what)
+        } else {
+            Problem::ChangedAfterDelivery(Box::new((what, delivered)))
+        })
+    }
+
     /// Records that the recording reached `step`, durably.
     fn record(&self, j: &mut Journal, step: Step, names: &Names) -> Result<(), Problem> {
         j.step = step;
@@ -142,25 +161,16 @@ impl<'a> Context<'a> {
                 Problem::ChangedAfterDelivery(Box::new((what, delivered)))
             });
         }
-        let files = outputs::segment_files(j, marks_name);
-        let ns = Duration::from_nanos;
-        let ranges = if j.segment_ranges_ns.is_empty() {
-            // A journal of one segment, written before segments were kept.
-            SegmentRanges::single(
-                j.ranges_ns
-                    .iter()
-                    .map(|&(a, b)| Range::new(ns(a), ns(b)))
-                    .collect(),
-            )
-        } else {
-            SegmentRanges::from_pairs(
-                j.segment_ranges_ns
-                    .iter()
-                    .map(|&(s, a, b)| (s, Range::new(ns(a), ns(b)))),
-            )
-        };
+        if j.files.len() != j.inventory.len() {
+            // A version 1 journal: its records are derived once and kept.
+            j.files = super::model::migrate(j, marks_name);
+            j.version = crate::journal::VERSION;
+            self.save(j, names)?;
+        }
+        let rels = j.inventory.iter().map(|e| e.rel.as_path());
+        let files = super::model::plan_files(&j.source, rels, &j.files);
         let mode = opts.pipeline.redact.mode;
-        let plans = plan_segments(&files, &opts.pipeline.keep, mode, &ranges)
+        let plans = plan_segments(&files, &opts.pipeline.keep, mode, !j.ranges_ns.is_empty())
             .map_err(|e| Problem::Plan(names.scrub(&e.to_string())))?;
         let sealed = !opts.recipients.is_empty();
         let after_sealed = opts.pipeline.cleanup.after == CleanupAfter::Sealed;
@@ -234,6 +244,9 @@ impl<'a> Context<'a> {
         events: &mut dyn FnMut(Event),
     ) -> Result<Step, Problem> {
         if self.opts.pipeline.cleanup.after == CleanupAfter::Sealed && !cleanup_complete(j) {
+            if j.cleanup.is_none() {
+                self.marks_hold(j)?;
+            }
             (self.opts.fault_hook)("removing-interim");
             self.remove_interim(j);
             self.save(j, names)?;
@@ -257,6 +270,9 @@ impl<'a> Context<'a> {
         names: &Names,
         events: &mut dyn FnMut(Event),
     ) -> Result<(), Problem> {
+        if j.cleanup.is_none() {
+            self.marks_hold(j)?;
+        }
         let o = j.outputs[i].clone();
         self.deliver(j, &o, mode, names, events)?;
         j.outputs[i].verified = true;
@@ -269,6 +285,9 @@ impl<'a> Context<'a> {
     /// pipeline says, the interim copy. Anything left there keeps the
     /// recording here, retried and reported every run.
     fn clean_up(&mut self, j: &mut Journal, names: &Names) -> Result<Step, Problem> {
+        if j.cleanup.is_none() {
+            self.marks_hold(j)?;
+        }
         remove_staged(self.opts, j);
         if !cleanup_complete(j) {
             self.remove_interim(j);
@@ -284,13 +303,23 @@ impl<'a> Context<'a> {
     /// Removes the interim copy's inventoried files that are unchanged,
     /// and records what was removed and what is left.
     fn remove_interim(&self, j: &mut Journal) {
+        // Files recpipe does not know are never removed (see
+        // `Role::cleanup_may_remove`): left in place, and said so, whatever
+        // `interim` says.
+        let marks = &self.opts.pipeline.redact.marks;
+        let (removable, unknown) = super::model::by_cleanup(j, marks);
         let method = match self.opts.pipeline.cleanup.interim {
             InterimAction::Keep => {
                 j.cleanup = Some(journal::Cleanup {
                     method: "keep".into(),
                     removed: 0,
                     unlinked_only: 0,
-                    left: Vec::new(),
+                    // Those still there: one moved away is dealt with.
+                    left: unknown
+                        .iter()
+                        .filter(|e| fs::symlink_metadata(j.source.join(&e.rel)).is_ok())
+                        .map(|e| (e.rel.clone(), UNKNOWN_LEFT.to_string()))
+                        .collect(),
                     at: journal::now_text(),
                 });
                 return;
@@ -298,14 +327,6 @@ impl<'a> Context<'a> {
             InterimAction::Shred => Method::Shred,
             InterimAction::Delete => Method::Delete,
         };
-        // Files recpipe does not know are never removed (see
-        // `Role::cleanup_may_remove`): left in place, and said so.
-        let marks = &self.opts.pipeline.redact.marks;
-        let (removable, unknown): (Vec<discover::Entry>, Vec<discover::Entry>) = j
-            .inventory
-            .iter()
-            .cloned()
-            .partition(|e| e.role(marks).cleanup_may_remove());
         let report = shred::remove_interim(&j.source, &removable, marks, method);
         let left = report
             .left()
@@ -477,13 +498,15 @@ impl<'a> Context<'a> {
                     .unwrap_or_else(|| "verified (journal written before recpipe said how)".into())
             })
             .collect();
-        let mut removed: Vec<(f64, f64)> = j
+        let removed: Vec<(String, String, f64, f64)> = j
             .outputs
             .iter()
-            .flat_map(|o| o.ranges.iter().copied())
+            .flat_map(|o| {
+                o.ranges
+                    .iter()
+                    .map(|&(a, b)| (o.remote.clone(), o.kind.clone(), a, b))
+            })
             .collect();
-        removed.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        removed.dedup();
         let cleanup = j.cleanup.as_ref();
         Summary {
             uploaded,

@@ -144,8 +144,9 @@ pub struct Summary {
     pub checked: Vec<String>,
     /// Inputs not written anywhere.
     pub dropped: usize,
-    /// Ranges removed or silenced, in seconds, over all outputs.
-    pub removed: Vec<(f64, f64)>,
+    /// Ranges removed or silenced, in seconds of each output's own
+    /// timeline: `(output's remote name, its kind in words, from, to)`.
+    pub removed: Vec<(String, String, f64, f64)>,
     pub destination: String,
     pub verify: VerifyMode,
     /// Interim files removed, and how (`shred`, `delete`, `keep`).
@@ -282,6 +283,10 @@ pub enum Problem {
     #[error("the folder changed while it was being listed; it is looked at again next time")]
     ListingChanged,
     #[error(
+        "a live mark (`recpipe mark`) is still open within the recording's time; it is processed once the mark is closed (run `recpipe mark` again)"
+    )]
+    LiveMarkOpen,
+    #[error(
         "{0} changed after the recording was checked, before anything of it was delivered; it is checked again once it settles"
     )]
     ChangedBeforeDelivery(FileRef),
@@ -339,6 +344,14 @@ pub enum Problem {
     },
     #[error("live marks: {0}")]
     LiveMarks(String),
+    #[error(
+        "a live mark (`recpipe mark`) within the recording's time was opened and not closed for {0}; nothing of the recording goes until a person closes it (`recpipe mark`, or `recpipe mark FROM TO` with the times) or removes it from the pending marks, then runs again"
+    )]
+    LiveMarkLeftOpen(crate::duration::HumanDuration),
+    #[error(
+        "a live mark (`recpipe mark`) lies after the recording's end but before its files were finished (the recording was stopped and restarted, or paused), so where it falls in the files cannot be known; write it into the marks file by hand (e.g. '2 +00:01:10 - +00:01:20' for segment 2, or as wall-clock times with a 'segment N starts' line), delete its line from pending-marks.txt in recpipe's state folder, then run again"
+    )]
+    LiveMarkUnplaced,
 }
 
 impl Problem {
@@ -365,6 +378,7 @@ impl Problem {
             Problem::StoppedOnRequest
             | Problem::InProgress(_)
             | Problem::LiveMarksAdded(_)
+            | Problem::LiveMarkOpen
             | Problem::ListingChanged
             | Problem::ChangedBeforeDelivery(_)
             | Problem::Login(_) => Outcome::Waiting(self),
@@ -376,6 +390,8 @@ impl Problem {
             | Problem::Produce(_)
             | Problem::NoDestination
             | Problem::Occupied(_)
+            | Problem::LiveMarkLeftOpen(_)
+            | Problem::LiveMarkUnplaced
             | Problem::Left(_) => Outcome::Broken(self),
             Problem::Journal(_)
             | Problem::Input { .. }

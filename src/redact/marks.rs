@@ -16,6 +16,13 @@
 //! ranges are rounded outward, never inward. Anything after the second time
 //! is a note; `#` starts a comment; blank lines are ignored.
 //!
+//! As people write them on Windows: `.` may separate hours, minutes and
+//! seconds (`14.04.05`), a time may follow `kl.`, and `-`, `–`, `—` or `−`
+//! may stand between the times; the bytes may be UTF-8 (with or without a
+//! BOM), UTF-16 with a BOM or Windows-1252, with any line end
+//! ([`decode`], [`lines`]). A note that holds another time is an error, so
+//! a second range on a line is never taken for a note.
+//!
 //! A recording stopped and restarted has several segments (see
 //! `discover::segments`). Marks are resolved per segment, never across: an
 //! offset mark then names its segment (`2 +00:01:10 - +00:01:20`); a
@@ -34,8 +41,10 @@ use std::fmt;
 use std::time::Duration;
 
 mod place;
+mod text;
 
 pub use place::{SegmentRanges, SegmentSpan};
+pub use text::{MAX_BYTES, TextError, decode, lines};
 
 const DAY: u64 = 24 * 3600;
 
@@ -112,6 +121,9 @@ pub enum MarkProblem {
     RunsIn(String),
     /// No `-` and second time after the first.
     NoEnd,
+    /// The note after the range holds another time (a second range on
+    /// the same line would never be applied).
+    TimeInNote,
     /// The range ends before, or where, it starts.
     Backwards,
     /// A wall-clock time but the recording's start time is unknown.
@@ -154,6 +166,10 @@ impl fmt::Display for MarkProblem {
                 "the time '{t}' runs straight into the text after it; put a space between a time and a note"
             ),
             MarkProblem::NoEnd => write!(f, "it has a start but no '- end' time ({FORMS})"),
+            MarkProblem::TimeInNote => write!(
+                f,
+                "the text after the range holds another time; write one range per line (a note must not contain a time)"
+            ),
             MarkProblem::Backwards => write!(f, "the range ends before or where it starts"),
             MarkProblem::NoStartTime => write!(
                 f,
@@ -205,7 +221,7 @@ fn quote(t: &str) -> String {
 pub fn parse(text: &str) -> Result<Marks, MarksError> {
     let mut marks = Vec::new();
     let mut starts: Vec<SegmentStart> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
+    for (i, raw) in lines(text).enumerate() {
         let line = i + 1;
         let body = raw.split('#').next().unwrap_or("").trim();
         if body.is_empty() {
@@ -220,19 +236,19 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
             continue;
         }
         let (segment, body) = leading_segment(body);
-        let (from_text, rest) = time_token(body);
+        let (from_text, rest) = time_token(strip_kl(body));
         if from_text.is_empty() {
             return Err(err(MarkProblem::NoStart));
         }
         let from = parse_point(from_text).map_err(err)?;
-        if rest.starts_with(|c: char| !c.is_whitespace() && c != '-') {
+        if rest.starts_with(|c: char| !c.is_whitespace() && !is_dash(c)) {
             return Err(err(MarkProblem::RunsIn(quote(from_text))));
         }
         let rest = rest.trim_start();
-        let Some(rest) = rest.strip_prefix('-') else {
+        let Some(rest) = rest.strip_prefix(is_dash) else {
             return Err(err(MarkProblem::NoEnd));
         };
-        let (to_text, rest) = time_token(rest.trim_start());
+        let (to_text, rest) = time_token(strip_kl(rest.trim_start()));
         if to_text.is_empty() {
             return Err(err(MarkProblem::NoEnd));
         }
@@ -241,6 +257,11 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
             return Err(err(MarkProblem::RunsIn(quote(to_text))));
         }
         let note = rest.trim();
+        // A second range written on the same line would otherwise become
+        // part of the note and never be applied.
+        if holds_a_time(note) {
+            return Err(err(MarkProblem::TimeInNote));
+        }
         if let (Point::Offset(a), Point::Offset(b)) = (from, to)
             && b <= a
         {
@@ -257,6 +278,38 @@ pub fn parse(text: &str) -> Result<Marks, MarksError> {
     Ok(Marks { marks, starts })
 }
 
+/// The dashes accepted between two times: hyphen-minus, en dash, em dash
+/// and minus sign (what editors turn a typed `-` into).
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '\u{2013}' | '\u{2014}' | '\u{2212}')
+}
+
+/// `s` without a leading `kl.` or `kl` ("klokka", as Norwegians write a
+/// time of day).
+fn strip_kl(s: &str) -> &str {
+    let lower = s.get(..3).map(str::to_ascii_lowercase);
+    match lower.as_deref() {
+        Some("kl.") => s[3..].trim_start(),
+        Some(p) if p.starts_with("kl") && s[2..].starts_with(char::is_whitespace) => {
+            s[2..].trim_start()
+        }
+        _ => s,
+    }
+}
+
+/// Whether a note holds something that reads as a time (`14:05`,
+/// `14.05`, `+00:12`): digits, a `:` or `.`, two digits.
+fn holds_a_time(note: &str) -> bool {
+    let b = note.as_bytes();
+    (1..b.len().saturating_sub(2)).any(|i| {
+        (b[i] == b':' || b[i] == b'.')
+            && b[i - 1].is_ascii_digit()
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && b.get(i + 3).is_none_or(|c| !c.is_ascii_digit())
+    })
+}
+
 /// `segment N starts HH:MM[:SS]`, if the line is one.
 fn segment_start(body: &str, line: usize) -> Result<Option<SegmentStart>, MarksError> {
     let err = |why| MarksError { line, why };
@@ -271,7 +324,11 @@ fn segment_start(body: &str, line: usize) -> Result<Option<SegmentStart>, MarksE
     let starts = words
         .next()
         .is_some_and(|w| w.eq_ignore_ascii_case("starts"));
-    let (Some(segment), true, Some(t)) = (n, starts, words.next()) else {
+    let t = match words.next() {
+        Some(w) if w.eq_ignore_ascii_case("kl.") || w.eq_ignore_ascii_case("kl") => words.next(),
+        t => t,
+    };
+    let (Some(segment), true, Some(t)) = (n, starts, t) else {
         return Err(err(MarkProblem::BadTime(
             "segment N starts HH:MM:SS".into(),
         )));
@@ -312,6 +369,21 @@ fn time_token(s: &str) -> (&str, &str) {
 
 pub(crate) fn parse_point(text: &str) -> Result<Point, MarkProblem> {
     let bad = || MarkProblem::BadTime(quote(text));
+    // `14.04.05` and `14.04` (Norwegian notation): with no `:`, a dot
+    // separates hours, minutes and seconds; a fourth part is a fraction.
+    let colons;
+    let text = if !text.contains(':') && text.contains('.') {
+        let parts: Vec<&str> = text.split('.').collect();
+        colons = match parts.as_slice() {
+            [h, m] => format!("{h}:{m}"),
+            [h, m, s] => format!("{h}:{m}:{s}"),
+            [h, m, s, f] => format!("{h}:{m}:{s}.{f}"),
+            _ => return Err(bad()),
+        };
+        colons.as_str()
+    } else {
+        text
+    };
     let (offset, body) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),

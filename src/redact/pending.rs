@@ -27,7 +27,8 @@ use std::time::Duration;
 use time::PrimitiveDateTime;
 use time::macros::format_description;
 
-const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+/// How the state file writes a time: `2026-11-23T14:32:10`, local.
+pub const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
 
 /// One pending mark.

@@ -15,7 +15,6 @@
 //! said or typed in a redacted range. Any media file recpipe cannot handle
 //! fails the whole plan: nothing of the recording is processed.
 
-use super::marks::SegmentRanges;
 use super::{Range, RedactError, RedactMode, Report, audio, m4a, video};
 use crate::config::{AudioFormat, Keep, TrackKind};
 use std::io::Write;
@@ -43,14 +42,22 @@ pub enum Fate {
     Copy,
     /// Not written anywhere.
     Drop { why: String },
+    /// Not written anywhere and not removed either: a file recpipe does
+    /// not know stays in the interim folder.
+    Left { why: String },
 }
 
 /// A file with the segment it belongs to (see `discover::segments`):
-/// `None` for the files of the whole folder (chat, captions …).
+/// `None` for the files of the whole folder (chat, captions …), and the
+/// marks' ranges in the file's own time (as the recording model placed
+/// them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentFile {
     pub file: PlanFile,
     pub segment: Option<u32>,
+    pub marked: Vec<Range>,
+    /// A file recpipe does not know: never delivered, never removed.
+    pub unknown: bool,
 }
 
 /// The plan for one file.
@@ -102,30 +109,34 @@ pub fn plan(
 ) -> Result<Vec<FilePlan>, PlanError> {
     let files: Vec<SegmentFile> = files
         .iter()
-        .map(|f| SegmentFile {
-            file: f.clone(),
-            segment: f
+        .map(|f| {
+            let media = f
                 .kind
-                .filter(|k| !matches!(k, TrackKind::Chat | TrackKind::Captions))
-                .map(|_| 1),
+                .is_some_and(|k| !matches!(k, TrackKind::Chat | TrackKind::Captions));
+            SegmentFile {
+                file: f.clone(),
+                segment: media.then_some(1),
+                marked: if media { ranges.to_vec() } else { Vec::new() },
+                unknown: false,
+            }
         })
         .collect();
-    plan_segments(&files, keep, mode, &SegmentRanges::single(ranges.to_vec()))
+    plan_segments(&files, keep, mode, !ranges.is_empty())
 }
 
-/// Plans every file of a recording: each media file with the ranges of
-/// its own segment; text refused when any segment has marks.
+/// Plans every file of a recording: each media file with its own ranges
+/// ([`SegmentFile::marked`]); text refused when the recording `has_marks`.
 pub fn plan_segments(
     files: &[SegmentFile],
     keep: &Keep,
     mode: RedactMode,
-    ranges: &SegmentRanges,
+    has_marks: bool,
 ) -> Result<Vec<FilePlan>, PlanError> {
     let several = files.iter().filter_map(|f| f.segment).any(|s| s != 1);
     let mut plans = Vec::with_capacity(files.len());
     for sf in files {
         let f = &sf.file;
-        let marked = ranges.of(sf.segment).to_vec();
+        let marked = sf.marked.clone();
         let has_mixed = files
             .iter()
             .any(|o| o.file.kind == Some(TrackKind::MixedAudio) && o.segment == sf.segment);
@@ -143,6 +154,15 @@ pub fn plan_segments(
         let audio_fate = Fate::Audio {
             format: keep.audio_format,
         };
+        if sf.unknown {
+            plans.push(FilePlan {
+                fate: Fate::Left {
+                    why: "recpipe does not know it; it stays in the interim folder".into(),
+                },
+                ..drop("")
+            });
+            continue;
+        }
         let fate = match f.kind {
             None => {
                 plans.push(drop("not a recording track"));
@@ -166,7 +186,7 @@ pub fn plan_segments(
                     plans.push(drop(&format!("{kind} is not in [keep] tracks")));
                     continue;
                 }
-                if !ranges.is_empty() {
+                if has_marks {
                     return Err(PlanError::TextWithMarks {
                         path: f.path.clone(),
                         kind,
@@ -183,7 +203,7 @@ pub fn plan_segments(
             Fate::Audio {
                 format: AudioFormat::M4a,
             } => Some(m4a::plan(&f.path, None, &marked, mode)?),
-            Fate::Copy | Fate::Drop { .. } => None,
+            Fate::Copy | Fate::Drop { .. } | Fate::Left { .. } => None,
         };
         let bytes = match &report {
             Some(r) => Some(r.bytes),
@@ -225,7 +245,7 @@ fn output_name(path: &Path, fate: &Fate) -> PathBuf {
             format: AudioFormat::M4a,
         } => name.with_extension("m4a"),
         Fate::Video => name.with_extension("mp4"),
-        Fate::Copy | Fate::Drop { .. } => name,
+        Fate::Copy | Fate::Drop { .. } | Fate::Left { .. } => name,
     }
 }
 
@@ -238,7 +258,7 @@ pub fn produce(
     out: impl Write,
 ) -> Result<Option<Report>, PlanError> {
     let report = match &file.fate {
-        Fate::Drop { .. } => return Ok(None),
+        Fate::Drop { .. } | Fate::Left { .. } => return Ok(None),
         Fate::Video => video::cut(&file.path, ranges, out)?,
         Fate::Audio {
             format: AudioFormat::Wav,

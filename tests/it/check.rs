@@ -422,3 +422,32 @@ fn a_silent_track_is_flagged_and_a_tone_is_not() {
         )]
     );
 }
+
+#[test]
+fn an_audio_file_with_two_audio_tracks_is_refused_not_cut_to_one() {
+    let r = Recording::new(NEWER);
+    let one = r.media("one.m4a", Kind::Audio);
+    crate::util::tools::ffmpeg(
+        &[
+            "-i",
+            one.to_str().unwrap(),
+            "-i",
+            one.to_str().unwrap(),
+            "-map",
+            "0:a",
+            "-map",
+            "1:a",
+            "-c",
+            "copy",
+        ],
+        &r.dir.join("audio2461873050.m4a"),
+    );
+    std::fs::remove_file(&one).unwrap();
+    let report = check(&r);
+    assert_eq!(report.verdict, Verdict::Broken, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("2 audio tracks"),
+        "{}",
+        reasons(&report)
+    );
+}

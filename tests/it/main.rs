@@ -28,6 +28,7 @@ mod faults_files;
 mod faults_key_files;
 mod faults_pipeline;
 mod init;
+mod marks_failclosed;
 mod media_fuzz;
 #[cfg(unix)]
 mod notify;
@@ -36,6 +37,7 @@ mod pipeline_file;
 mod pipeline_run;
 mod pipeline_unsynced;
 mod pipeline_watch;
+mod recording_model;
 mod redact_audio;
 mod redact_corpus;
 mod redact_m4a;

@@ -260,6 +260,23 @@ mod segments {
     }
 
     #[test]
+    fn a_segment_start_read_before_the_previous_end_widens_the_mark_to_both_readings() {
+        // Segment 1 ends at 10:00:20; the clock read 10:00:19 at the
+        // restart. Read from 10:00:20 the mark is 30–35 s into segment 2,
+        // read from 10:00:19 it is 31–36 s: both are removed.
+        let text = "segment 2 starts 10:00:19\n10:00:50 - 10:00:55\n";
+        let got = resolve(text, &two(None)).unwrap();
+        assert_eq!(got, vec![(2, Range::new(secs(30.0), secs(36.0)))]);
+        // An offset mark does not depend on the clock.
+        let got = resolve(
+            "segment 2 starts 10:00:19\n2 +00:00:30 - +00:00:35\n",
+            &two(None),
+        )
+        .unwrap();
+        assert_eq!(got, vec![(2, Range::new(secs(30.0), secs(35.0)))]);
+    }
+
+    #[test]
     fn a_wall_clock_mark_after_the_restart_needs_the_segments_start() {
         let err = resolve("10:01:10 - 10:01:20", &two(None)).unwrap_err();
         assert_eq!(err.line, 1);

@@ -476,7 +476,10 @@ fn the_two_segment_sample_places_its_marks_in_segment_2_and_keeps_the_consent_fo
         }
     }
     let form = file(CONSENT);
-    assert_eq!(form["fate"]["fate"], "drop", "{form:#}");
+    assert_eq!(
+        form["fate"]["fate"], "left",
+        "left in place, not dropped: {form:#}"
+    );
     assert!(form["output"].is_null(), "{form:#}");
 
     // run, with the interim copy deleted: the recording's files go, the

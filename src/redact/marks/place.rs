@@ -138,6 +138,12 @@ impl Marks {
             .iter()
             .map(|s| s.start.map(|t| clocks.folder_instant(t)))
             .collect();
+        // How much earlier than the segment can start a stated start read:
+        // Zoom's clock shows whole seconds, so a start up to
+        // CLOCK_SLACK_MS before the previous segment's end is taken at
+        // that end, and the marks placed from it are widened to cover
+        // both readings.
+        let mut slack = vec![0i64; segs.len()];
         let mut stated = self.starts.clone();
         stated.sort_by_key(|s| s.segment);
         for st in &stated {
@@ -156,6 +162,7 @@ impl Marks {
             let Some(at) = found.first() else {
                 return Err(err(MarkProblem::BeforeStart));
             };
+            slack[k - 1] = (lower - *at).max(0);
             starts[k - 1] = Some((*at).max(lower));
         }
 
@@ -176,8 +183,11 @@ impl Marks {
             } else {
                 place_offset(mark, &starts, &dur, clocks, count).map_err(err)?
             };
+            let by_clock = wall(mark.from) || wall(mark.to);
             for (seg, from, to) in placed {
                 let d = Duration::from_millis(dur[seg as usize - 1].max(0) as u64);
+                let widen = if by_clock { slack[seg as usize - 1] } else { 0 };
+                let to = to.saturating_add(Duration::from_millis(widen as u64));
                 out.entry(seg).or_default().push(Range::new(
                     from.saturating_sub(pad),
                     to.saturating_add(pad).min(d),
