@@ -9,6 +9,7 @@
 
 mod util;
 
+mod architecture;
 mod check;
 mod clock;
 mod corpus;
