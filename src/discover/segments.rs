@@ -24,12 +24,10 @@
 //! media file whose segment cannot be told in a folder of several is
 //! given none, which the check reports as broken rather than guess.
 
+use super::Entry;
 use super::role::{PARTICIPANT_DIR, Role, named, participant_stem, role_of};
-use super::{Entry, RecordingReport};
-use crate::redact::marks::SegmentSpan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What grouping says about one inventory entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -99,22 +97,6 @@ pub fn of_paths(rels: &[PathBuf], marks: &str, playlist: Option<&str>) -> Vec<Op
         .placed
         .into_iter()
         .map(|p| p.segment)
-        .collect()
-}
-
-/// The segments of a checked recording as marks are resolved against
-/// them: the first starts at `start` (`--start`) or at the folder name's
-/// time; later ones' starts come from the marks file.
-pub fn spans(report: &RecordingReport, start: Option<time::PrimitiveDateTime>) -> Vec<SegmentSpan> {
-    let start = start.or_else(|| report.name.as_ref().map(|n| n.start));
-    report
-        .segments
-        .iter()
-        .map(|s| SegmentSpan {
-            number: s.number,
-            duration: Duration::from_secs_f64(s.duration.unwrap_or(0.0).max(0.0)),
-            start: if s.number == 1 { start } else { s.start },
-        })
         .collect()
 }
 

@@ -38,11 +38,11 @@ pub mod stage;
 mod types;
 mod watch;
 
-pub use names::stamp_of;
+pub use names::{FileRef, stamp_of};
 pub use run::run;
 pub use types::{
-    Event, FileRef, Hidden, Names, Options, Outcome, PipelineError, Problem, RecordingResult,
-    RunSummary, Summary,
+    Event, Hidden, Names, Options, Outcome, PipelineError, Problem, RecordingResult, RunSummary,
+    Summary,
 };
 pub use watch::{WatchEvent, WatchOptions, watch};
 

@@ -24,7 +24,7 @@ use crate::discover::{self, RecordingReport, Role};
 use crate::journal::{FileRecord, Journal, MarkRecord};
 use crate::redact::Range;
 use crate::redact::clock::Clocks;
-use crate::redact::marks::{self, MarksError, SegmentRanges};
+use crate::redact::marks::{self, MarksError, SegmentRanges, SegmentSpan};
 use crate::redact::plan::{PlanFile, SegmentFile};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -61,7 +61,7 @@ pub enum ModelError {
         "segment {segment} has marks, but {what} ends {gap:.1} s away from the segment's other files and does not say where it starts (a participant who joined late, or a file cut short); recpipe cannot tell where the marks lie in it. A person must cut that file by hand or move it out of the recording folder, then run again"
     )]
     Unaligned {
-        what: super::types::FileRef,
+        what: super::names::FileRef,
         segment: u32,
         gap: f64,
     },
@@ -86,7 +86,7 @@ pub fn resolve(
         let parsed = marks::parse(text)?;
         // Marks are placed per segment, never across (docs/redaction.md);
         // one that cannot be placed without guessing stops the recording.
-        let spans = discover::segments::spans(report, start);
+        let spans = segment_spans(report, start);
         let clocks = Clocks::new(&redact.clock).map_err(ModelError::Clock)?;
         model.ranges = parsed.resolve_segments(&spans, &clocks, redact.pad.0)?;
         model.wall_clock = parsed.uses_wall_clock();
@@ -297,6 +297,22 @@ pub fn migrate(j: &Journal, marks_name: &str) -> Vec<FileRecord> {
                 .iter()
                 .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
                 .collect(),
+        })
+        .collect()
+}
+
+/// The segments of a checked recording as marks are resolved against
+/// them: the first starts at `start` (`--start`) or at the folder name's
+/// time; later ones' starts come from the marks file.
+fn segment_spans(report: &RecordingReport, start: Option<PrimitiveDateTime>) -> Vec<SegmentSpan> {
+    let start = start.or_else(|| report.name.as_ref().map(|n| n.start));
+    report
+        .segments
+        .iter()
+        .map(|s| SegmentSpan {
+            number: s.number,
+            duration: Duration::from_secs_f64(s.duration.unwrap_or(0.0).max(0.0)),
+            start: if s.number == 1 { start } else { s.start },
         })
         .collect()
 }

@@ -6,9 +6,9 @@
 //! the name of any file in it; the sealed audit manifest is the one place
 //! that maps remote names back to the files they came from.
 
-use super::types::FileRef;
 use crate::config::TrackKind;
 use crate::discover::{self, PARTICIPANT_DIR, Role, role};
+use std::fmt;
 use std::path::Path;
 
 /// The name at the destination of one output: `<start>_<id>_<label>.<ext>`,
@@ -122,6 +122,22 @@ pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
     FileRef {
         what: what.into(),
         folder,
+    }
+}
+
+/// A file of a recording, in words a person can find it by: its role and
+/// the folder it lies in, never its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRef {
+    /// E.g. "the mixed audio", "a participant's audio", "the marks file".
+    pub what: String,
+    /// "the recording folder" or "its Audio Record folder".
+    pub folder: String,
+}
+
+impl fmt::Display for FileRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}", self.what, self.folder)
     }
 }
 

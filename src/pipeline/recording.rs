@@ -26,7 +26,7 @@ mod deliver;
 
 use super::names::{file_ref, remote_name};
 use super::outputs::{self, Production, Report};
-use super::stage::{StageError, protection, remove_staged, stage_bytes, staging_dir};
+use super::stage::{Protection, StageError, partial_path, stage_bytes};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Notice, Retrying};
@@ -555,4 +555,33 @@ fn first_change(dir: &Path, inventory: &[discover::Entry]) -> Option<PathBuf> {
             .map(|m| crate::fsutil::FileId::of(&path, &m));
         (now != Some(e.id)).then(|| e.rel.clone())
     })
+}
+
+/// How outputs are staged: sealed to the recipients, or plain when the
+/// pipeline does not seal.
+fn protection<'o>(opts: &'o Options<'_>) -> Protection<'o> {
+    if opts.recipients.is_empty() {
+        Protection::Plain
+    } else {
+        Protection::Sealed(&opts.recipients)
+    }
+}
+
+/// Where a recording's outputs are staged: the state folder when they are
+/// sealed, the recording's own folder when they are not.
+fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
+    if opts.recipients.is_empty() {
+        j.source.join(discover::STAGING_DIR)
+    } else {
+        opts.state.staging(&j.id)
+    }
+}
+
+/// Removes a recording's staged files, partials and staging folder.
+fn remove_staged(opts: &Options<'_>, j: &Journal) {
+    for o in &j.outputs {
+        let _ = fs::remove_file(&o.staged);
+        let _ = fs::remove_file(partial_path(&o.staged));
+    }
+    let _ = fs::remove_dir(staging_dir(opts, j));
 }

@@ -12,11 +12,8 @@
 //! - SHA-256 of the plaintext and of the staged bytes are computed in the
 //!   same pass that writes them.
 
-use super::types::Options;
 use crate::digest::Sha256Digest;
-use crate::discover;
 use crate::fsutil::{WriteBack, sync_dir};
-use crate::journal::Journal;
 use crate::redact::plan::{FilePlan, PlanError, produce};
 use crate::redact::{Range, RedactMode, Report};
 use crate::seal::{OpenError, Recipient, SealError, SealWriter, verify_sealed};
@@ -292,32 +289,4 @@ fn empty_report(bytes: u64) -> Report {
         duration: std::time::Duration::ZERO,
         bytes,
     }
-}
-/// How outputs are staged: sealed to the recipients, or plain when the
-/// pipeline does not seal.
-pub(super) fn protection<'o>(opts: &'o Options<'_>) -> Protection<'o> {
-    if opts.recipients.is_empty() {
-        Protection::Plain
-    } else {
-        Protection::Sealed(&opts.recipients)
-    }
-}
-
-/// Where a recording's outputs are staged: the state folder when they are
-/// sealed, the recording's own folder when they are not.
-pub(super) fn staging_dir(opts: &Options<'_>, j: &Journal) -> PathBuf {
-    if opts.recipients.is_empty() {
-        j.source.join(discover::STAGING_DIR)
-    } else {
-        opts.state.staging(&j.id)
-    }
-}
-
-/// Removes a recording's staged files, partials and staging folder.
-pub(super) fn remove_staged(opts: &Options<'_>, j: &Journal) {
-    for o in &j.outputs {
-        let _ = fs::remove_file(&o.staged);
-        let _ = fs::remove_file(partial_path(&o.staged));
-    }
-    let _ = fs::remove_dir(staging_dir(opts, j));
 }

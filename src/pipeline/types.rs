@@ -7,7 +7,7 @@
 //! that wraps an error from a lower layer keeps it typed together with the
 //! names to take out of it, and takes them out whenever it is formatted.
 
-use super::names::scrub;
+use super::names::{FileRef, scrub};
 use crate::config::{Pipeline, VerifyMode};
 use crate::destination::{DestError, ErrorClass, Notice, Prompter, RetryPolicy};
 use crate::discover::{DiscoverError, Verdict};
@@ -247,22 +247,6 @@ impl<E: fmt::Display> fmt::Display for Hidden<E> {
 impl<E: fmt::Display> PartialEq for Hidden<E> {
     fn eq(&self, other: &Self) -> bool {
         self.to_string() == other.to_string()
-    }
-}
-
-/// A file of a recording, in words a person can find it by: its role and
-/// the folder it lies in, never its name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileRef {
-    /// E.g. "the mixed audio", "a participant's audio", "the marks file".
-    pub what: String,
-    /// "the recording folder" or "its Audio Record folder".
-    pub folder: String,
-}
-
-impl fmt::Display for FileRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in {}", self.what, self.folder)
     }
 }
 

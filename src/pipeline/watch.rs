@@ -23,7 +23,8 @@
 //! on): the watcher is set up anew, since a native one may not survive a
 //! resume (network drives), and a pass runs at once.
 
-use super::{Event, Options, RunSummary, run};
+use super::run::run;
+use super::types::{Event, Options, Outcome, RunSummary};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -159,7 +160,7 @@ pub fn watch(
                 if last
                     .recordings
                     .iter()
-                    .any(|r| matches!(r.outcome, super::Outcome::Waiting(_)))
+                    .any(|r| matches!(r.outcome, Outcome::Waiting(_)))
                 {
                     due = Some(Instant::now() + settle.max(wopts.quiet));
                 }

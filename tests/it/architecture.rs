@@ -27,11 +27,7 @@ fn starts_with(path: &[String], prefix: &[String]) -> bool {
 
 /// The backticked names of one table cell.
 fn names(cell: &str) -> Vec<Vec<String>> {
-    cell.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(segments)
-        .collect()
+    cell.split('`').skip(1).step_by(2).map(segments).collect()
 }
 
 /// The rows under the heading "What each module may call", except `cli`'s
@@ -184,6 +180,59 @@ fn row_of<'a>(rows: &'a [Row], path: &[String]) -> Option<(&'a Row, &'a [String]
         .max_by_key(|(_, m)| m.len())
 }
 
+/// A circle among the rows, if there is one. Row A calls row B when B's
+/// module lies below A's own module or below one of A's names, or when B
+/// is the row one of A's names belongs to.
+fn circle(rows: &[Row]) -> Option<String> {
+    let calls = |a: usize, b: usize| {
+        let (ra, rb) = (&rows[a], &rows[b]);
+        a != b
+            && (rb.modules.iter().any(|m| {
+                ra.modules
+                    .iter()
+                    .chain(&ra.may_call)
+                    .any(|x| starts_with(m, x))
+            }) || ra
+                .may_call
+                .iter()
+                .any(|x| row_of(rows, x).is_some_and(|(r, _)| std::ptr::eq(r, rb))))
+    };
+    // Depth-first search from each row; `path` is the chain being followed.
+    fn visit(
+        i: usize,
+        n: usize,
+        calls: &dyn Fn(usize, usize) -> bool,
+        done: &mut [bool],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        if let Some(k) = path.iter().position(|&p| p == i) {
+            let mut circle = path[k..].to_vec();
+            circle.push(i);
+            return Some(circle);
+        }
+        if done[i] {
+            return None;
+        }
+        path.push(i);
+        for j in 0..n {
+            if calls(i, j)
+                && let Some(c) = visit(j, n, calls, done, path)
+            {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done[i] = true;
+        None
+    }
+    let mut done = vec![false; rows.len()];
+    (0..rows.len()).find_map(|i| {
+        let c = visit(i, rows.len(), &calls, &mut done, &mut Vec::new())?;
+        let names: Vec<String> = c.iter().map(|&k| rows[k].modules[0].join("::")).collect();
+        Some(names.join(" → "))
+    })
+}
+
 #[test]
 fn every_module_calls_only_what_docs_architecture_md_allows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -199,19 +248,29 @@ fn every_module_calls_only_what_docs_architecture_md_allows() {
     for row in &rows {
         for m in row.modules.iter().chain(&row.may_call) {
             if !modules.iter().any(|have| starts_with(have, m)) {
-                wrong.push(format!("the table names `{}`, which is no module", m.join("::")));
+                wrong.push(format!(
+                    "the table names `{}`, which is no module",
+                    m.join("::")
+                ));
             }
         }
+    }
+    if let Some(circle) = circle(&rows) {
+        wrong.push(format!("the table's rows call in a circle: {circle}"));
     }
     for (file, module) in files.iter().zip(&modules) {
         let name = file.strip_prefix(root).unwrap().display().to_string();
         let top = module.first().map(String::as_str).unwrap_or("");
-        if matches!(top, "cli" | "lib" | "main") || file.file_name().is_some_and(|n| n == "tests.rs")
+        if matches!(top, "cli" | "lib" | "main")
+            || file.file_name().is_some_and(|n| n == "tests.rs")
         {
             continue;
         }
         let Some((row, own)) = row_of(&rows, module) else {
-            wrong.push(format!("{name}: module `{}` has no row in the table", module.join("::")));
+            wrong.push(format!(
+                "{name}: module `{}` has no row in the table",
+                module.join("::")
+            ));
             continue;
         };
         let text = fs::read_to_string(file).unwrap();
@@ -248,6 +307,21 @@ fn use_trees_and_super_paths_are_resolved() {
         .collect();
     assert_eq!(
         got,
-        ["1:a::b", "1:c::d", "1:c::e::f", "3:pipeline::types::T", "4:z"]
+        [
+            "1:a::b",
+            "1:c::d",
+            "1:c::e::f",
+            "3:pipeline::types::T",
+            "4:z"
+        ]
     );
+}
+
+#[test]
+fn a_circle_in_the_table_is_found() {
+    let doc = "## What each module may call\n\n| module | job | may call |\n|---|---|---|\n| `a` | x | `b` |\n| `b` | x | `c::d` |\n| `c` | x | `a` |\n";
+    let rows = table(doc);
+    assert_eq!(circle(&rows).as_deref(), Some("a → b → c → a"));
+    let doc = doc.replace("| `c` | x | `a` |", "| `c` | x | nothing |");
+    assert_eq!(circle(&table(&doc)), None);
 }
