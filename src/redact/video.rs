@@ -44,7 +44,8 @@ pub fn cut(path: &Path, ranges: &[Range], out: impl Write) -> Result<Report, Red
 }
 
 /// What [`cut`] would do: the widened ranges, the output's length and its
-/// exact size. Reads the index only; writes nothing.
+/// exact size. Reads the index and the NAL headers of candidate resume
+/// points only; writes nothing.
 pub fn plan(path: &Path, ranges: &[Range]) -> Result<Report, RedactError> {
     let input = Input::open(path, None)?;
     let p = prepare(&input, ranges)?;
