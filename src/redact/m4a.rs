@@ -113,6 +113,7 @@ fn prepare<'a>(
             samples: plan.samples,
             edit: Some((tl.start, presented)),
             filler,
+            patches: Vec::new(),
         },
         removed: plan.removed,
         duration: tl.time_floor(presented),

@@ -13,6 +13,7 @@ pub mod audio;
 pub mod clock;
 pub mod m4a;
 pub mod marks;
+mod nal;
 pub mod pending;
 pub mod plan;
 pub mod video;

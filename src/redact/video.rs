@@ -1,28 +1,34 @@
-//! Video cut at keyframes: an MP4 (H.264 or HEVC + its audio) remuxed
-//! without re-encoding, each redacted range widened outward to whole groups
-//! of pictures — from the keyframe at or before the range start to the
-//! keyframe at or after its end — and removed, with the audio losing the
-//! same widened span so sound and picture stay in sync.
+//! Video cut at clean random-access points: an MP4 (H.264 or HEVC + its
+//! audio) remuxed without re-encoding, each redacted range widened outward
+//! to whole groups of pictures — from the keyframe at or before the range
+//! start to the first clean random-access point ([`super::nal`]) at or
+//! after its end — and removed, with the audio losing the same widened span
+//! so sound and picture stay in sync.
 //!
 //! Invariants: nothing kept depends on a removed picture: a cut starts at a
-//! keyframe in decode order, and pictures after the resuming keyframe that
-//! are shown before it (open-GOP leading pictures, which reference the
-//! removed group) are removed with it. B-frames keep their composition
-//! offsets; the edit list puts the first shown picture at time 0. Audio
-//! frames starting inside a removed span go, and so does every audio frame
-//! whose transform reaches into a requested range, so no sound of a range
-//! survives either. Tracks other than video and audio are dropped. Output
-//! streams through [`crate::media::mp4::write`].
+//! keyframe in decode order and resumes at an H.264 IDR, an HEVC IDR/BLA, or
+//! an HEVC CRA rewritten to a BLA in the copy — never at an open-GOP
+//! I-picture, whose followers may reference the removed group. Pictures
+//! after the resume point that are shown before it (leading pictures) are
+//! removed with it. When no clean point follows a range, the rest of the
+//! video goes. Every kept picture is shown at its source time less the
+//! removed pictures shown before it, so display order is kept; the edit list
+//! puts the first shown picture at time 0. Audio frames starting inside a
+//! removed span go, and so does every audio frame whose transform reaches
+//! into a requested range, so no sound of a range survives either. Tracks
+//! other than video and audio are dropped. Output streams through
+//! [`crate::media::mp4::write`].
 
 use super::m4a::mux_err;
+use super::nal::{Access, NalReader};
 use super::{Input, Range, RedactError, Report, Timeline, merge};
-use crate::media::mp4::write::{self, Brand, OutSample, OutTrack, Source};
+use crate::media::mp4::write::{self, Brand, OutSample, OutTrack, Patch, Source};
 use crate::media::mp4::{Codec, Sample, Track};
 use std::io::Write;
 use std::path::Path;
 
 /// Remuxes the MP4 at `path` to `out` with `ranges` removed, widened to
-/// keyframes. `Report::removed` holds the widened ranges.
+/// clean random-access points. `Report::removed` holds the widened ranges.
 pub fn cut(path: &Path, ranges: &[Range], out: impl Write) -> Result<Report, RedactError> {
     let input = Input::open(path, None)?;
     let p = prepare(&input, ranges)?;
@@ -38,7 +44,8 @@ pub fn cut(path: &Path, ranges: &[Range], out: impl Write) -> Result<Report, Red
 }
 
 /// What [`cut`] would do: the widened ranges, the output's length and its
-/// exact size. Reads the index only; writes nothing.
+/// exact size. Reads the index and the NAL headers of candidate resume
+/// points only; writes nothing.
 pub fn plan(path: &Path, ranges: &[Range]) -> Result<Report, RedactError> {
     let input = Input::open(path, None)?;
     let p = prepare(&input, ranges)?;
@@ -73,30 +80,23 @@ fn prepare<'a>(input: &'a Input, ranges: &[Range]) -> Result<Prepared<'a>, Redac
     let ranges = merge(ranges.to_vec());
     let vt = Timeline::of(video, movie.timescale);
     let samples: Vec<Sample> = video.samples().collect();
-    let keep = keep_mask(&samples, &vt, &ranges);
+    let (keep, patches) = if ranges.is_empty() {
+        (vec![true; samples.len()], Vec::new())
+    } else {
+        let mut nal =
+            NalReader::open(&input.path, &video.codec).map_err(|e| input.unsupported(e))?;
+        keep_mask(&samples, &vt, &ranges, |s| {
+            nal.access(s).map_err(|e| input.read_err(e))
+        })?
+    };
     let mut removed: Vec<Range> = Vec::new();
-    let mut out_video = Vec::with_capacity(samples.len());
     let mut removed_units = 0u64;
-    let mut new_dts = 0u64;
-    let mut first_shown: Option<i64> = None;
-    for (s, &k) in samples.iter().zip(&keep) {
-        if k {
-            out_video.push(OutSample {
-                source: Source::File(s.offset),
-                size: s.size,
-                duration: s.duration,
-                cts_offset: s.cts_offset,
-                is_sync: s.is_sync,
-            });
-            let shown = new_dts as i64 + s.cts_offset as i64;
-            first_shown = Some(first_shown.map_or(shown, |f| f.min(shown)));
-            new_dts += s.duration as u64;
-        } else {
-            removed_units += s.duration as u64;
-            let (p0, p1) = shown(s, &vt);
-            removed.push(Range::new(vt.time_floor(p0), vt.time_ceil(p1)));
-        }
+    for (s, _) in samples.iter().zip(&keep).filter(|(_, k)| !**k) {
+        removed_units += s.duration as u64;
+        let (p0, p1) = shown(s, &vt);
+        removed.push(Range::new(vt.time_floor(p0), vt.time_ceil(p1)));
     }
+    let (out_video, first_shown) = retime(&samples, &keep);
     let removed = merge(removed);
     if out_video.is_empty() {
         return Err(
@@ -106,11 +106,9 @@ fn prepare<'a>(input: &'a Input, ranges: &[Range]) -> Result<Prepared<'a>, Redac
     let mut tracks = vec![OutTrack {
         track: video,
         samples: out_video,
-        edit: Some((
-            first_shown.unwrap_or(0).max(0) as u64,
-            vt.length.saturating_sub(removed_units),
-        )),
+        edit: Some((first_shown, vt.length.saturating_sub(removed_units))),
         filler: Vec::new(),
+        patches,
     }];
     for t in movie
         .tracks
@@ -133,13 +131,87 @@ fn shown(s: &Sample, tl: &Timeline) -> (u64, u64) {
     (p, p + s.duration as u64)
 }
 
-/// Which samples (decode order) to keep: for each range, everything from
-/// the last keyframe shown at or before its start up to the first keyframe
-/// shown at or after its end goes, and so do the leading pictures after
-/// that keyframe that are shown before it (they reference the removed
-/// group).
-fn keep_mask(samples: &[Sample], tl: &Timeline, ranges: &[Range]) -> Vec<bool> {
+/// The kept samples with new composition offsets: each picture is shown at
+/// its source time less the durations of the removed pictures shown before
+/// it, so display order and spacing are kept even when pictures shown
+/// before a resume point but decoded after it are removed. Returns them with
+/// the first shown instant (≥ 0) for the edit list.
+fn retime(samples: &[Sample], keep: &[bool]) -> (Vec<OutSample>, u64) {
+    let shifts = Shifts::of(samples, keep);
+    let mut out = Vec::with_capacity(samples.len());
+    let mut new_dts = 0i64;
+    let mut first = i64::MAX;
+    for (s, _) in samples.iter().zip(keep).filter(|(_, k)| **k) {
+        let pts = s.dts as i64 + s.cts_offset as i64;
+        let new_pts = pts - shifts.before(pts);
+        first = first.min(new_pts);
+        out.push(OutSample {
+            source: Source::File(s.offset),
+            size: s.size,
+            duration: s.duration,
+            cts_offset: (new_pts - new_dts) as i32,
+            is_sync: s.is_sync,
+        });
+        new_dts += s.duration as i64;
+    }
+    // A kept picture may now be shown before its decode time; the edit
+    // list cannot start before 0, so every picture moves later alike.
+    if first < 0 {
+        for o in &mut out {
+            o.cts_offset -= first as i32;
+        }
+        first = 0;
+    }
+    (out, first.max(0) as u64)
+}
+
+/// Durations of the removed pictures by the time they are shown.
+struct Shifts {
+    /// (source presentation time, sum of removed durations shown before it)
+    gone: Vec<(i64, i64)>,
+}
+
+impl Shifts {
+    fn of(samples: &[Sample], keep: &[bool]) -> Shifts {
+        let mut gone: Vec<(i64, i64)> = samples
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| !**k)
+            .map(|(s, _)| (s.dts as i64 + s.cts_offset as i64, s.duration as i64))
+            .collect();
+        gone.sort_unstable();
+        let mut sum = 0;
+        for g in &mut gone {
+            sum += g.1;
+            g.1 = sum;
+        }
+        Shifts { gone }
+    }
+
+    /// How much earlier a kept picture shown at source time `pts` is shown
+    /// in the output.
+    fn before(&self, pts: i64) -> i64 {
+        match self.gone.partition_point(|g| g.0 < pts) {
+            0 => 0,
+            n => self.gone[n - 1].1,
+        }
+    }
+}
+
+/// Which samples (decode order) to keep, and the bytes to rewrite: for each
+/// range, everything from the last keyframe shown at or before its start up
+/// to the first clean random-access point (`access`) shown at or after its
+/// end goes, and so do the leading pictures after that point that are shown
+/// before it (they may reference the removed group). A CRA resumed at is
+/// made a BLA. With no clean point after a range, the rest goes.
+fn keep_mask<E>(
+    samples: &[Sample],
+    tl: &Timeline,
+    ranges: &[Range],
+    mut access: impl FnMut(&Sample) -> Result<Access, E>,
+) -> Result<(Vec<bool>, Vec<Patch>), E> {
     let mut keep = vec![true; samples.len()];
+    let mut patches = Vec::new();
     let keys: Vec<usize> = (0..samples.len()).filter(|&i| samples[i].is_sync).collect();
     let key_at = |i: usize| shown(&samples[i], tl).0;
     for r in ranges {
@@ -150,11 +222,16 @@ fn keep_mask(samples: &[Sample], tl: &Timeline, ranges: &[Range]) -> Vec<bool> {
             .find(|&&k| key_at(k) <= a)
             .copied()
             .unwrap_or(0);
-        let to = keys
-            .iter()
-            .find(|&&k| k > from && key_at(k) >= b)
-            .copied()
-            .unwrap_or(samples.len());
+        let mut to = samples.len();
+        for &k in keys.iter().filter(|&&k| k > from && key_at(k) >= b) {
+            match access(&samples[k])? {
+                Access::Clean => {}
+                Access::Cra(bytes) => patches.extend(bytes),
+                Access::NotClean => continue,
+            }
+            to = k;
+            break;
+        }
         keep[from..to].iter_mut().for_each(|k| *k = false);
         if to < samples.len() {
             let resume = key_at(to);
@@ -168,7 +245,7 @@ fn keep_mask(samples: &[Sample], tl: &Timeline, ranges: &[Range]) -> Vec<bool> {
             }
         }
     }
-    keep
+    Ok((keep, patches))
 }
 
 /// An audio track losing every frame that starts inside a removed
@@ -212,5 +289,87 @@ fn audio_track<'a>(
         samples,
         edit: Some((at.start, at.length.saturating_sub(dropped))),
         filler: Vec::new(),
+        patches: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Samples of 1-unit frames in decode order, from each one's display
+    /// position and whether it is marked sync.
+    fn samples(display: &[(i64, bool)]) -> Vec<Sample> {
+        display
+            .iter()
+            .enumerate()
+            .map(|(i, &(pts, sync))| Sample {
+                index: i as u32,
+                offset: 100 * i as u64,
+                size: 100,
+                dts: i as u64,
+                duration: 1,
+                cts_offset: (pts - i as i64) as i32,
+                is_sync: sync,
+            })
+            .collect()
+    }
+
+    fn shown_at(out: &[OutSample], first: u64) -> Vec<i64> {
+        let mut dts = 0i64;
+        let mut pts: Vec<i64> = out
+            .iter()
+            .map(|o| {
+                let p = dts + o.cts_offset as i64 - first as i64;
+                dts += o.duration as i64;
+                p
+            })
+            .collect();
+        pts.sort_unstable();
+        pts
+    }
+
+    /// A cut that resumes at an open-GOP picture whose two leading
+    /// pictures (decoded after it, shown before it) are removed: the kept
+    /// pictures are shown one after another from 0, none twice, none out
+    /// of order — rebuilding times from kept durations alone would show the
+    /// pictures after the resume point before it.
+    #[test]
+    fn dropping_leading_pictures_keeps_display_order() {
+        // Display positions, decode order: I(2) B(0) B(1) | I(5) B(3) B(4)
+        // | CRA(8) RASL(6) RASL(7) P(11) B(9) B(10)
+        let s = samples(&[
+            (2, true),
+            (0, false),
+            (1, false),
+            (5, true),
+            (3, false),
+            (4, false),
+            (8, true),
+            (6, false),
+            (7, false),
+            (11, false),
+            (9, false),
+            (10, false),
+        ]);
+        // Remove the second group and the CRA's leading pictures.
+        let keep: Vec<bool> = (0..s.len())
+            .map(|i| !(3..6).contains(&i) && i != 7 && i != 8)
+            .collect();
+        let (out, first) = retime(&s, &keep);
+        assert_eq!(out.len(), 7);
+        assert_eq!(shown_at(&out, first), (0..7).collect::<Vec<_>>());
+        // The CRA (the 4th kept in decode order) is shown right after the
+        // first group, before the pictures decoded after it.
+        let mut dts = 0i64;
+        let pts: Vec<i64> = out
+            .iter()
+            .map(|o| {
+                let p = dts + o.cts_offset as i64 - first as i64;
+                dts += 1;
+                p
+            })
+            .collect();
+        assert_eq!(pts, vec![2, 0, 1, 3, 6, 4, 5]);
     }
 }

@@ -171,3 +171,108 @@ fn an_audio_only_file_is_refused_clearly() {
     assert!(err.is_unsupported(), "{err}");
     assert!(err.to_string().contains("audio.m4a"), "{err}");
 }
+
+/// Cuts block 1 (2–4 s) of an open-GOP input and checks the output with
+/// ffmpeg: no decoding error, frames in strictly increasing display order,
+/// no frame of the marked block, the blocks after the resume point there.
+/// Returns the widened range removed, in seconds.
+fn cut_open_gop(kind: OpenGop) -> (f64, f64, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = open_gop_mp4(dir.path(), "video.mp4", 4, kind);
+    let src = Mp4File::open(&input).unwrap();
+    let v = src.movie.tracks.iter().find(|t| t.is_video()).unwrap();
+    let syncs = v.samples().filter(|s| s.is_sync).count();
+    assert!(
+        syncs >= 8,
+        "the input must mark its open-GOP pictures sync ({syncs})"
+    );
+    assert_eq!(
+        ffmpeg_errors(&input),
+        "",
+        "the input itself decodes cleanly"
+    );
+
+    let out = dir.path().join("out.mp4");
+    let range = Range::secs(2.0, 4.0);
+    let report = video::cut(&input, &[range], std::fs::File::create(&out).unwrap()).unwrap();
+    assert_eq!(report.removed.len(), 1, "{:?}", report.removed);
+    let w = report.removed[0];
+    assert!(w.covers(&range), "{w:?}");
+    assert_eq!(report.bytes, std::fs::metadata(&out).unwrap().len());
+
+    assert_eq!(ffmpeg_errors(&out), "", "ffmpeg reports errors");
+    let times = frame_times(&out);
+    assert!(
+        times.windows(2).all(|p| p[1] > p[0]),
+        "frames out of display order: {times:?}"
+    );
+    let kept = 8.0 - (w.end.as_secs_f64() - w.start.as_secs_f64());
+    assert!(
+        (times.len() as f64 / 25.0 - kept).abs() < 0.1,
+        "{} frames for {kept} s",
+        times.len()
+    );
+    let frames = frame_colours(&out);
+    assert_eq!(frames.len(), times.len());
+    assert!(
+        frames.iter().all(|(_, c)| colour_index(*c) != Some(1)),
+        "a frame of the marked block survives"
+    );
+    assert!(frames.iter().any(|(_, c)| colour_index(*c) == Some(0)));
+    assert!(frames.iter().any(|(_, c)| colour_index(*c) == Some(3)));
+    (w.start.as_secs_f64(), w.end.as_secs_f64(), out, dir)
+}
+
+#[test]
+fn open_gop_h264_resumes_at_the_next_idr_not_an_open_i_picture() {
+    // I-pictures every second (non-IDR, marked sync), an IDR at 6 s.
+    let (start, end, _, _dir) = cut_open_gop(OpenGop::H264 { idr_at: 6 });
+    assert!(start <= 2.0 && start > 1.8, "cut starts at {start}");
+    assert!(
+        (end - 6.0).abs() < 0.01,
+        "cut resumes at {end}, not the IDR"
+    );
+}
+
+#[test]
+fn open_gop_h264_with_no_idr_after_the_cut_drops_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = open_gop_mp4(dir.path(), "video.mp4", 4, OpenGop::H264 { idr_at: 0 });
+    let out = dir.path().join("out.mp4");
+    let report = video::cut(
+        &input,
+        &[Range::secs(2.0, 4.0)],
+        std::fs::File::create(&out).unwrap(),
+    )
+    .unwrap();
+    let w = report.removed[0];
+    assert!((w.end.as_secs_f64() - 8.0).abs() < 0.05, "{w:?}");
+    assert_eq!(ffmpeg_errors(&out), "");
+    let frames = frame_colours(&out);
+    assert!(!frames.is_empty());
+    assert!(frames.iter().all(|(_, c)| colour_index(*c) == Some(0)));
+}
+
+#[test]
+fn open_gop_hevc_resumes_at_the_next_cra_made_bla() {
+    let (start, end, out, _dir) = cut_open_gop(OpenGop::Hevc);
+    assert!(start <= 2.0 && start > 1.8, "cut starts at {start}");
+    assert!((end - 4.0).abs() < 0.01, "cut resumes at {end}");
+    // ffmpeg's own reading of the NAL headers: the resume point is a BLA.
+    let trace = crate::util::tools::Tool::new("ffmpeg")
+        .args(["-v", "trace", "-i"])
+        .input(&out)
+        .args(["-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"])
+        .run_ok()
+        .stderr_text();
+    let types: Vec<u32> = trace
+        .lines()
+        .filter(|l| l.contains("nal_unit_type"))
+        .filter_map(|l| l.split('=').next_back()?.trim().parse().ok())
+        .collect();
+    assert_eq!(
+        types.iter().filter(|&&t| t == 16).count(),
+        1,
+        "one BLA_W_LP: {types:?}"
+    );
+}

@@ -57,6 +57,14 @@ impl SampleReader {
         Ok(())
     }
 
+    /// Reads `buf.len()` bytes at `offset` (a few header bytes).
+    pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.seek_to(offset)?;
+        self.reader.read_exact(buf)?;
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+
     /// Copies `len` bytes at `offset` to `out`.
     pub fn copy_to(
         &mut self,

@@ -196,3 +196,68 @@ pub fn dominant_tone(samples: &[f32], rate: u32) -> Option<(usize, f64)> {
         .max_by(|a, b| a.1.total_cmp(b.1))?;
     (p > 1e-4).then_some((best, p))
 }
+
+/// Which encoder [`open_gop_mp4`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenGop {
+    /// x264 with `open_gop=1`: a non-IDR I-picture (marked sync) every
+    /// second, and one IDR at `idr_at` seconds.
+    H264 { idr_at: u32 },
+    /// x265 with `open-gop=1`: a CRA (marked sync) every second.
+    Hevc,
+}
+
+/// Open-GOP video with B-frames and no audio: `blocks` colour blocks of 2 s
+/// at 25 fps, 320×180, a random-access picture every second whose leading
+/// pictures reference the group before it.
+pub fn open_gop_mp4(dir: &Path, name: &str, blocks: usize, kind: OpenGop) -> PathBuf {
+    let path = dir.join(name);
+    let mut cmd = Tool::new("ffmpeg").args(["-v", "error", "-y"]);
+    for (c, _) in &COLOURS[..blocks] {
+        cmd = cmd
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("color=c={c}:s=320x180:r=25:d=2"));
+    }
+    let concat: String = (0..blocks).map(|i| format!("[{i}:v]")).collect();
+    cmd = cmd
+        .args(["-filter_complex"])
+        .arg(format!(
+            "{concat}concat=n={blocks}:v=1:a=0,noise=alls=30:allf=t[v]"
+        ))
+        .args(["-map", "[v]", "-pix_fmt", "yuv420p"]);
+    cmd = match kind {
+        OpenGop::H264 { idr_at } => cmd
+            .args(["-c:v", "libx264", "-preset", "veryfast", "-bf", "2"])
+            .args([
+                "-x264-params",
+                "open_gop=1:keyint=25:min-keyint=25:scenecut=0",
+            ])
+            .args(["-force_key_frames"])
+            .arg(format!("expr:eq(t,{idr_at})"))
+            .args(["-forced-idr", "1"]),
+        OpenGop::Hevc => cmd
+            .args(["-c:v", "libx265", "-x265-params"])
+            .arg("open-gop=1:keyint=25:min-keyint=25:scenecut=0:bframes=3:log-level=error"),
+    };
+    cmd.output(&path).run_ok();
+    path
+}
+
+/// Presentation times (in seconds) of a file's video frames in the order
+/// ffmpeg's decoder outputs them.
+pub fn frame_times(path: &Path) -> Vec<f64> {
+    Tool::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v"])
+        .args(["-show_entries", "frame=pts_time", "-of", "csv=p=0"])
+        .input(path)
+        .run_ok()
+        .stdout_text()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let t = l.trim().split(',').next().unwrap_or_default();
+            t.parse()
+                .unwrap_or_else(|_| panic!("ffprobe frame time {l:?}"))
+        })
+        .collect()
+}

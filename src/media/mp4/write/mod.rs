@@ -7,7 +7,9 @@
 //! the sample lists before the first byte is written, so `moov` comes first
 //! and the output needs no seeking: any [`Write`] will do. Sample bytes are
 //! copied from the source in output order through one buffered reader;
-//! nothing but the index is held in memory. Each track keeps its source's
+//! nothing but the index is held in memory. Single source bytes can be
+//! replaced on the way ([`OutTrack::patches`], e.g. a NAL unit type); the
+//! size of nothing changes. Each track keeps its source's
 //! headers (`tkhd`, `mdhd`, `hdlr`, media header, `dinf`) and sample
 //! descriptions (`stsd`) byte for byte; only the sample tables, durations
 //! and edit list are new. `co64` and a 64-bit `mdat` header are used when
@@ -30,6 +32,9 @@ pub enum Source {
     Filler,
 }
 
+/// A source byte replaced while copying: (file offset, new byte).
+pub type Patch = (u64, u8);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutSample {
     pub source: Source,
@@ -48,6 +53,8 @@ pub struct OutTrack<'a> {
     pub edit: Option<(u64, u64)>,
     /// Bytes of every [`Source::Filler`] sample.
     pub filler: Vec<u8>,
+    /// Source bytes replaced while copying.
+    pub patches: Vec<Patch>,
 }
 
 impl OutTrack<'_> {
@@ -242,6 +249,9 @@ fn write_limited(
     } = layout(path, file, tracks, brand, limit)?;
     out.write_all(&head).map_err(MuxError::Write)?;
     let mut reader = SampleReader::open(path).map_err(MuxError::Read)?;
+    let mut patches: Vec<Patch> = tracks.iter().flat_map(|t| t.patches.clone()).collect();
+    patches.sort_unstable();
+    patches.dedup();
     // Runs of samples contiguous in the source are copied as one.
     let mut run: Option<(u64, u64)> = None;
     let flush = |run: &mut Option<(u64, u64)>,
@@ -249,10 +259,7 @@ fn write_limited(
                  out: &mut dyn Write|
      -> Result<(), MuxError> {
         if let Some((offset, len)) = run.take() {
-            reader.copy_to(offset, len, out).map_err(|e| match e {
-                CopyError::Read(e) => MuxError::Read(e),
-                CopyError::Write(e) => MuxError::Write(e),
-            })?;
+            copy_patched(reader, offset, len, &patches, out)?;
         }
         Ok(())
     };
@@ -277,6 +284,33 @@ fn write_limited(
     }
     flush(&mut run, &mut reader, &mut out)?;
     Ok(head.len() as u64 + data_len)
+}
+
+/// Copies `len` source bytes at `offset` to `out`, with the bytes that
+/// `patches` (sorted by offset) names replaced.
+fn copy_patched(
+    reader: &mut SampleReader,
+    offset: u64,
+    len: u64,
+    patches: &[Patch],
+    out: &mut dyn Write,
+) -> Result<(), MuxError> {
+    let copy = |reader: &mut SampleReader, at: u64, n: u64, out: &mut dyn Write| {
+        reader.copy_to(at, n, out).map_err(|e| match e {
+            CopyError::Read(e) => MuxError::Read(e),
+            CopyError::Write(e) => MuxError::Write(e),
+        })
+    };
+    let end = offset + len;
+    let mut at = offset;
+    let first = patches.partition_point(|&(p, _)| p < offset);
+    for &(p, byte) in patches[first..].iter().take_while(|&&(p, _)| p < end) {
+        copy(reader, at, p - at, out)?;
+        copy(reader, p, 1, &mut io::sink())?;
+        out.write_all(&[byte]).map_err(MuxError::Write)?;
+        at = p + 1;
+    }
+    copy(reader, at, end - at, out)
 }
 
 fn read_moov(path: &Path, file: &Mp4File) -> Result<Vec<u8>, MuxError> {
@@ -354,6 +388,7 @@ mod tests {
             samples,
             edit,
             filler: Vec::new(),
+            patches: Vec::new(),
         }];
         let out = dir.path().join("out.m4a");
         let mut w = File::create(&out).unwrap();
@@ -370,5 +405,57 @@ mod tests {
         let (a, b) = (packets_by_symphonia(&src), packets_by_symphonia(&out));
         assert!(a.len() > 100, "the sample has {} frames", a.len());
         assert_eq!(a, b);
+    }
+
+    /// Patched bytes: the output differs from the unpatched one exactly at
+    /// the patched bytes (one inside a run of contiguous samples, one at a
+    /// sample's last byte) and holds the new values there.
+    #[test]
+    fn patches_replace_single_bytes_while_copying() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data/2026-11-20 14.03.11 Pilot interview/audio84213977051.m4a");
+        let file = Mp4File::open(&src).unwrap();
+        let track = &file.movie.tracks[0];
+        let all: Vec<_> = track.samples().collect();
+        let samples: Vec<OutSample> = all
+            .iter()
+            .map(|s| OutSample {
+                source: Source::File(s.offset),
+                size: s.size,
+                duration: s.duration,
+                cts_offset: s.cts_offset,
+                is_sync: true,
+            })
+            .collect();
+        let (p1, p2) = (all[3].offset + 1, all[7].offset + all[7].size as u64 - 1);
+        let out = |patches: Vec<Patch>| {
+            let tracks = [OutTrack {
+                track,
+                samples: samples.clone(),
+                edit: None,
+                filler: Vec::new(),
+                patches,
+            }];
+            let mut w = Vec::new();
+            write(&src, &file, &tracks, Brand::M4a, &mut w).unwrap();
+            w
+        };
+        let plain = out(Vec::new());
+        let patched = out(vec![(p2, 0xA5), (p1, 0x5A)]);
+        assert_eq!(plain.len(), patched.len());
+        let diff: Vec<(u8, u8)> = plain
+            .iter()
+            .zip(&patched)
+            .filter(|(a, b)| a != b)
+            .map(|(&a, &b)| (a, b))
+            .collect();
+        let source = std::fs::read(&src).unwrap();
+        let want: Vec<(u8, u8)> = [(p1, 0x5A), (p2, 0xA5)]
+            .iter()
+            .map(|&(at, new)| (source[at as usize], new))
+            .filter(|(old, new)| old != new)
+            .collect();
+        assert_eq!(diff, want);
+        assert_eq!(want.len(), 2, "pick bytes that the patch changes");
     }
 }
