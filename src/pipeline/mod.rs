@@ -41,8 +41,8 @@ mod watch;
 pub use names::stamp_of;
 pub use run::run;
 pub use types::{
-    Event, FileRef, Hidden, Names, Options, Outcome, PipelineError, Problem, RecordingResult,
-    RunSummary, Summary,
+    Event, FileRef, Findings, Hidden, Names, Options, Outcome, PipelineError, Problem,
+    RecordingResult, RunSummary, Summary,
 };
 pub use watch::{WatchEvent, WatchOptions, watch};
 
