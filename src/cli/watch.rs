@@ -418,10 +418,7 @@ mod tests {
         Reason {
             verdict: Verdict::Broken,
             file: Some(file.into()),
-            why: Why::Media(MediaProblem {
-                unsupported: false,
-                text: "it is cut short".into(),
-            }),
+            why: Why::Media(MediaProblem::Empty),
         }
     }
 

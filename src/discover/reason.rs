@@ -183,12 +183,10 @@ impl fmt::Display for Reason {
                 f,
                 "{name}: the folder holds {segments} segments (the recording was stopped and restarted) and this file's name does not say which one it belongs to; a person must tell"
             ),
-            Why::Media(p) if p.unsupported => write!(
-                f,
-                "{name}: {} (a person must convert or handle it)",
-                p.text
-            ),
-            Why::Media(p) => write!(f, "{name}: {}", p.text),
+            Why::Media(p) if p.unsupported() => {
+                write!(f, "{name}: {p} (a person must convert or handle it)")
+            }
+            Why::Media(p) => write!(f, "{name}: {p}"),
             Why::NoMedia => f.write_str("the folder holds no video or audio file in Zoom's naming"),
         }
     }

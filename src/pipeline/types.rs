@@ -543,10 +543,7 @@ mod tests {
         let cut = Reason {
             verdict: Verdict::Broken,
             file: Some("Audio Record/audioKariNordmann11.m4a".into()),
-            why: Why::Media(MediaProblem {
-                unsupported: false,
-                text: "it is cut short".into(),
-            }),
+            why: Why::Media(MediaProblem::Empty),
         };
         let changed = |secs| Reason {
             verdict: Verdict::InProgress,
@@ -559,7 +556,10 @@ mod tests {
         let found = |secs| Findings::new(Reasons(vec![cut.clone(), changed(secs)]), &names);
         let text = Problem::Broken(found(3)).to_string();
         assert!(!text.contains("Kari"), "{text}");
-        assert!(text.contains("it is cut short; a file changed 3s ago"), "{text}");
+        assert!(
+            text.contains("<file 1>: it is empty (0 bytes); a file changed 3s ago"),
+            "{text}"
+        );
         assert!(text.ends_with("(run `recpipe check` on the folder for details)"));
         assert_ne!(found(3), found(9));
         assert_eq!(found(3).without_times(), found(9).without_times());
