@@ -236,7 +236,7 @@ fn print_report(r: &RecordingReport, clocks: &[Option<Clock>]) {
             Verdict::Broken => "broken",
             _ => "waits",
         };
-        say(&format!("  {tag}: {}", reason.text));
+        say(&format!("  {tag}: {reason}"));
     }
 }
 

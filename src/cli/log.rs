@@ -69,8 +69,10 @@ pub fn record(e: &Event) {
         Event::Skipped {
             stamp,
             verdict,
-            reasons,
-        } => info!(start = %stamp, %verdict, reasons = %reasons.join("; "), "not processed"),
+            why,
+        } => {
+            info!(start = %stamp, %verdict, reasons = %super::printer::skipped(why), "not processed")
+        }
         Event::AlreadyDone { id, stamp } => info!(recording = %id, start = %stamp, "already done"),
         Event::Started { id, stamp, resumed } => {
             info!(recording = %id, start = %stamp, resumed, "started")

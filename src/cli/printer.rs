@@ -3,7 +3,7 @@
 //! only, so nothing printed here names a topic, a person or a file.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use recpipe::pipeline::{Event, Outcome};
+use recpipe::pipeline::{Event, Outcome, Problem};
 
 /// Prints events: progress bars on a terminal, plain lines otherwise.
 pub(super) struct Printer {
@@ -38,10 +38,10 @@ impl Printer {
             Event::Skipped {
                 stamp,
                 verdict,
-                reasons,
+                why,
             } => self.line(format!(
                 "recording {stamp}: {verdict}, not processed: {}",
-                reasons.join("; ")
+                skipped(&why)
             )),
             Event::AlreadyDone { id, stamp } => {
                 self.line(format!("recording {id} ({stamp}): already done"))
@@ -168,5 +168,15 @@ impl Printer {
 
     pub(super) fn finish(&mut self) {
         self.end_bar();
+    }
+}
+
+/// What a skipped recording's line says: the check's reasons as they are
+/// (without the pointer to `recpipe check` a run's summary adds), or the
+/// problem that stopped it before.
+pub(super) fn skipped(why: &Problem) -> String {
+    match why {
+        Problem::InProgress(reasons) | Problem::Broken(reasons) => reasons.to_string(),
+        p => p.to_string(),
     }
 }

@@ -15,8 +15,9 @@ use super::setup::{
 };
 use clap::Args as ClapArgs;
 use recpipe::destination::{PromptError, Prompter, RetryPolicy, Secret};
+use recpipe::discover::Verdict;
 use recpipe::exit::ExitStatus;
-use recpipe::pipeline::{self, Event, Options, Outcome, RunSummary, WatchEvent};
+use recpipe::pipeline::{self, Event, Options, Outcome, Problem, RunSummary, WatchEvent};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
@@ -168,27 +169,74 @@ fn now() -> String {
 #[derive(Default)]
 struct Shown {
     /// A recording's wait, problem or "already done", as of the last look.
-    last: HashSet<String>,
-    this: HashSet<String>,
+    last: Vec<Standing>,
+    this: Vec<Standing>,
     status: Option<String>,
+}
+
+/// A recording's standing after a look, with the durations left out of
+/// its problem: two looks at one wait compare equal.
+#[derive(Debug, PartialEq)]
+enum Standing {
+    Skipped {
+        stamp: String,
+        verdict: Verdict,
+        why: Problem,
+    },
+    AlreadyDone {
+        id: String,
+        stamp: String,
+    },
+    Stopped {
+        id: String,
+        outcome: Outcome,
+    },
+}
+
+impl Standing {
+    /// The standing `e` reports; `None` for progress, which is always news.
+    fn of(e: &Event) -> Option<Standing> {
+        Some(match e {
+            Event::Skipped {
+                stamp,
+                verdict,
+                why,
+            } => Standing::Skipped {
+                stamp: stamp.clone(),
+                verdict: *verdict,
+                why: why.without_times(),
+            },
+            Event::AlreadyDone { id, stamp } => Standing::AlreadyDone {
+                id: id.clone(),
+                stamp: stamp.clone(),
+            },
+            Event::Stopped { id, outcome } => Standing::Stopped {
+                id: id.clone(),
+                outcome: match outcome {
+                    Outcome::Waiting(p) => Outcome::Waiting(p.without_times()),
+                    Outcome::Broken(p) => Outcome::Broken(p.without_times()),
+                    Outcome::Failed(p) => Outcome::Failed(p.without_times()),
+                    done => done.clone(),
+                },
+            },
+            _ => return None,
+        })
+    }
 }
 
 impl Shown {
     /// Whether `e` is news; a recording's standing is not news when the
-    /// look before this one showed it already. A duration in its text does
-    /// not make it news: "a file changed 3s ago" and, a look later, "… 9s
-    /// ago" are the same wait for Zoom, shown once.
+    /// look before this one showed it already. A duration does not make it
+    /// news: "a file changed 3s ago" and, a look later, "… 9s ago" are the
+    /// same wait for Zoom, shown once.
     fn is_new(&mut self, e: &Event) -> bool {
-        if !matches!(
-            e,
-            Event::Skipped { .. } | Event::AlreadyDone { .. } | Event::Stopped { .. }
-        ) {
+        let Some(standing) = Standing::of(e) else {
             return true;
+        };
+        let new = !self.last.contains(&standing);
+        if !self.this.contains(&standing) {
+            self.this.push(standing);
         }
-        // The text only keys this set; it is never shown.
-        let key = without_durations(&format!("{e:?}"));
-        let new = !self.last.contains(&key);
-        self.this.insert(key);
         new
     }
 
@@ -200,51 +248,6 @@ impl Shown {
             self.status = Some(line.clone());
             line
         })
-    }
-}
-
-/// `text` with each duration as [`recpipe::duration::HumanDuration`] writes
-/// it (`3s`, `1m12s`, `250ms`; a whole word) replaced by `#`. Other numbers
-/// stay: a recording's stamp and id, `<file 2>`.
-fn without_durations(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let word_edge = |i: usize| chars.get(i).is_none_or(|c| !c.is_alphanumeric());
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || word_edge(i - 1)) {
-            let end = duration_end(&chars, i);
-            if end > i && word_edge(end) {
-                out.push('#');
-                i = end;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-/// Where a duration starting at `start` ends (`start` when there is none):
-/// one or more of digits followed by `h`, `m`, `s` or `ms`.
-fn duration_end(chars: &[char], start: usize) -> usize {
-    let mut end = start;
-    let mut i = start;
-    loop {
-        let digits = i;
-        while chars.get(i).is_some_and(char::is_ascii_digit) {
-            i += 1;
-        }
-        if i == digits {
-            return end;
-        }
-        i += match (chars.get(i), chars.get(i + 1)) {
-            (Some('m'), Some('s')) => 2,
-            (Some('h' | 'm' | 's'), _) => 1,
-            _ => return end,
-        };
-        end = i;
     }
 }
 
@@ -321,8 +324,10 @@ impl Prompter for AtTheDesk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recpipe::discover::Verdict;
-    use recpipe::pipeline::{Problem, RecordingResult};
+    use recpipe::discover::{MediaProblem, Reason, Reasons, Why};
+    use recpipe::duration::HumanDuration;
+    use recpipe::pipeline::{Findings, Names, RecordingResult};
+    use std::time::Duration;
 
     fn summary(outcomes: Vec<Outcome>) -> RunSummary {
         RunSummary {
@@ -379,59 +384,86 @@ mod tests {
         assert!(shown.is_new(&waits()));
     }
 
+    /// A folder's wait for Zoom, or trouble with `file`, as admission
+    /// reports it.
+    fn skipped(stamp: &str, reason: Reason) -> Event {
+        let names = Names {
+            dir: format!("/z/{stamp} Kari Nordmann").into(),
+            files: vec!["a2.m4a".into(), "a3.m4a".into()],
+        };
+        let verdict = reason.verdict;
+        let reasons = Findings::new(Reasons(vec![reason]), &names);
+        Event::Skipped {
+            stamp: stamp.into(),
+            verdict,
+            why: match verdict {
+                Verdict::InProgress => Problem::InProgress(reasons),
+                _ => Problem::Broken(reasons),
+            },
+        }
+    }
+
+    fn changed(secs: u64) -> Reason {
+        Reason {
+            verdict: Verdict::InProgress,
+            file: None,
+            why: Why::Changed {
+                ago: Duration::from_secs(secs),
+                settle: Duration::from_secs(30),
+            },
+        }
+    }
+
+    fn cut_short(file: &str) -> Reason {
+        Reason {
+            verdict: Verdict::Broken,
+            file: Some(file.into()),
+            why: Why::Media(MediaProblem::Empty),
+        }
+    }
+
     #[test]
     fn a_wait_whose_text_counts_seconds_is_shown_once() {
         let mut shown = Shown::default();
-        let settling = |reason: &str| Event::Skipped {
-            stamp: "2026-11-20 14.03.11".into(),
-            verdict: Verdict::InProgress,
-            reasons: vec![reason.into()],
-        };
-        let waiting = summary(vec![Outcome::Waiting(Problem::InProgress(vec![]))]);
-        assert!(shown.is_new(&settling(
-            "a file changed 3s ago; it counts as finished after 30s without changes"
-        )));
+        let stamp = "2026-11-20 14.03.11";
+        let waiting = summary(vec![]);
+        assert!(shown.is_new(&skipped(stamp, changed(3))));
         shown.pass_ended(&waiting);
-        assert!(!shown.is_new(&settling(
-            "a file changed 12s ago; it counts as finished after 30s without changes"
-        )));
+        assert!(!shown.is_new(&skipped(stamp, changed(12))));
         shown.pass_ended(&waiting);
         // Another reason is news.
-        assert!(shown.is_new(&settling(
-            "Zoom is still converting (double_click_to_convert_01.zoom)"
-        )));
+        let converting = Reason {
+            verdict: Verdict::InProgress,
+            file: Some("double_click_to_convert_01.zoom".into()),
+            why: Why::StillConverting,
+        };
+        assert!(shown.is_new(&skipped(stamp, converting)));
     }
 
     #[test]
     fn only_durations_are_left_out_of_what_makes_a_standing_news() {
         let mut shown = Shown::default();
-        let settling = |stamp: &str, reason: &str| Event::Skipped {
-            stamp: stamp.into(),
-            verdict: Verdict::InProgress,
-            reasons: vec![reason.into()],
-        };
-        let waiting = summary(vec![Outcome::Waiting(Problem::InProgress(vec![]))]);
-        let ago = "a file changed 3s ago; it counts as finished after 30s without changes";
-        assert!(shown.is_new(&settling("2026-11-20 14.03.11", ago)));
+        let waiting = summary(vec![]);
+        assert!(shown.is_new(&skipped("2026-11-20 14.03.11", changed(3))));
         shown.pass_ended(&waiting);
         // Another recording, whose stamp differs only in its digits.
-        assert!(shown.is_new(&settling("2026-11-20 15.10.42", ago)));
+        assert!(shown.is_new(&skipped("2026-11-20 15.10.42", changed(3))));
         // Another file of the same recording.
-        assert!(shown.is_new(&settling("2026-11-20 14.03.11", "<file 2> is cut short")));
+        assert!(shown.is_new(&skipped("2026-11-20 14.03.11", cut_short("a2.m4a"))));
         shown.pass_ended(&waiting);
-        assert!(shown.is_new(&settling("2026-11-20 14.03.11", "<file 3> is cut short")));
-        let later = "a file changed 1m12s ago; it counts as finished after 30s without changes";
-        assert!(!shown.is_new(&settling("2026-11-20 15.10.42", later)));
+        assert!(shown.is_new(&skipped("2026-11-20 14.03.11", cut_short("a3.m4a"))));
+        assert!(!shown.is_new(&skipped("2026-11-20 15.10.42", changed(72))));
     }
 
     #[test]
-    fn durations_are_whole_words_of_digits_and_units() {
-        assert_eq!(
-            without_durations("changed 3s ago, 1m12s, 250ms, 2h"),
-            "changed # ago, #, #, #"
-        );
-        let kept = "<file 2> 14.03.11 ed1ec1s9 3sx x3s 5 m";
-        assert_eq!(without_durations(kept), kept);
-        assert_eq!(without_durations("(0s)"), "(#)");
+    fn a_live_mark_left_open_is_one_standing_however_long() {
+        let mut shown = Shown::default();
+        let open = |secs| Event::Stopped {
+            id: "r1".into(),
+            outcome: Problem::LiveMarkLeftOpen(HumanDuration(Duration::from_secs(secs))).outcome(),
+        };
+        assert!(shown.is_new(&open(7200)));
+        shown.pass_ended(&summary(vec![]));
+        assert!(!shown.is_new(&open(7260)));
     }
 }

@@ -33,21 +33,58 @@ pub struct MediaFacts {
 
 /// Why a media file cannot be processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub enum Problem {
+    /// 0 bytes.
+    Empty,
+    /// No audio or video track.
+    NoTrack,
+    /// This many audio tracks and no video: an audio output is made from
+    /// one, so the others would be lost.
+    AudioTracks(usize),
+    /// The MP4 reader refused it (not MP4, no `moov`, cut short, a layout
+    /// recpipe does not handle, ...): its words, and whether the file may
+    /// be fine but uses something recpipe does not handle.
+    Mp4 { unsupported: bool, text: String },
+    /// An audio track does not decode to its end (or uses a codec recpipe
+    /// does not decode): its words, and whether it is unsupported.
+    Audio { unsupported: bool, text: String },
+    /// The check did not finish.
+    NotChecked,
+}
+
+impl Problem {
     /// True when the file may be fine but uses something recpipe does not
-    /// handle (fragmented MP4, HE-AAC, ...); false when it is damaged.
-    pub unsupported: bool,
-    pub text: String,
+    /// handle (fragmented MP4, HE-AAC, several audio tracks, ...); false
+    /// when it is damaged.
+    pub fn unsupported(&self) -> bool {
+        match self {
+            Problem::AudioTracks(_) => true,
+            Problem::Mp4 { unsupported, .. } | Problem::Audio { unsupported, .. } => *unsupported,
+            Problem::Empty | Problem::NoTrack | Problem::NotChecked => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Empty => f.write_str("it is empty (0 bytes)"),
+            Problem::NoTrack => f.write_str("it holds no audio or video track"),
+            Problem::AudioTracks(n) => write!(
+                f,
+                "it holds {n} audio tracks and recpipe makes an audio output from one, so the others would be lost; a person must split it into one file per track"
+            ),
+            Problem::Mp4 { text, .. } | Problem::Audio { text, .. } => f.write_str(text),
+            Problem::NotChecked => f.write_str("its check did not finish; run again"),
+        }
+    }
 }
 
 /// Checks one media file that is `size` bytes long.
 pub fn check(path: &Path, size: u64) -> MediaFacts {
     let mut facts = MediaFacts::default();
     if size == 0 {
-        facts.problem = Some(Problem {
-            unsupported: false,
-            text: "it is empty (0 bytes)".into(),
-        });
+        facts.problem = Some(Problem::Empty);
         return facts;
     }
     let file = match Mp4File::open(path) {
@@ -78,22 +115,14 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
         .filter(|t| t.is_audio() || t.is_video())
         .count();
     if media_tracks == 0 {
-        facts.problem = Some(Problem {
-            unsupported: false,
-            text: "it holds no audio or video track".into(),
-        });
+        facts.problem = Some(Problem::NoTrack);
         return facts;
     }
     let audio_tracks = movie.tracks.iter().filter(|t| t.is_audio()).count();
     if audio_tracks > 1 && !movie.tracks.iter().any(|t| t.is_video()) {
         // An audio output is made from one track; the others would be
         // lost without a word.
-        facts.problem = Some(Problem {
-            unsupported: true,
-            text: format!(
-                "it holds {audio_tracks} audio tracks and recpipe makes an audio output from one, so the others would be lost; a person must split it into one file per track"
-            ),
-        });
+        facts.problem = Some(Problem::AudioTracks(audio_tracks));
         return facts;
     }
     for track in movie.tracks.iter().filter(|t| t.is_audio()) {
@@ -105,7 +134,7 @@ pub fn check(path: &Path, size: u64) -> MediaFacts {
                 }
             }
             Err(e) => {
-                facts.problem = Some(Problem {
+                facts.problem = Some(Problem::Audio {
                     unsupported: matches!(e, AudioError::Unsupported(_)),
                     text: e.to_string(),
                 });
@@ -159,10 +188,7 @@ impl MediaFacts {
     /// Facts of a file whose check did not run: never taken as complete.
     pub fn not_checked() -> MediaFacts {
         MediaFacts {
-            problem: Some(Problem {
-                unsupported: false,
-                text: "its check did not finish; run again".into(),
-            }),
+            problem: Some(Problem::NotChecked),
             ..MediaFacts::default()
         }
     }
@@ -188,7 +214,7 @@ fn describe_codec(track: &crate::media::mp4::Track) -> String {
 
 impl From<&Mp4Error> for Problem {
     fn from(e: &Mp4Error) -> Problem {
-        Problem {
+        Problem::Mp4 {
             unsupported: e.is_unsupported(),
             text: e.to_string(),
         }
@@ -219,7 +245,7 @@ mod tests {
         assert_eq!(facts.len(), files.len());
         for (i, f) in facts.iter().enumerate() {
             let p = f.problem.as_ref().expect("both kinds are broken");
-            assert_eq!(p.text.contains("empty"), i % 2 == 0, "{i}: {}", p.text);
+            assert_eq!(p.to_string().contains("empty"), i % 2 == 0, "{i}: {p}");
         }
         assert!(check_all(&[]).is_empty());
     }

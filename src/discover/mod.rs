@@ -4,7 +4,7 @@
 //! (needs a person; never processed automatically)?
 //!
 //! Invariants: nothing here writes, moves or deletes; every rule that
-//! fires is reported as a [`Reason`] in plain words, and the verdict is
+//! fires is reported as a typed [`Reason`], and the verdict is
 //! the most serious one (broken > in progress > complete). Media files are
 //! checked deeply (every sample inside the file, audio decoding to the
 //! end) only when nothing says Zoom is still at work on them.
@@ -13,11 +13,13 @@ mod conf;
 mod inventory;
 mod media_check;
 pub mod name;
+mod reason;
 pub mod role;
 pub mod segments;
 
 pub use inventory::{Entry, Inventory, MAX_DEPTH, take as take_inventory};
 pub use name::FolderName;
+pub use reason::{Conversion, MediaProblem, Reason, Reasons, Why};
 pub use role::{PARTICIPANT_DIR, Role};
 
 /// The folder inside a recording where an unsealed (green) pipeline stages
@@ -59,17 +61,6 @@ impl std::fmt::Display for Verdict {
             Verdict::Broken => "broken",
         })
     }
-}
-
-/// One rule that fired, in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    /// The verdict this reason alone leads to.
-    pub verdict: Verdict,
-    /// The file it concerns, relative to the recording folder.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
-    pub text: String,
 }
 
 /// One file of a recording, as the check saw it.
@@ -252,15 +243,15 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         .and_then(|n| n.to_str())
         .and_then(FolderName::parse);
     let mut reasons = Vec::new();
-    let waiting = |file: Option<&Path>, text: String| Reason {
+    let waiting = |file: Option<&Path>, why: Why| Reason {
         verdict: Verdict::InProgress,
         file: file.map(Path::to_path_buf),
-        text,
+        why,
     };
-    let broken = |file: Option<&Path>, text: String| Reason {
+    let broken = |file: Option<&Path>, why: Why| Reason {
         verdict: Verdict::Broken,
         file: file.map(Path::to_path_buf),
-        text,
+        why,
     };
 
     let roles: Vec<Role> = inventory
@@ -275,55 +266,35 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     for (e, role) in inventory.entries.iter().zip(&roles) {
         match role {
             Role::Unfinished => reasons.push(match stalled {
-                Some(q) => broken(Some(&e.rel), stalled_text(&e.rel, q)),
-                None => waiting(
-                    Some(&e.rel),
-                    format!(
-                        "Zoom is still converting or writing ({} is there)",
-                        e.rel.display()
-                    ),
-                ),
+                Some(quiet) => broken(Some(&e.rel), Why::ConversionStalled { quiet }),
+                None => waiting(Some(&e.rel), Why::StillConverting),
             }),
-            Role::ConversionStatus => reasons.extend(
-                conversion_status(dir, e, &inventory).map(|t| match stalled {
-                    Some(q) => broken(
-                        Some(&e.rel),
-                        format!(
-                            "{t}, and nothing in the folder changed for {}: the conversion has stalled. Open Zoom → Recordings and convert the recording again; if Zoom cannot, the recording is damaged and a person must recover it",
-                            crate::duration::HumanDuration(round_secs(q))
-                        ),
-                    ),
-                    None => waiting(Some(&e.rel), t),
-                }),
-            ),
-            Role::ConversionError => reasons.push(broken(
-                Some(&e.rel),
-                "Zoom reported a conversion error (xcode_error.log); convert the recording again in Zoom or recover it by hand".into(),
+            Role::ConversionStatus => reasons.extend(conversion_status(dir, e, &inventory).map(
+                |status| match stalled {
+                    Some(quiet) => {
+                        broken(Some(&e.rel), Why::ConversionStatusStalled { status, quiet })
+                    }
+                    None => waiting(Some(&e.rel), Why::Conversion(status)),
+                },
             )),
+            Role::ConversionError => reasons.push(broken(Some(&e.rel), Why::ConversionError)),
             _ => {}
         }
-        if let Some(text) = not_a_file(e) {
-            reasons.push(broken(Some(&e.rel), text));
+        if let Some(why) = not_a_file(e) {
+            reasons.push(broken(Some(&e.rel), why));
         }
         // A file that may hold marks recpipe would not read: nothing of
         // the recording goes until a person has named it right.
-        if *role != Role::Marks
-            && let Some(text) = role::misplaced_marks(&e.rel, &opts.marks)
-        {
-            reasons.push(broken(Some(&e.rel), text));
+        if *role != Role::Marks && role::misplaced_marks(&e.rel, &opts.marks) {
+            let marks = opts.marks.clone();
+            reasons.push(broken(Some(&e.rel), Why::MisplacedMarks { marks }));
         }
     }
     if let Some(newest) = inventory.newest {
         let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);
         if age < opts.settle {
-            reasons.push(waiting(
-                None,
-                format!(
-                    "a file changed {} ago; it counts as finished after {} without changes",
-                    crate::duration::HumanDuration(round_secs(age)),
-                    crate::duration::HumanDuration(opts.settle),
-                ),
-            ));
+            let settle = opts.settle;
+            reasons.push(waiting(None, Why::Changed { ago: age, settle }));
         }
     }
 
@@ -359,14 +330,8 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                 .or_default() += 1;
         }
         if role.is_media() && placed.segment.is_none() {
-            reasons.push(broken(
-                Some(&e.rel),
-                format!(
-                    "{}: the folder holds {} segments (the recording was stopped and restarted) and this file's name does not say which one it belongs to; a person must tell",
-                    e.rel.display(),
-                    grouping.count
-                ),
-            ));
+            let segments = grouping.count;
+            reasons.push(broken(Some(&e.rel), Why::NoSegment { segments }));
         }
         let mut report = FileReport {
             path: e.rel.clone(),
@@ -390,26 +355,14 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
                 report.silent = facts.silent;
                 report.lead = facts.lead;
                 if let Some(p) = facts.problem {
-                    let text = if p.unsupported {
-                        format!(
-                            "{}: {} (a person must convert or handle it)",
-                            e.rel.display(),
-                            p.text
-                        )
-                    } else {
-                        format!("{}: {}", e.rel.display(), p.text)
-                    };
-                    reasons.push(broken(Some(&e.rel), text));
+                    reasons.push(broken(Some(&e.rel), Why::Media(p)));
                 }
             }
         }
         files.push(report);
     }
     if media == 0 && !zoom_at_work {
-        reasons.push(broken(
-            None,
-            "the folder holds no video or audio file in Zoom's naming".into(),
-        ));
+        reasons.push(broken(None, Why::NoMedia));
     }
 
     let segments = (1..=grouping.count)
@@ -448,20 +401,12 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
 /// Why an entry that is not a regular file stops the recording: recpipe
 /// opens only regular files, follows no link, and lists only as deep as
 /// [`MAX_DEPTH`]. `None` for a regular file.
-fn not_a_file(e: &Entry) -> Option<String> {
-    let name = e.rel.display();
+fn not_a_file(e: &Entry) -> Option<Why> {
     match e.kind {
         FileKind::File => None,
-        FileKind::Symlink => Some(format!(
-            "{name} is a symbolic link; recpipe only processes files Zoom wrote in place, so a person must replace it with the file itself or move it out"
-        )),
-        FileKind::Folder => Some(format!(
-            "{name} is a folder nested deeper than Zoom ever writes ({MAX_DEPTH} levels); recpipe does not look inside it, so it does not process the recording: move that folder out of the recording folder, then run again"
-        )),
-        kind => Some(format!(
-            "{name} is {}, not a file; recpipe never opens one, so a person must remove it or move it out of the recording folder, then run again",
-            kind.describe()
-        )),
+        FileKind::Symlink => Some(Why::Symlink),
+        FileKind::Folder => Some(Why::NestedFolder),
+        kind => Some(Why::NotAFile(kind)),
     }
 }
 
@@ -511,14 +456,6 @@ fn playlist_text(dir: &Path, inv: &Inventory, roles: &[Role]) -> Option<String> 
     crate::fsutil::read_text(&dir.join(&e.rel), Some(&e.id)).ok()
 }
 
-fn stalled_text(rel: &Path, quiet: Duration) -> String {
-    format!(
-        "{} is still there and nothing in the folder changed for {}: Zoom's conversion has stalled. Open Zoom → Recordings and click Convert (or double-click the .zoom file); if Zoom cannot convert it, the recording is damaged and a person must recover it",
-        rel.display(),
-        crate::duration::HumanDuration(round_secs(quiet))
-    )
-}
-
 fn serialize_start<S: serde::Serializer>(
     t: &Option<time::PrimitiveDateTime>,
     s: S,
@@ -530,7 +467,7 @@ fn serialize_start<S: serde::Serializer>(
 }
 
 /// What `recording.conf` says, as a reason to wait, if any.
-fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<String> {
+fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<Conversion> {
     if !e.is_file() {
         // Reported by `not_a_file`; never opened.
         return None;
@@ -548,16 +485,12 @@ fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<String> {
     };
     let text = match read() {
         Ok(bytes) if bytes.len() <= 1024 * 1024 => String::from_utf8_lossy(&bytes).into_owned(),
-        Ok(_) => return Some("recording.conf is too large to be Zoom's status file".into()),
-        Err(err) => return Some(format!("recording.conf cannot be read yet ({err})")),
+        Ok(_) => return Some(Conversion::TooLarge),
+        Err(err) => return Some(Conversion::CannotRead(err.to_string())),
     };
     match conf::parse(&text) {
-        conf::ConversionStatus::Converting { percent } => Some(format!(
-            "Zoom is converting the recording ({percent:.0} % done, says recording.conf)"
-        )),
-        conf::ConversionStatus::Unreadable(why) => {
-            Some(format!("recording.conf cannot be understood yet: {why}"))
-        }
+        conf::ConversionStatus::Converting { percent } => Some(Conversion::Converting { percent }),
+        conf::ConversionStatus::Unreadable(why) => Some(Conversion::NotUnderstood(why)),
         conf::ConversionStatus::Done { files } => {
             let missing: Vec<&String> = files
                 .iter()
@@ -567,18 +500,9 @@ fn conversion_status(dir: &Path, e: &Entry, inv: &Inventory) -> Option<String> {
                         .any(|e| e.rel.file_name().is_some_and(|n| n == f.as_str()))
                 })
                 .collect();
-            (!missing.is_empty()).then(|| {
-                format!(
-                    "recording.conf names {} file(s) that are not there yet",
-                    missing.len()
-                )
-            })
+            (!missing.is_empty()).then_some(Conversion::Missing(missing.len()))
         }
     }
-}
-
-fn round_secs(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs())
 }
 
 fn serialize_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {

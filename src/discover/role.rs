@@ -203,18 +203,14 @@ pub fn kind_of_unknown(name: &str) -> &'static str {
     }
 }
 
-/// Why the file at `rel` (not the marks file itself) stops the recording
-/// as a marks file recpipe would not read: its name is the marks file's in
-/// a sub-folder, or [`looks_like_marks`]; `None` otherwise.
-pub fn misplaced_marks(rel: &std::path::Path, marks: &str) -> Option<String> {
-    let name = rel.file_name()?.to_str()?;
-    if marks.is_empty() || !(name == marks || looks_like_marks(name, marks)) {
-        return None;
-    }
-    Some(format!(
-        "{} looks like a marks file, but recpipe reads only '{marks}' directly in the recording folder, so its marks would not be applied; rename it to exactly '{marks}' there (with the extension shown: in Explorer, View → File name extensions) or merge its lines into that file, then run again",
-        rel.display()
-    ))
+/// Whether the file at `rel` (not the marks file itself) stops the
+/// recording as a marks file recpipe would not read: its name is the marks
+/// file's in a sub-folder, or [`looks_like_marks`].
+pub fn misplaced_marks(rel: &std::path::Path, marks: &str) -> bool {
+    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    !marks.is_empty() && (name == marks || looks_like_marks(name, marks))
 }
 
 /// Whether `name` looks like the marks file `marks` without being it: the

@@ -14,9 +14,9 @@
 //!   into the rest of the pipeline.
 
 use super::names::{file_ref, stamp_of};
-use super::types::{Event, Hidden, Names, Options, Outcome, Problem};
+use super::types::{Event, Findings, Hidden, Names, Options, Outcome, Problem};
 use crate::digest::Sha256Digest;
-use crate::discover::{self, CheckOptions, DiscoverError, Role, Verdict};
+use crate::discover::{self, CheckOptions, DiscoverError, Reasons, Role, Verdict};
 use crate::journal::{self, Journal, Step};
 use crate::redact::clock::Clocks;
 use std::fs;
@@ -57,7 +57,7 @@ pub fn admit(
             events(Event::Skipped {
                 stamp: stamp.clone(),
                 verdict,
-                reasons: vec![p.to_string()],
+                why: p.clone(),
             });
         }
         Admission::NotNow {
@@ -105,20 +105,17 @@ pub fn admit(
             .collect(),
     };
     if report.verdict != Verdict::Complete {
-        let reasons: Vec<String> = report
-            .reasons
-            .iter()
-            .map(|r| names.scrub(&r.text))
-            .collect();
+        let reasons = Findings::new(Reasons(report.reasons.clone()), &names);
+        let why = match report.verdict {
+            Verdict::InProgress => Problem::InProgress(reasons),
+            _ => Problem::Broken(reasons),
+        };
         events(Event::Skipped {
             stamp: stamp.clone(),
             verdict: report.verdict,
-            reasons: reasons.clone(),
+            why: why.clone(),
         });
-        let outcome = match report.verdict {
-            Verdict::InProgress => Outcome::Waiting(Problem::InProgress(reasons)),
-            _ => Outcome::Broken(Problem::Broken(reasons)),
-        };
+        let outcome = why.outcome();
         return Admission::NotNow { stamp, outcome };
     }
     match take_live_marks(opts, dir, &report, check.stall) {

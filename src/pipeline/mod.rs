@@ -41,8 +41,8 @@ mod watch;
 pub use names::{FileRef, stamp_of};
 pub use run::run;
 pub use types::{
-    Event, Hidden, Names, Options, Outcome, PipelineError, Problem, RecordingResult, RunSummary,
-    Summary,
+    Event, Findings, Hidden, Names, Options, Outcome, PipelineError, Problem, RecordingResult,
+    RunSummary, Summary,
 };
 pub use watch::{WatchEvent, WatchOptions, watch};
 

@@ -10,7 +10,7 @@
 use super::names::{FileRef, scrub};
 use crate::config::{Pipeline, VerifyMode};
 use crate::destination::{DestError, ErrorClass, Notice, Prompter, RetryPolicy};
-use crate::discover::{DiscoverError, Verdict};
+use crate::discover::{DiscoverError, Reasons, Verdict};
 use crate::exit::ExitStatus;
 use crate::journal::{JournalError, StateDir, Step};
 use crate::seal::Recipient;
@@ -69,7 +69,7 @@ pub enum Event {
     Skipped {
         stamp: String,
         verdict: Verdict,
-        reasons: Vec<String>,
+        why: Problem,
     },
     /// A recording that an earlier run finished.
     AlreadyDone {
@@ -250,6 +250,44 @@ impl<E: fmt::Display> PartialEq for Hidden<E> {
     }
 }
 
+/// What the check found against a recording, typed, with the names to
+/// take out of its text whenever it is shown. Two are equal when their
+/// typed reasons are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Findings {
+    reasons: Reasons,
+    names: Arc<Names>,
+}
+
+impl Findings {
+    pub fn new(reasons: Reasons, names: &Names) -> Findings {
+        Findings {
+            reasons,
+            names: Arc::new(names.clone()),
+        }
+    }
+
+    /// The typed reasons (their own text may hold names: format the
+    /// `Findings`).
+    pub fn reasons(&self) -> &Reasons {
+        &self.reasons
+    }
+
+    /// The same findings with their durations left out.
+    pub fn without_times(&self) -> Findings {
+        Findings {
+            reasons: self.reasons.without_times(),
+            names: Arc::clone(&self.names),
+        }
+    }
+}
+
+impl fmt::Display for Findings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.scrub(&self.reasons.to_string()))
+    }
+}
+
 /// Why a recording did not get to done, typed. Each kind is either a wait,
 /// a matter for a person, or a failure that the next run retries
 /// ([`Problem::outcome`]); its text says what happened and what to do.
@@ -258,8 +296,9 @@ pub enum Problem {
     // Waits.
     #[error("stopped on request after a completed step; the next run resumes it")]
     StoppedOnRequest,
-    #[error("{}", .0.join("; "))]
-    InProgress(Vec<String>),
+    /// What the check found: Zoom is still at work.
+    #[error("{0}")]
+    InProgress(Findings),
     #[error(
         "{0} live mark(s) from `recpipe mark` were added to its marks file; it is processed once that settles"
     )]
@@ -278,8 +317,9 @@ pub enum Problem {
     Login(Hidden<DestError>),
 
     // Needs a person.
-    #[error("{} (run `recpipe check` on the folder for details)", .0.join("; "))]
-    Broken(Vec<String>),
+    /// What the check found: the folder cannot be processed as it is.
+    #[error("{0} (run `recpipe check` on the folder for details)")]
+    Broken(Findings),
     #[error("{0}")]
     Unreadable(Hidden<DiscoverError>),
     #[error("{0}; fix the marks file, nothing was processed")]
@@ -353,6 +393,19 @@ impl Problem {
             Problem::Occupied(Hidden::new(e, names))
         } else {
             Problem::Destination(Hidden::new(e, names))
+        }
+    }
+
+    /// The problem with its durations left out: equal for two looks at
+    /// the same wait or the same trouble while the time it counts grows.
+    pub fn without_times(&self) -> Problem {
+        match self {
+            Problem::InProgress(f) => Problem::InProgress(f.without_times()),
+            Problem::Broken(f) => Problem::Broken(f.without_times()),
+            Problem::LiveMarkLeftOpen(_) => {
+                Problem::LiveMarkLeftOpen(crate::duration::HumanDuration(Duration::ZERO))
+            }
+            p => p.clone(),
         }
     }
 
@@ -462,6 +515,38 @@ mod tests {
         let text = Hidden::new(e, &names).to_string();
         assert!(!text.contains("Kari"), "{text}");
         assert!(text.contains("gone"), "{text}");
+    }
+
+    #[test]
+    fn findings_show_no_names_and_compare_without_their_times() {
+        use crate::discover::{MediaProblem, Reason, Why};
+        let names = Names {
+            dir: "/z/2026-11-20 14.03.11 Kari Nordmann".into(),
+            files: vec!["Audio Record/audioKariNordmann11.m4a".into()],
+        };
+        let cut = Reason {
+            verdict: Verdict::Broken,
+            file: Some("Audio Record/audioKariNordmann11.m4a".into()),
+            why: Why::Media(MediaProblem::Empty),
+        };
+        let changed = |secs| Reason {
+            verdict: Verdict::InProgress,
+            file: None,
+            why: Why::Changed {
+                ago: Duration::from_secs(secs),
+                settle: Duration::from_secs(30),
+            },
+        };
+        let found = |secs| Findings::new(Reasons(vec![cut.clone(), changed(secs)]), &names);
+        let text = Problem::Broken(found(3)).to_string();
+        assert!(!text.contains("Kari"), "{text}");
+        assert!(
+            text.contains("<file 1>: it is empty (0 bytes); a file changed 3s ago"),
+            "{text}"
+        );
+        assert!(text.ends_with("(run `recpipe check` on the folder for details)"));
+        assert_ne!(found(3), found(9));
+        assert_eq!(found(3).without_times(), found(9).without_times());
     }
 
     #[test]

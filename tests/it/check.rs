@@ -20,7 +20,7 @@ fn reasons(report: &RecordingReport) -> String {
     report
         .reasons
         .iter()
-        .map(|r| r.text.as_str())
+        .map(|r| r.to_string())
         .collect::<Vec<_>>()
         .join("\n")
 }

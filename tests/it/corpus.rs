@@ -59,7 +59,7 @@ fn check_never_panics_and_calls_what_ffprobe_rejects_broken() {
         let report = std::panic::catch_unwind(|| check_recording(&rec, &opts))
             .unwrap_or_else(|_| panic!("check panicked on {}", e.file))
             .expect("check runs");
-        let why: Vec<&str> = report.reasons.iter().map(|r| r.text.as_str()).collect();
+        let why: Vec<String> = report.reasons.iter().map(|r| r.to_string()).collect();
         match report.verdict {
             Verdict::Complete => complete += 1,
             Verdict::Broken => {
