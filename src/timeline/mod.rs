@@ -2,25 +2,35 @@
 //! self-contained SVG timeline (`recpipe plan --timeline FILE`, and
 //! `timeline.svg` beside what `recpipe preview` writes).
 //!
-//! One row per output: its waveform envelope (audio, the peak of each
-//! slice of the recording's own audio) or its keyframes (video), the ranges
-//! the marks ask for (orange, the padded and merged ranges) and the ranges
-//! actually removed from that output (red: a video cut widened to
-//! keyframes shows wider than the mark), and where the output ends. The
-//! time axis is the recording's timeline, in offsets and, when the start is
-//! known, wall-clock time.
+//! One group per segment (a recording stopped and started again has
+//! several), named by its number and its start on the burned-in clock,
+//! with its own time axis: offsets from the segment's start and, when that
+//! start is known, the clock's time, ticked where the clock reads round
+//! times. In each group, the ranges the marks ask for in that segment
+//! (orange, padded and merged) and one row per output of the segment: its
+//! waveform envelope (audio, the peak of each slice of the file's own
+//! audio) or its keyframes (video), placed where the file starts in its
+//! segment, the ranges actually removed from that output (red: a video
+//! cut widened to keyframes shows wider than the mark), and where the
+//! output ends.
 //!
 //! Invariants: the SVG references nothing outside itself (no scripts, no
 //! fonts, no links), so it opens offline in any browser. Rows are labelled
 //! by track kind and number only — never by file name, which for Zoom's
-//! participant audio holds the participant's name. Media is read as a
-//! stream, one frame at a time.
+//! participant audio holds the participant's name. Every time drawn in a
+//! group is in that segment's own time, and a segment's clock labels come
+//! from its own start (the one its wall-clock marks were placed from),
+//! never from another segment's. Media is read as a stream, one frame at
+//! a time.
+
+mod svg;
+
+pub use svg::render_svg;
 
 use crate::config::TrackKind;
 use crate::media::audio::{AacFrames, AudioError, Frame, aac_decoder};
 use crate::media::mp4::{Mp4Error, Mp4File};
 use crate::redact::plan::{Fate, FilePlan};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::SampleBuffer;
 use time::PrimitiveDateTime;
@@ -32,11 +42,15 @@ pub const ENVELOPE_SLICES: usize = 800;
 pub const WIDTH: f64 = 1200.0;
 pub const LEFT: f64 = 170.0;
 pub const RIGHT: f64 = 20.0;
+/// The segment's name above its axis.
+pub const HEADING_HEIGHT: f64 = 26.0;
 pub const AXIS_HEIGHT: f64 = 56.0;
 pub const MARKS_HEIGHT: f64 = 26.0;
 pub const ROW_HEIGHT: f64 = 74.0;
 /// The solid strip at the bottom of a row that shows what is removed.
 pub const STRIP_HEIGHT: f64 = 10.0;
+/// Space below a segment's last row.
+pub const SEGMENT_GAP: f64 = 18.0;
 pub const LEGEND_HEIGHT: f64 = 40.0;
 pub const MARKED_COLOUR: &str = "#f5a623";
 pub const REMOVED_COLOUR: &str = "#d0021b";
@@ -73,56 +87,103 @@ pub enum Content {
 pub struct Row {
     /// "video", "mixed audio", "participant audio 2": never a file name.
     pub label: String,
+    /// Where the file starts in its segment's time, seconds.
+    pub lead: f64,
     /// The output's length after removal, seconds.
     pub duration: f64,
-    /// Removed from this output, seconds.
+    /// Removed from this output, seconds of the file's own time.
     pub removed: Vec<(f64, f64)>,
     pub content: Content,
 }
 
-/// Everything the picture shows.
+/// One segment: its own clock and the outputs made from it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Timeline {
-    /// Wall-clock time at offset 0, when known.
+pub struct Segment {
+    /// 1, 2, … in recording order.
+    pub number: u32,
+    /// What the burned-in clock showed at the segment's start, when known.
     pub start: Option<PrimitiveDateTime>,
-    /// The recording's length (its longest input), seconds: what the axis
-    /// spans.
+    /// The segment's length (its longest input, lead included), seconds.
     pub length: f64,
-    /// The ranges the marks ask for, after padding and merging, seconds.
+    /// The ranges the marks ask for in it, after padding and merging,
+    /// seconds of the segment's time.
     pub marked: Vec<(f64, f64)>,
     pub rows: Vec<Row>,
 }
 
-impl Timeline {
-    /// The length the axis spans: the recording, or any output or mark
+impl Segment {
+    /// The length the axis spans: the segment, or any output or mark
     /// reaching further.
     pub fn duration(&self) -> f64 {
         self.rows
             .iter()
-            .map(|r| r.duration)
+            .map(|r| r.lead + r.duration)
             .chain(self.marked.iter().map(|m| m.1))
             .fold(self.length, f64::max)
             .max(1.0)
     }
 
-    /// The x coordinate of time `t`.
+    /// The x coordinate of time `t` of the segment.
     pub fn x(&self, t: f64) -> f64 {
         LEFT + (t / self.duration()).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT)
     }
 
-    /// The top of row `i`.
-    pub fn row_top(i: usize) -> f64 {
-        AXIS_HEIGHT + MARKS_HEIGHT + i as f64 * ROW_HEIGHT
+    /// Its height in the picture.
+    pub fn height(&self) -> f64 {
+        row_top(0.0, self.rows.len()) + SEGMENT_GAP
     }
 
-    pub fn height(&self) -> f64 {
-        Self::row_top(self.rows.len()) + LEGEND_HEIGHT
+    /// Its name: "segment 2, from 10:01:12", or that only offsets are known.
+    pub fn name(&self) -> String {
+        match svg::clock(self.start, 0.0) {
+            Some(c) => format!("segment {}, from {c}", self.number),
+            None => format!(
+                "segment {}, clock time unknown: offsets from its start only",
+                self.number
+            ),
+        }
     }
 }
 
-/// The rows for a plan's media outputs (dropped files and copied text get
-/// none), in the plan's order, each labelled by kind and number.
-pub fn rows(files: &[FilePlan]) -> Result<Vec<Row>, TimelineError> {
+/// The top of a segment's marks strip, for a segment drawn from `top`.
+pub fn marks_top(top: f64) -> f64 {
+    top + HEADING_HEIGHT + AXIS_HEIGHT
+}
+
+/// The top of row `i` of a segment drawn from `top`.
+pub fn row_top(top: f64, i: usize) -> f64 {
+    marks_top(top) + MARKS_HEIGHT + i as f64 * ROW_HEIGHT
+}
+
+/// Everything the picture shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub segments: Vec<Segment>,
+}
+
+impl Timeline {
+    /// The top of segment `i`.
+    pub fn segment_top(&self, i: usize) -> f64 {
+        self.segments[..i.min(self.segments.len())]
+            .iter()
+            .map(Segment::height)
+            .sum()
+    }
+
+    pub fn height(&self) -> f64 {
+        self.segment_top(self.segments.len()) + LEGEND_HEIGHT
+    }
+}
+
+/// The rows for the media outputs of segment `segment` of a plan (dropped
+/// files and copied text get none; a plan of one segment gives its files
+/// no segment, and they are segment 1's), in the plan's order, each
+/// labelled by kind and number within the segment.
+pub fn rows(files: &[FilePlan], segment: u32) -> Result<Vec<Row>, TimelineError> {
+    let files: Vec<&FilePlan> = files
+        .iter()
+        .filter(|f| f.segment.unwrap_or(1) == segment)
+        .collect();
     let participants = files
         .iter()
         .filter(|f| f.kind == Some(TrackKind::ParticipantAudio) && f.output.is_some())
@@ -154,6 +215,7 @@ pub fn rows(files: &[FilePlan]) -> Result<Vec<Row>, TimelineError> {
         };
         out.push(Row {
             label,
+            lead: f.lead.as_secs_f64(),
             duration: duration.as_secs_f64(),
             removed: f
                 .removed
@@ -224,241 +286,30 @@ pub fn envelope(path: &Path, slices: usize) -> Result<Vec<f32>, TimelineError> {
     Ok(peaks)
 }
 
-fn clock(start: Option<PrimitiveDateTime>, t: f64) -> Option<String> {
-    let at = start? + time::Duration::seconds_f64(t);
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    at.format(&fmt).ok()
-}
-
-fn offset(t: f64) -> String {
-    let s = t.round() as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-/// Tick spacing that gives roughly ten ticks.
-fn tick_step(duration: f64) -> f64 {
-    [
-        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
-    ]
-    .into_iter()
-    .find(|s| duration / s <= 12.0)
-    .unwrap_or(7200.0)
-}
-
-/// The picture as a standalone SVG document.
-pub fn render_svg(tl: &Timeline) -> String {
-    let w = WIDTH;
-    let h = tl.height();
-    let d = tl.duration();
-    let plot_right = w - RIGHT;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        s,
-        "<title>recpipe: what will be removed (orange: marked, red: removed)</title>"
-    );
-    let _ = writeln!(
-        s,
-        r##"<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>"##
-    );
-    // The axis: offsets above, wall clock below.
-    let _ = writeln!(
-        s,
-        r##"<text x="8" y="20" fill="#333">offset</text><text x="8" y="40" fill="#333">{}</text>"##,
-        if tl.start.is_some() {
-            "clock time"
-        } else {
-            "clock time unknown"
-        }
-    );
-    let step = tick_step(d);
-    let mut t = 0.0;
-    while t <= d + 1e-9 {
-        let x = tl.x(t);
-        let _ = writeln!(
-            s,
-            r##"<line class="tick" x1="{x:.2}" y1="46" x2="{x:.2}" y2="{:.2}" stroke="#dddddd"/><text x="{x:.2}" y="20" text-anchor="middle" fill="#333">{}</text>"##,
-            Timeline::row_top(tl.rows.len()),
-            offset(t)
-        );
-        if let Some(c) = clock(tl.start, t) {
-            let _ = writeln!(
-                s,
-                r##"<text x="{x:.2}" y="40" text-anchor="middle" fill="#333">{c}</text>"##
-            );
-        }
-        t += step;
-    }
-    // The marks.
-    let my = AXIS_HEIGHT;
-    let _ = writeln!(
-        s,
-        r##"<text x="8" y="{:.2}" fill="#333">marked</text>"##,
-        my + 17.0
-    );
-    for (a, b) in &tl.marked {
-        let (x1, x2) = (tl.x(*a), tl.x(*b));
-        let _ = writeln!(
-            s,
-            r##"<rect class="marked" data-start="{a:.3}" data-end="{b:.3}" x="{x1:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{MARKED_COLOUR}"/>"##,
-            my + 4.0,
-            (x2 - x1).max(1.0),
-            MARKS_HEIGHT - 8.0
-        );
-    }
-    for (i, row) in tl.rows.iter().enumerate() {
-        let top = Timeline::row_top(i);
-        let body = ROW_HEIGHT - STRIP_HEIGHT - 8.0;
-        let mid = top + 4.0 + body / 2.0;
-        let end = tl.x(d);
-        let _ = writeln!(
-            s,
-            r##"<g class="row" data-label="{}"><text x="8" y="{:.2}" fill="#111">{}</text><text x="8" y="{:.2}" fill="#666" font-size="11">output {} long</text>"##,
-            row.label,
-            mid - 2.0,
-            row.label,
-            mid + 13.0,
-            offset(row.duration)
-        );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{LEFT}" y="{:.2}" width="{:.2}" height="{body:.2}" fill="#f3f4f6"/>"##,
-            top + 4.0,
-            end - LEFT
-        );
-        match &row.content {
-            Content::Envelope(peaks) => {
-                let n = peaks.len().max(1) as f64;
-                let mut path = String::new();
-                for (k, p) in peaks.iter().enumerate() {
-                    let x = tl.x(row.duration * k as f64 / n);
-                    let half = f64::from(*p) * body / 2.0;
-                    let _ = write!(
-                        path,
-                        "M{x:.2} {:.2}V{:.2}",
-                        mid - half - 0.5,
-                        mid + half + 0.5
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    r#"<path class="envelope" d="{path}" stroke="{WAVE_COLOUR}" stroke-width="1"/>"#
-                );
-            }
-            Content::Keyframes(times) => {
-                for t in times {
-                    let x = tl.x(*t);
-                    let _ = writeln!(
-                        s,
-                        r#"<line class="keyframe" data-t="{t:.3}" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="{WAVE_COLOUR}" stroke-width="1.5"/>"#,
-                        top + 8.0,
-                        top + 4.0 + body - 4.0
-                    );
-                }
-            }
-        }
-        for (a, b) in &row.removed {
-            let (x1, x2) = (tl.x(*a), tl.x(*b));
-            let width = (x2 - x1).max(1.0);
-            let _ = writeln!(
-                s,
-                r##"<rect class="removed-shade" x="{x1:.2}" y="{:.2}" width="{width:.2}" height="{body:.2}" fill="{REMOVED_COLOUR}" fill-opacity="0.25"/><rect class="removed" data-start="{a:.3}" data-end="{b:.3}" x="{x1:.2}" y="{:.2}" width="{width:.2}" height="{STRIP_HEIGHT}" fill="{REMOVED_COLOUR}"/>"##,
-                top + 4.0,
-                top + 4.0 + body
-            );
-        }
-        s.push_str("</g>\n");
-    }
-    // The marks' edges across every row, to compare with what is removed.
-    let rows_bottom = Timeline::row_top(tl.rows.len());
-    for (a, b) in &tl.marked {
-        for t in [a, b] {
-            let x = tl.x(*t);
-            let _ = writeln!(
-                s,
-                r#"<line class="mark-edge" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{rows_bottom:.2}" stroke="{MARKED_COLOUR}" stroke-dasharray="4 3"/>"#,
-                AXIS_HEIGHT + MARKS_HEIGHT
-            );
-        }
-    }
-    let ly = rows_bottom + 24.0;
-    let _ = writeln!(
-        s,
-        r##"<rect x="{LEFT}" y="{:.2}" width="14" height="10" fill="{MARKED_COLOUR}"/><text x="{:.2}" y="{ly:.2}" fill="#333">marked (padded)</text><rect x="{:.2}" y="{:.2}" width="14" height="10" fill="{REMOVED_COLOUR}"/><text x="{:.2}" y="{ly:.2}" fill="#333">removed from this output (video: widened to keyframes)</text><text x="{plot_right}" y="{ly:.2}" text-anchor="end" fill="#333">blue: sound level / keyframes</text>"##,
-        ly - 9.0,
-        LEFT + 20.0,
-        LEFT + 140.0,
-        ly - 9.0,
-        LEFT + 160.0
-    );
-    s.push_str("</svg>\n");
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sample() -> Timeline {
-        Timeline {
-            start: Some(time::macros::datetime!(2026-11-20 14:03:11)),
-            length: 159.0,
-            marked: vec![(53.0, 67.0)],
-            rows: vec![
-                Row {
-                    label: "video".into(),
-                    duration: 159.0,
-                    removed: vec![(50.0, 70.0)],
-                    content: Content::Keyframes(vec![0.0, 50.0, 70.0]),
-                },
-                Row {
-                    label: "mixed audio".into(),
-                    duration: 159.0,
-                    removed: vec![(53.0, 67.0)],
-                    content: Content::Envelope(vec![0.5; 10]),
-                },
-            ],
-        }
-    }
-
     #[test]
-    fn ranges_are_drawn_where_the_plan_says() {
-        let tl = sample();
-        let svg = render_svg(&tl);
-        let x = |t: f64| format!("x=\"{:.2}\"", tl.x(t));
-        let marked = svg
-            .lines()
-            .find(|l| l.contains("class=\"marked\""))
-            .unwrap();
-        assert!(marked.contains(&x(53.0)), "{marked}");
-        let removed: Vec<&str> = svg
-            .lines()
-            .filter(|l| l.contains("class=\"removed\""))
-            .collect();
-        assert_eq!(removed.len(), 2);
-        assert!(removed[0].contains(&x(50.0)));
-        assert!(removed[1].contains(&x(53.0)));
-        assert!(svg.contains(">14:03:11<"), "wall clock at offset 0");
-        assert!(svg.contains(">0:30<"));
-    }
-
-    #[test]
-    fn self_contained() {
-        let svg = render_svg(&sample());
-        for banned in ["<script", "href", "url(", "@import", "http://w", "https:"] {
-            let hits = svg.matches(banned).count();
-            // The one namespace URI is the only "http" allowed.
-            assert!(hits == 0 || (banned == "http://w" && hits == 1), "{banned}");
-        }
-    }
-
-    #[test]
-    fn tick_steps() {
-        assert_eq!(tick_step(159.0), 15.0);
-        assert_eq!(tick_step(3600.0), 300.0);
-        assert_eq!(tick_step(5.0), 1.0);
+    fn a_row_reaching_past_its_segment_widens_the_axis() {
+        let seg = Segment {
+            number: 2,
+            start: None,
+            length: 50.0,
+            marked: vec![(10.0, 20.0)],
+            rows: vec![Row {
+                label: "mixed audio".into(),
+                lead: 5.0,
+                duration: 55.0,
+                removed: Vec::new(),
+                content: Content::Envelope(Vec::new()),
+            }],
+        };
+        assert_eq!(seg.duration(), 60.0);
+        assert_eq!(seg.x(60.0), WIDTH - RIGHT);
+        assert_eq!(
+            seg.name(),
+            "segment 2, clock time unknown: offsets from its start only"
+        );
     }
 }
