@@ -101,7 +101,7 @@ pub fn plan(args: &PlanArgs) -> ExitStatus {
         Err(e) => return preview_error(e),
     };
     if let Some(file) = &args.timeline
-        && let Err(status) = write_timeline(&plan, start, file)
+        && let Err(status) = write_timeline(&plan, file)
     {
         return status;
     }
@@ -170,7 +170,7 @@ pub fn preview_cmd(args: &PreviewArgs) -> ExitStatus {
             let picture = args.out.join("timeline.svg");
             let drawn = plan_recording(&pipeline, &args.recording, start)
                 .map_err(preview_error)
-                .and_then(|(plan, _)| write_timeline(&plan, start, &picture));
+                .and_then(|(plan, _)| write_timeline(&plan, &picture));
             if let Err(status) = drawn {
                 return status;
             }
@@ -231,25 +231,24 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
     }
 }
 
-/// Draws `plan` as an SVG timeline into `file` (see `recpipe::timeline`).
-fn write_timeline(
-    plan: &RecordingPlan,
-    start: Option<time::PrimitiveDateTime>,
-    file: &Path,
-) -> Result<(), ExitStatus> {
-    let rows = recpipe::timeline::rows(&plan.files)
+/// Draws `plan` as an SVG timeline into `file` (see `recpipe::timeline`):
+/// each segment on its own clock, with the rows of its own outputs.
+fn write_timeline(plan: &RecordingPlan, file: &Path) -> Result<(), ExitStatus> {
+    let segments = plan
+        .segments
+        .iter()
+        .map(|seg| {
+            Ok(recpipe::timeline::Segment {
+                number: seg.number,
+                start: seg.start,
+                length: seg.length,
+                marked: seg.ranges.clone(),
+                rows: recpipe::timeline::rows(&plan.files, seg.number)?,
+            })
+        })
+        .collect::<Result<Vec<_>, recpipe::timeline::TimelineError>>()
         .map_err(|e| fail(e, "The timeline was not written.", ExitStatus::Broken))?;
-    let tl = recpipe::timeline::Timeline {
-        start: start.or_else(|| plan.report.name.as_ref().map(|n| n.start)),
-        length: plan
-            .report
-            .files
-            .iter()
-            .filter_map(|f| f.duration)
-            .fold(0.0, f64::max),
-        marked: plan.ranges.clone(),
-        rows,
-    };
+    let tl = recpipe::timeline::Timeline { segments };
     std::fs::write(file, recpipe::timeline::render_svg(&tl)).map_err(|e| {
         fail(
             format!("{}: cannot write the timeline: {e}", file.display()),

@@ -47,6 +47,11 @@ pub struct Model {
     pub ranges: SegmentRanges,
     /// Whether any mark uses wall-clock time (so a pause would shift it).
     pub wall_clock: bool,
+    /// Each segment's number and what the burned-in clock showed at its
+    /// start, where that is known (the first's from the folder name or
+    /// `--start`, a later one's from the marks file's `segment N starts`):
+    /// the start the marks were placed from.
+    pub segment_starts: Vec<(u32, Option<PrimitiveDateTime>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,14 +86,16 @@ pub fn resolve(
         marks: Vec::new(),
         ranges: SegmentRanges::default(),
         wall_clock: false,
+        segment_starts: Vec::new(),
     };
+    let spans = segment_spans(report, start);
     if let Some(text) = marks_text {
         let parsed = marks::parse(text)?;
         // Marks are placed per segment, never across (docs/redaction.md);
         // one that cannot be placed without guessing stops the recording.
-        let spans = segment_spans(report, start);
         let clocks = Clocks::new(&redact.clock).map_err(ModelError::Clock)?;
         model.ranges = parsed.resolve_segments(&spans, &clocks, redact.pad.0)?;
+        model.segment_starts = clock_starts(&parsed, &spans, &clocks)?;
         model.wall_clock = parsed.uses_wall_clock();
         let lines: Vec<&str> = marks::lines(text).collect();
         model.marks = parsed
@@ -103,6 +110,8 @@ pub fn resolve(
                 note: m.note.clone(),
             })
             .collect();
+    } else if let Ok(clocks) = Clocks::new(&redact.clock) {
+        model.segment_starts = clock_starts(&marks::Marks::default(), &spans, &clocks)?;
     }
     for f in &report.files {
         let lead = Duration::from_secs_f64(f.lead.unwrap_or(0.0).max(0.0));
@@ -137,6 +146,20 @@ pub fn resolve(
         });
     }
     Ok(model)
+}
+
+/// What the burned-in clock showed at each segment's start, where known.
+fn clock_starts(
+    parsed: &marks::Marks,
+    spans: &[marks::SegmentSpan],
+    clocks: &Clocks,
+) -> Result<Vec<(u32, Option<PrimitiveDateTime>)>, ModelError> {
+    let starts = parsed.segment_starts(spans, clocks)?;
+    Ok(spans
+        .iter()
+        .zip(starts)
+        .map(|(s, at)| (s.number, at.and_then(|i| clocks.clock_reading(i))))
+        .collect())
 }
 
 /// Reads the marks file at `path` (`expected`: the file as listed, so a
@@ -249,6 +272,7 @@ pub fn plan_files<'a>(
                 kind: track_kind(&f.role),
             },
             segment: f.segment,
+            lead: ns(f.offset_ns),
             unknown: f.role == Role::Unknown,
             marked: f
                 .ranges_ns

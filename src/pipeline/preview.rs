@@ -47,6 +47,8 @@ pub struct RecordingPlan {
     /// (after padding and merging), in seconds.
     pub marks: Vec<String>,
     pub ranges: Vec<(f64, f64)>,
+    /// Each segment on its own clock (one for a recording never stopped).
+    pub segments: Vec<SegmentPlan>,
     /// The time zone Zoom's clock was read in (`[redact] clock`).
     pub clock: String,
     /// Said whenever wall-clock marks are used: a pause cannot be seen.
@@ -54,6 +56,32 @@ pub struct RecordingPlan {
     pub files: Vec<FilePlan>,
     /// Bytes of all outputs before sealing.
     pub total_bytes: u64,
+}
+
+/// One segment of a recording as the plan places it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SegmentPlan {
+    /// 1, 2, … in recording order.
+    pub number: u32,
+    /// What the burned-in clock showed at its start, when known: the
+    /// start its wall-clock marks were placed from.
+    #[serde(serialize_with = "clock_text")]
+    pub start: Option<PrimitiveDateTime>,
+    /// Its length, seconds (the latest end of its media files).
+    pub length: f64,
+    /// The marks' ranges in it (padded, merged), seconds of its own time.
+    pub ranges: Vec<(f64, f64)>,
+}
+
+fn clock_text<S: serde::Serializer>(
+    t: &Option<PrimitiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    match t.and_then(|t| t.format(&fmt).ok()) {
+        Some(text) => s.serialize_str(&text),
+        None => s.serialize_none(),
+    }
 }
 
 /// Plans a recording under `pipeline`; `start` overrides the folder name's
@@ -89,6 +117,21 @@ pub fn plan_recording(
     let rels = report.inventory.entries.iter().map(|e| e.rel.as_path());
     let files = super::model::plan_files(dir, rels, &model.files);
     let ranges = model.ranges;
+    let secs = |r: &crate::redact::Range| (r.start.as_secs_f64(), r.end.as_secs_f64());
+    let segments = report
+        .segments
+        .iter()
+        .map(|seg| SegmentPlan {
+            number: seg.number,
+            start: model
+                .segment_starts
+                .iter()
+                .find(|(n, _)| *n == seg.number)
+                .and_then(|(_, at)| *at),
+            length: seg.duration.unwrap_or(0.0),
+            ranges: ranges.of(Some(seg.number)).iter().map(secs).collect(),
+        })
+        .collect();
     let plans = plan_segments(
         &files,
         &pipeline.keep,
@@ -111,6 +154,7 @@ pub fn plan_recording(
                 .pairs()
                 .map(|(_, r)| (r.start.as_secs_f64(), r.end.as_secs_f64()))
                 .collect(),
+            segments,
             clock: clocks.label.clone(),
             pause_note,
             files: plans,

@@ -87,6 +87,27 @@ impl Clocks {
         }
     }
 
+    /// What the burned-in clock showed at `instant` (ms since 1970, UTC).
+    pub fn clock_reading(&self, instant: i64) -> Option<time::PrimitiveDateTime> {
+        let dt = self
+            .clock
+            .to_datetime(Timestamp::from_millisecond(instant).ok()?);
+        let date = time::Date::from_calendar_date(
+            i32::from(dt.year()),
+            time::Month::try_from(dt.month() as u8).ok()?,
+            dt.day() as u8,
+        )
+        .ok()?;
+        let at = time::Time::from_hms_nano(
+            dt.hour() as u8,
+            dt.minute() as u8,
+            dt.second() as u8,
+            dt.subsec_nanosecond() as u32,
+        )
+        .ok()?;
+        Some(time::PrimitiveDateTime::new(date, at))
+    }
+
     /// Every instant within `(lo, hi]` at which the burned-in clock showed
     /// `ms_of_day` (ms since midnight, may exceed a day by the minute a
     /// range rounds out to), in order.
@@ -152,5 +173,19 @@ mod tests {
         let both = c.clock_instants(at, start - DAY_MS / 2, start + DAY_MS / 2);
         assert_eq!(both.len(), 2);
         assert_eq!(both[1] - both[0], 3_600_000);
+    }
+
+    #[test]
+    fn the_clock_reads_in_its_own_zone() {
+        let c = Clocks::with_zones(
+            TimeZone::UTC,
+            TimeZone::fixed(Offset::from_seconds(3600).unwrap()),
+            "+01:00",
+        );
+        let at = c.folder_instant(time::macros::datetime!(2026-11-27 09:01:12.5));
+        assert_eq!(
+            c.clock_reading(at),
+            Some(time::macros::datetime!(2026-11-27 10:01:12.5))
+        );
     }
 }

@@ -55,6 +55,9 @@ pub enum Fate {
 pub struct SegmentFile {
     pub file: PlanFile,
     pub segment: Option<u32>,
+    /// Where the file starts in its segment's time (the recording model's
+    /// alignment): 0, or the leading empty edit its edit list states.
+    pub lead: Duration,
     pub marked: Vec<Range>,
     /// A file recpipe does not know: never delivered, never removed.
     pub unknown: bool,
@@ -68,6 +71,10 @@ pub struct FilePlan {
     /// The segment of a media file, when the recording has several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segment: Option<u32>,
+    /// Where the file starts in its segment's time ([`SegmentFile::lead`]);
+    /// `marked`, `removed` and `duration` are in the file's own time.
+    #[serde(skip_serializing_if = "Duration::is_zero")]
+    pub lead: Duration,
     /// The marks' ranges of its segment, before widening: what
     /// [`produce`] must be given for this file.
     pub marked: Vec<Range>,
@@ -116,6 +123,7 @@ pub fn plan(
             SegmentFile {
                 file: f.clone(),
                 segment: media.then_some(1),
+                lead: Duration::ZERO,
                 marked: if media { ranges.to_vec() } else { Vec::new() },
                 unknown: false,
             }
@@ -144,6 +152,7 @@ pub fn plan_segments(
             path: f.path.clone(),
             kind: f.kind,
             segment: sf.segment.filter(|_| several),
+            lead: sf.lead,
             marked: Vec::new(),
             fate: Fate::Drop { why: why.into() },
             output: None,
@@ -220,6 +229,7 @@ pub fn plan_segments(
             path: f.path.clone(),
             kind: f.kind,
             segment: sf.segment.filter(|_| several),
+            lead: sf.lead,
             marked,
             output: Some(output_name(&f.path, &fate)),
             removed: report

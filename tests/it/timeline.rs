@@ -5,15 +5,21 @@
 //! where removed, not red elsewhere) — and it names no participant.
 
 use crate::util::{recpipe, stderr, stdout};
+use recpipe::timeline::{LEFT, RIGHT, ROW_HEIGHT, STRIP_HEIGHT, WIDTH, row_top};
 #[cfg(unix)]
-use recpipe::timeline::{AXIS_HEIGHT, MARKS_HEIGHT};
-use recpipe::timeline::{LEFT, RIGHT, ROW_HEIGHT, STRIP_HEIGHT, Timeline, WIDTH};
+use recpipe::timeline::{MARKS_HEIGHT, marks_top};
 use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use std::process::Command;
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/2026-11-20 14.03.11 Pilot interview")
+}
+
+/// The sample recording that was stopped and started again: two segments.
+fn follow_up() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data/2026-11-27 10.00.05 Follow-up interview")
 }
 
 fn demo_pipeline() -> PathBuf {
@@ -36,6 +42,10 @@ struct Drawn {
 }
 
 fn draw(dir: &Path) -> Drawn {
+    draw_recording(dir, &sample())
+}
+
+fn draw_recording(dir: &Path, recording: &Path) -> Drawn {
     let svg_path = dir.join("timeline.svg");
     let out = recpipe(&[
         "plan",
@@ -44,7 +54,7 @@ fn draw(dir: &Path) -> Drawn {
         demo_pipeline().to_str().unwrap(),
         "--timeline",
         svg_path.to_str().unwrap(),
-        sample().to_str().unwrap(),
+        recording.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     Drawn {
@@ -131,7 +141,7 @@ fn ranges_are_drawn_where_the_plan_says() {
             (attr(&part, "x") + attr(&part, "width") - x(*b)).abs() < 0.02,
             "{line}"
         );
-        let top = Timeline::row_top(*row);
+        let top = row_top(0.0, *row);
         assert!(
             (attr(&part, "y") - (top + ROW_HEIGHT - STRIP_HEIGHT - 4.0)).abs() < 0.01,
             "{line}"
@@ -167,6 +177,112 @@ fn ranges_are_drawn_where_the_plan_says() {
         !svg.contains("<script") && !svg.contains("href"),
         "self-contained"
     );
+}
+
+/// The lines of segment `n`'s group in an SVG.
+fn segment_group(svg: &str, n: u32) -> Vec<&str> {
+    let open = format!("<g class=\"segment\" data-segment=\"{n}\"");
+    let mut lines = svg.lines().skip_while(|l| !l.starts_with(&open));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("segment {n} in {svg}"));
+    std::iter::once(first)
+        .chain(lines.take_while(|l| !l.starts_with("<g class=\"segment\"")))
+        .collect()
+}
+
+/// `(x, text)` of every clock label in a group.
+fn clock_labels(group: &[&str]) -> Vec<(f64, String)> {
+    group
+        .iter()
+        .filter(|l| l.starts_with("<text class=\"clock\""))
+        .map(|l| {
+            let text = l.split('>').nth(1).unwrap().split('<').next().unwrap();
+            (attr(l, "x"), text.to_string())
+        })
+        .collect()
+}
+
+/// The follow-up sample was stopped and started again; its marks file
+/// says segment 2 started at 10:01:12 and marks a passage from 10:01:35.
+/// Each segment has its own clock, so the passage is drawn under the tick
+/// that reads 10:01:35 on segment 2's axis, 23 s into segment 2 — not at
+/// 10:00:27 on one axis from 10:00:05 — and segment 1 reads from 10:00:05.
+#[test]
+fn each_segment_is_drawn_on_its_own_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Drawn { svg, plan } = draw_recording(tmp.path(), &follow_up());
+    let segments = plan["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 2, "{plan}");
+    let span = |t: f64, d: f64| LEFT + t / d * (WIDTH - LEFT - RIGHT);
+
+    let one = segment_group(&svg, 1);
+    assert!(one[0].contains(">segment 1, from 10:00:05<"), "{}", one[0]);
+    let labels = clock_labels(&one);
+    assert_eq!(labels[0], (LEFT, "10:00:05".to_string()), "{labels:?}");
+    let length1 = segments[0]["length"].as_f64().unwrap();
+    assert!(length1 < 25.0, "segment 1 is the false start: {length1}");
+    for (_, text) in &labels {
+        assert!(
+            text.as_str() >= "10:00:05" && text.as_str() <= "10:00:25",
+            "segment 1's clock reads only its own {length1} s: {labels:?}"
+        );
+    }
+    assert!(one.iter().all(|l| !l.contains("class=\"marked\"")));
+
+    let two = segment_group(&svg, 2);
+    assert!(two[0].contains(">segment 2, from 10:01:12<"), "{}", two[0]);
+    let length2 = segments[1]["length"].as_f64().unwrap();
+    let x2 = |t: f64| span(t, length2);
+    let labels = clock_labels(&two);
+    let (tick, _) = labels
+        .iter()
+        .find(|(_, text)| text == "10:01:35")
+        .unwrap_or_else(|| panic!("no tick reads 10:01:35: {labels:?}"));
+    // 10:01:35 is 23 s after segment 2's stated start, 10:01:12.
+    assert!((tick - x2(23.0)).abs() < 0.01, "{tick} vs {}", x2(23.0));
+    let marked: Vec<&&str> = two
+        .iter()
+        .filter(|l| l.contains("class=\"marked\""))
+        .collect();
+    assert_eq!(marked.len(), 2, "two passages in segment 2: {marked:?}");
+    let (mx, mw) = (attr(marked[0], "x"), attr(marked[0], "width"));
+    assert!(
+        mx < *tick && *tick < mx + mw,
+        "the tick reading 10:01:35 lies in the first orange range: {mx}..{}",
+        mx + mw
+    );
+    // What each output of segment 2 loses is drawn on segment 2's axis.
+    let files: Vec<&serde_json::Value> = plan["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["segment"] == 2 && f["duration"].is_object() && !f["output"].is_null())
+        .collect();
+    assert_eq!(files.len(), 4, "video, mixed and two participants: {plan}");
+    let removed: Vec<&&str> = two
+        .iter()
+        .filter(|l| l.contains("class=\"removed\""))
+        .collect();
+    let expected: Vec<f64> = files
+        .iter()
+        .flat_map(|f| {
+            let lead = f.get("lead").map_or(0.0, secs);
+            f["removed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| lead + secs(&r["start"]))
+        })
+        .collect();
+    assert_eq!(removed.len(), expected.len());
+    for (line, a) in removed.iter().zip(&expected) {
+        let part = format!(" {}", line.split("<rect class=\"removed\"").nth(1).unwrap());
+        assert!((attr(&part, "x") - x2(*a)).abs() < 0.01, "{line}");
+    }
+    for name in ["Ingrid", "Haugen", "Ola", "Nordmann", "Follow-up"] {
+        assert!(!svg.contains(name), "the picture names {name}");
+    }
 }
 
 #[cfg(unix)]
@@ -237,7 +353,7 @@ fn chromium_renders_marked_and_removed_ranges_where_the_plan_says() {
     let orange = recpipe::timeline::MARKED_COLOUR;
     let marked = &plan["ranges"][0];
     let (ma, mb) = (marked[0].as_f64().unwrap(), marked[1].as_f64().unwrap());
-    let my = AXIS_HEIGHT + MARKS_HEIGHT / 2.0;
+    let my = marks_top(0.0) + MARKS_HEIGHT / 2.0;
     assert!(
         close(pixel(x((ma + mb) / 2.0), my), orange),
         "marked: {:?}",
@@ -245,7 +361,7 @@ fn chromium_renders_marked_and_removed_ranges_where_the_plan_says() {
     );
     assert!(!close(pixel(x(mb + 20.0), my), orange), "after the mark");
     for (row, (removed, _)) in outs.iter().enumerate() {
-        let sy = Timeline::row_top(row) + ROW_HEIGHT - 4.0 - STRIP_HEIGHT / 2.0;
+        let sy = row_top(0.0, row) + ROW_HEIGHT - 4.0 - STRIP_HEIGHT / 2.0;
         for (a, b) in removed {
             assert!(
                 close(pixel(x((a + b) / 2.0), sy), red),

@@ -134,37 +134,7 @@ impl Marks {
         };
         let count = segs.len() as u32;
         let dur: Vec<i64> = segs.iter().map(|s| s.duration.as_millis() as i64).collect();
-        let mut starts: Vec<Option<i64>> = segs
-            .iter()
-            .map(|s| s.start.map(|t| clocks.folder_instant(t)))
-            .collect();
-        // How much earlier than the segment can start a stated start read:
-        // Zoom's clock shows whole seconds, so a start up to
-        // CLOCK_SLACK_MS before the previous segment's end is taken at
-        // that end, and the marks placed from it are widened to cover
-        // both readings.
-        let mut slack = vec![0i64; segs.len()];
-        let mut stated = self.starts.clone();
-        stated.sort_by_key(|s| s.segment);
-        for st in &stated {
-            let err = |why| MarksError { line: st.line, why };
-            let k = st.segment as usize;
-            if st.segment > count {
-                return Err(err(MarkProblem::NoSuchSegment {
-                    segment: st.segment,
-                    count,
-                }));
-            }
-            let Some(lower) = lower_bound(&starts, &dur, k - 1) else {
-                return Err(err(MarkProblem::NoStartTime));
-            };
-            let found = clocks.clock_instants(st.ms, lower - CLOCK_SLACK_MS - 1, lower + DAY_MS);
-            let Some(at) = found.first() else {
-                return Err(err(MarkProblem::BeforeStart));
-            };
-            slack[k - 1] = (lower - *at).max(0);
-            starts[k - 1] = Some((*at).max(lower));
-        }
+        let (starts, slack) = self.starts(segs, &dur, clocks)?;
 
         let mut out: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
         for mark in &self.marks {
@@ -198,6 +168,65 @@ impl Marks {
             *v = merge(std::mem::take(v));
         }
         Ok(SegmentRanges { per: out })
+    }
+
+    /// The instant (ms since 1970, UTC) at which each of `segments`
+    /// starts, where it is known: the first's from the folder name or
+    /// `--start`, a later one's from its `segment N starts` line — the
+    /// same instants [`Marks::resolve_segments`] places the marks from.
+    pub fn segment_starts(
+        &self,
+        segments: &[SegmentSpan],
+        clocks: &Clocks,
+    ) -> Result<Vec<Option<i64>>, MarksError> {
+        let dur: Vec<i64> = segments
+            .iter()
+            .map(|s| s.duration.as_millis() as i64)
+            .collect();
+        Ok(self.starts(segments, &dur, clocks)?.0)
+    }
+
+    /// Each segment's start instant, where known, and how much earlier
+    /// than that instant its stated start read (see below).
+    fn starts(
+        &self,
+        segs: &[SegmentSpan],
+        dur: &[i64],
+        clocks: &Clocks,
+    ) -> Result<(Vec<Option<i64>>, Vec<i64>), MarksError> {
+        let count = segs.len() as u32;
+        let mut starts: Vec<Option<i64>> = segs
+            .iter()
+            .map(|s| s.start.map(|t| clocks.folder_instant(t)))
+            .collect();
+        // How much earlier than the segment can start a stated start read:
+        // Zoom's clock shows whole seconds, so a start up to
+        // CLOCK_SLACK_MS before the previous segment's end is taken at
+        // that end, and the marks placed from it are widened to cover
+        // both readings.
+        let mut slack = vec![0i64; segs.len()];
+        let mut stated = self.starts.clone();
+        stated.sort_by_key(|s| s.segment);
+        for st in &stated {
+            let err = |why| MarksError { line: st.line, why };
+            let k = st.segment as usize;
+            if st.segment > count {
+                return Err(err(MarkProblem::NoSuchSegment {
+                    segment: st.segment,
+                    count,
+                }));
+            }
+            let Some(lower) = lower_bound(&starts, dur, k - 1) else {
+                return Err(err(MarkProblem::NoStartTime));
+            };
+            let found = clocks.clock_instants(st.ms, lower - CLOCK_SLACK_MS - 1, lower + DAY_MS);
+            let Some(at) = found.first() else {
+                return Err(err(MarkProblem::BeforeStart));
+            };
+            slack[k - 1] = (lower - *at).max(0);
+            starts[k - 1] = Some((*at).max(lower));
+        }
+        Ok((starts, slack))
     }
 }
 
