@@ -15,7 +15,8 @@ dev-dependencies are not part of the binary) and writes into OUT_DIR:
 
 Fails if a bundled crate ships no licence file and is not under a licence
 whose standard text is in packaging/licenses/ (so nothing is shipped
-without its licence).
+without its licence). A licence whose text names the holder (BSD-2-Clause)
+gets the holder from the crate's Cargo.toml authors.
 """
 import json
 import os
@@ -28,6 +29,11 @@ LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "NOTICE", "UNL
 # Licences whose standard text is in packaging/licenses/ (for crates that
 # publish no licence file of their own).
 STANDARD_TEXTS = ("MIT", "Apache-2.0", "MPL-2.0")
+# Licences whose text must carry the holder's copyright line: for a crate
+# that publishes no licence file, the standard text in packaging/licenses/
+# is written into its folder behind "Copyright (c)" and the authors its
+# Cargo.toml names.
+HOLDER_TEXTS = ("BSD-2-Clause",)
 # C sources vendored inside crates, and where their licence text lives.
 VENDORED_C = {
     "openssl-src": ("OpenSSL", "openssl/LICENSE.txt", "openssl-LICENSE.txt", "Apache-2.0"),
@@ -85,6 +91,12 @@ def main():
             for f in files:
                 shutil.copyfile(src / f, dest / pathlib.Path(f).name)
             where = f"crates/{name}-{version}/"
+        elif (p.get("license") or "") in HOLDER_TEXTS and p.get("authors"):
+            dest.mkdir(parents=True, exist_ok=True)
+            text = (here / "licenses" / f"{p['license']}.txt").read_text()
+            holders = ", ".join(p["authors"])
+            (dest / "LICENSE").write_text(f"Copyright (c) {holders}\n\n{text}")
+            where = f"crates/{name}-{version}/, the standard text with its authors' copyright line"
         else:
             spdx = p.get("license") or ""
             std = [l for l in STANDARD_TEXTS if l in spdx]
