@@ -427,21 +427,14 @@ fn a_silent_track_is_flagged_and_a_tone_is_not() {
 fn an_audio_file_with_two_audio_tracks_is_refused_not_cut_to_one() {
     let r = Recording::new(NEWER);
     let one = r.media("one.m4a", Kind::Audio);
-    crate::util::tools::ffmpeg(
-        &[
-            "-i",
-            one.to_str().unwrap(),
-            "-i",
-            one.to_str().unwrap(),
-            "-map",
-            "0:a",
-            "-map",
-            "1:a",
-            "-c",
-            "copy",
-        ],
-        &r.dir.join("audio2461873050.m4a"),
-    );
+    crate::util::tools::Tool::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .input(&one)
+        .arg("-i")
+        .input(&one)
+        .args(["-map", "0:a", "-map", "1:a", "-c", "copy"])
+        .output(&r.dir.join("audio2461873050.m4a"))
+        .run_ok();
     std::fs::remove_file(&one).unwrap();
     let report = check(&r);
     assert_eq!(report.verdict, Verdict::Broken, "{}", reasons(&report));

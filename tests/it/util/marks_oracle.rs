@@ -96,8 +96,7 @@ pub fn check_output(w: &World, sealed: &Path, passage: (f64, f64), said: &str) {
             "{name}: the video is {d} s long, so the marked passage was not cut ({said})"
         );
     } else {
-        let rate = 8000;
-        let pcm = ffmpeg_pcm(&tmp, rate);
+        let (rate, pcm) = decoded(&tmp, ext);
         let (a, b) = (
             ((passage.0 + 0.05) * rate as f64) as usize,
             ((passage.1 - 0.05) * rate as f64) as usize,
@@ -110,6 +109,31 @@ pub fn check_output(w: &World, sealed: &Path, passage: (f64, f64), said: &str) {
         );
     }
     fs::remove_file(&tmp).unwrap();
+}
+
+/// An audio output's samples (mono, the loudest channel of each frame)
+/// and their rate. ffmpeg decodes them; under Wine, where ffmpeg's
+/// results are taken from the Linux run by the file's content, a WAV is
+/// read with hound instead, since the Windows build's AAC decoder may
+/// differ from the Linux build's in the last bit of a sample (its own
+/// libm), so the content, and with it the stored result, is not the same.
+fn decoded(file: &Path, ext: &str) -> (u32, Vec<f32>) {
+    if cfg!(windows) && ext == "wav" {
+        let mut r = hound::WavReader::open(file).unwrap();
+        let spec = r.spec();
+        let channels = usize::from(spec.channels.max(1));
+        let samples: Vec<f32> = r
+            .samples::<i16>()
+            .map(|s| f32::from(s.unwrap()) / 32768.0)
+            .collect();
+        let pcm = samples
+            .chunks(channels)
+            .map(|f| f.iter().fold(0f32, |m, s| m.max(s.abs())))
+            .collect();
+        (spec.sample_rate, pcm)
+    } else {
+        (8000, ffmpeg_pcm(file, 8000))
+    }
 }
 
 /// The loudest sample of `file`'s audio in `passage`, decoded by ffmpeg:
