@@ -8,7 +8,7 @@
 //! delivered, exit 4 (or a wait) and the interim copy intact.
 
 use crate::util::marks_oracle::{self, PASSAGE, Verdict};
-use crate::util::tools::ffmpeg;
+use crate::util::tools::Tool;
 use crate::util::world::World;
 use proptest::prelude::*;
 use recpipe::redact::marks;
@@ -123,6 +123,12 @@ fn a_marks_file_under_another_name_or_place_stops_the_recording() {
         let path = rec.join(name);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, text).unwrap();
+        if cfg!(windows) && name.ends_with(' ') {
+            // Windows drops a name's trailing space when the file is made,
+            // so this is the marks file itself there: applied, not refused.
+            delivered_all(marks_oracle::run(&w, PASSAGE), name);
+            continue;
+        }
         let said = stopped(marks_oracle::run(&w, PASSAGE), name);
         assert!(
             said.contains("rename it to exactly 'recpipe-marks.txt'"),
@@ -268,22 +274,21 @@ fn a_live_mark_pressed_while_outputs_are_made_stops_their_delivery() {
 fn late_joiner(w: &World, lead: bool) {
     let ola = w.recording().join(OLA);
     let short = w.path("short.m4a");
-    ffmpeg(
-        &["-ss", "30", "-i", ola.to_str().unwrap(), "-c", "copy"],
-        &short,
-    );
+    // Inputs named as inputs, so that the Windows run finds the Linux
+    // run's stored result by the files' content, not their paths.
+    Tool::new("ffmpeg")
+        .args(["-v", "error", "-y", "-ss", "30", "-i"])
+        .input(&ola)
+        .args(["-c", "copy"])
+        .output(&short)
+        .run_ok();
     if lead {
-        ffmpeg(
-            &[
-                "-itsoffset",
-                "30",
-                "-i",
-                short.to_str().unwrap(),
-                "-c",
-                "copy",
-            ],
-            &ola,
-        );
+        Tool::new("ffmpeg")
+            .args(["-v", "error", "-y", "-itsoffset", "30", "-i"])
+            .input(&short)
+            .args(["-c", "copy"])
+            .output(&ola)
+            .run_ok();
     } else {
         fs::copy(&short, &ola).unwrap();
     }
