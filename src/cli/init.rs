@@ -424,22 +424,48 @@ fn collect(args: &InitArgs, q: &Asker) -> Result<ExitStatus, ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// Whether an entry that starts recpipe without the person is wanted (its
+/// flag, or yes at the prompt), and if so the program and the pipeline
+/// file, as absolute paths, that the entry names.
+fn entry_wanted(
+    flag: bool,
+    q: &Asker,
+    question: &str,
+    pipeline: &std::path::Path,
+) -> Result<Option<(std::path::PathBuf, std::path::PathBuf)>, ExitStatus> {
+    if !(flag || (q.interactive && q.yes_no(question, false)?)) {
+        return Ok(None);
+    }
+    let exe = std::env::current_exe().map_err(|e| fail(e, "", ExitStatus::Error))?;
+    let pipeline = std::path::absolute(pipeline).unwrap_or_else(|_| pipeline.to_path_buf());
+    Ok(Some((exe, pipeline)))
+}
+
+/// The per-user folder of systemd units, or why there is none.
+fn systemd_user_dir() -> Result<std::path::PathBuf, ExitStatus> {
+    schedule::systemd_user_dir().ok_or_else(|| {
+        fail(
+            "no per-user configuration folder for systemd",
+            "",
+            ExitStatus::Error,
+        )
+    })
+}
+
 fn offer_schedule(
     args: &InitArgs,
     q: &Asker,
     pipeline: &std::path::Path,
 ) -> Result<(), ExitStatus> {
-    let wanted = args.schedule
-        || (q.interactive
-            && q.yes_no(
-                "\nRun it every 10 minutes in the background (a scheduled task)?",
-                false,
-            )?);
-    if !wanted {
+    let Some((exe, pipeline)) = entry_wanted(
+        args.schedule,
+        q,
+        "\nRun it every 10 minutes in the background (a scheduled task)?",
+        pipeline,
+    )?
+    else {
         return Ok(());
-    }
-    let exe = std::env::current_exe().map_err(|e| fail(e, "", ExitStatus::Error))?;
-    let pipeline = std::path::absolute(pipeline).unwrap_or_else(|_| pipeline.to_path_buf());
+    };
     if cfg!(windows) {
         let status = std::process::Command::new("schtasks")
             .args(schedule::schtasks_args(&exe, &pipeline))
@@ -456,13 +482,7 @@ fn offer_schedule(
             )),
         }
     } else {
-        let dir = schedule::systemd_user_dir().ok_or_else(|| {
-            fail(
-                "no per-user configuration folder for systemd",
-                "",
-                ExitStatus::Error,
-            )
-        })?;
+        let dir = systemd_user_dir()?;
         let [service, timer] = schedule::write_systemd_units(&dir, &exe, &pipeline)
             .map_err(|e| fail(format!("{}: {e}", dir.display()), "", ExitStatus::Error))?;
         eprintln!(
@@ -481,17 +501,15 @@ fn offer_watch_at_login(
     q: &Asker,
     pipeline: &std::path::Path,
 ) -> Result<(), ExitStatus> {
-    let wanted = args.watch_at_login
-        || (q.interactive
-            && q.yes_no(
-                "\nStart recpipe watch when you log in, without a window (it works in the background and notifies you)?",
-                false,
-            )?);
-    if !wanted {
+    let Some((exe, pipeline)) = entry_wanted(
+        args.watch_at_login,
+        q,
+        "\nStart recpipe watch when you log in, without a window (it works in the background and notifies you)?",
+        pipeline,
+    )?
+    else {
         return Ok(());
-    }
-    let exe = std::env::current_exe().map_err(|e| fail(e, "", ExitStatus::Error))?;
-    let pipeline = std::path::absolute(pipeline).unwrap_or_else(|_| pipeline.to_path_buf());
+    };
     if cfg!(windows) {
         let dir = setup::config_dir().map_err(setup_error)?;
         let xml = dir.join("recpipe-watch-task.xml");
@@ -517,13 +535,7 @@ fn offer_watch_at_login(
             )),
         }
     } else {
-        let dir = schedule::systemd_user_dir().ok_or_else(|| {
-            fail(
-                "no per-user configuration folder for systemd",
-                "",
-                ExitStatus::Error,
-            )
-        })?;
+        let dir = systemd_user_dir()?;
         let unit = schedule::write_systemd_watch_unit(&dir, &exe, &pipeline)
             .map_err(|e| fail(format!("{}: {e}", dir.display()), "", ExitStatus::Error))?;
         eprintln!(
