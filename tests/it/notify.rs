@@ -36,6 +36,18 @@ fn status(w: &World, now: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A world whose marks file has a line that cannot be placed (16:00 is
+/// after the sample recording): a recording that needs the researcher.
+fn unplaceable_mark(pipeline_extra: &str) -> World {
+    let w = World::new(&World::dir_destination(), pipeline_extra);
+    fs::write(
+        w.recording().join("recpipe-marks.txt"),
+        "16:00:00 - 16:00:05\n",
+    )
+    .unwrap();
+    w
+}
+
 /// The notification names no topic, participant or file, and has a title
 /// and two lines.
 fn check_text(call: &Call, title: &str, action: &str) {
@@ -121,12 +133,7 @@ fn a_mark_that_cannot_be_placed_is_told_once_then_daily() {
 #[test]
 fn a_watch_tells_a_state_once_across_its_looks() {
     let bus = NotificationBus::start();
-    let w = World::new(&World::dir_destination(), "");
-    fs::write(
-        w.recording().join("recpipe-marks.txt"),
-        "16:00:00 - 16:00:05\n",
-    )
-    .unwrap();
+    let w = unplaceable_mark("");
     let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_recpipe"))
         .args(["watch", "--rescan", "1s", "--pipeline"])
         .arg(w.path("pipeline.toml"))
@@ -202,12 +209,7 @@ fn a_recording_that_fails_run_after_run_is_told_once() {
 
 #[test]
 fn without_a_bus_the_log_says_so_once_and_the_exit_status_is_the_same() {
-    let w = World::new(&World::dir_destination(), "");
-    fs::write(
-        w.recording().join("recpipe-marks.txt"),
-        "16:00:00 - 16:00:05\n",
-    )
-    .unwrap();
+    let w = unplaceable_mark("");
     let gone = format!("unix:path={}", w.path("no-bus").display());
     for _ in 0..2 {
         let out = run(&w, &gone, &now_after(0));
@@ -225,12 +227,7 @@ fn without_a_bus_the_log_says_so_once_and_the_exit_status_is_the_same() {
 #[test]
 fn a_notification_server_that_never_answers_holds_nothing_up() {
     let bus = NotificationBus::start_hung();
-    let w = World::new(&World::dir_destination(), "");
-    fs::write(
-        w.recording().join("recpipe-marks.txt"),
-        "16:00:00 - 16:00:05\n",
-    )
-    .unwrap();
+    let w = unplaceable_mark("");
     let t = std::time::Instant::now();
     let out = run(&w, &bus.address, &now_after(0));
     assert_eq!(out.status.code(), Some(4), "{out:?}");
@@ -246,12 +243,7 @@ fn a_notification_server_that_never_answers_holds_nothing_up() {
 #[test]
 fn notifications_off_in_the_pipeline_file_show_nothing() {
     let bus = NotificationBus::start();
-    let w = World::new(&World::dir_destination(), "[notify]\ndesktop = false\n");
-    fs::write(
-        w.recording().join("recpipe-marks.txt"),
-        "16:00:00 - 16:00:05\n",
-    )
-    .unwrap();
+    let w = unplaceable_mark("[notify]\ndesktop = false\n");
     let out = run(&w, &bus.address, &now_after(0));
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert_eq!(bus.calls(), vec![]);
