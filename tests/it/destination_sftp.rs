@@ -1,8 +1,10 @@
 //! SFTP-only behaviour against a real OpenSSH sshd on 127.0.0.1: login (key
 //! file, passphrase, wrong key, no terminal, keyboard-interactive with a
 //! one-time code, a person fetched to the desk), server-side refusals, and
-//! uploads that survive a cut connection or a killed server. Host-key
-//! checking is in `destination_sftp_host_keys.rs`.
+//! uploads that survive a cut connection or a killed server; the bytes
+//! delivered through libssh2's write pipeline (the sliding buffer, with
+//! many partial acknowledgements) and its read-ahead. Host-key checking is
+//! in `destination_sftp_host_keys.rs`.
 //!
 //! Unix-only: these tests start OpenSSH's `sshd`, which the Windows test run
 //! under Wine cannot.
@@ -12,7 +14,8 @@ use crate::util::sshd;
 
 use crate::util::payload::random_file;
 use recpipe::config::{self, VerifyMode};
-use recpipe::destination::sftp::{SftpDestination, Target};
+use recpipe::destination::sftp::sliding::SlidingWriter;
+use recpipe::destination::sftp::{self, Levers, SftpDestination, Target, session};
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, NoTerminal, Notice, PromptError, Prompter,
     RetryPolicy, Retrying, Secret, Sent,
@@ -457,4 +460,117 @@ fn open_builds_a_retrying_destination_from_the_pipeline_config() {
     .unwrap();
     destination::send(&mut d, &local, "c.age", &e, cfg.verify(), &mut |_| {}).unwrap();
     assert!(tmp.path().join("dest/c.age").is_file());
+}
+
+/// Sizes around libssh2's 30,000-byte requests and recpipe's chunks, each
+/// uploaded (through the sliding buffer, and as whole chunks) and read
+/// back; the bytes on the server are compared with the local file.
+#[test]
+fn odd_sizes_arrive_whole_through_the_write_pipeline() {
+    let s = sshd::Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let chunk = destination::CHUNK;
+    let sizes = [
+        0,
+        1,
+        29_999,
+        30_000,
+        30_001,
+        2 << 20,
+        chunk - 1,
+        chunk + 1,
+        2 * chunk + 12_345,
+    ];
+    let all_on = Levers::default();
+    let settings = [
+        all_on,
+        Levers {
+            sliding_write: false,
+        },
+    ];
+    for (i, levers) in settings.into_iter().enumerate() {
+        let mut d = connect(&target(&s, s.port, s.known_hosts())).unwrap();
+        d.set_levers(levers);
+        for (j, len) in sizes.into_iter().enumerate() {
+            let name = format!("f{i}-{len}.age");
+            let (local, e) = random_file(tmp.path(), &name, len, (i * 100 + j) as u64);
+            let mut positions = Vec::new();
+            let sent =
+                destination::send(&mut d, &local, &name, &e, VerifyMode::Readback, &mut |p| {
+                    positions.push(p)
+                })
+                .unwrap();
+            assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
+            assert!(positions.windows(2).all(|w| w[1] > w[0]), "{positions:?}");
+            assert_eq!(positions.last().copied().unwrap_or(0), len as u64);
+            assert!(
+                std::fs::read(s.files.join("up").join(&name)).unwrap()
+                    == std::fs::read(&local).unwrap(),
+                "{name} ({levers:?}) differs on the server"
+            );
+        }
+    }
+}
+
+/// The sliding buffer straight on a libssh2 file handle: small buffers and
+/// odd-sized pushes, so nearly every write is acknowledged in part, starts
+/// mid-request and is followed by a compaction; what the server holds is
+/// compared with what was pushed.
+#[test]
+fn the_sliding_buffer_survives_partial_acknowledgements_on_a_real_server() {
+    let s = sshd::Sshd::start();
+    let t = target(&s, s.port, s.known_hosts());
+    let session = session::login(session::open_checked(&t).unwrap(), &t, &NoTerminal).unwrap();
+    let sftp = session.sftp().unwrap();
+    let data = crate::util::payload::random_bytes(1_234_567, 3);
+    for capacity in [30_000, 30_001, 65_543, 1 << 20, 3_000_000] {
+        let path = s.files.join(format!("slide-{capacity}"));
+        let file = sftp.create(&path).unwrap();
+        let mut w = SlidingWriter::new(file, capacity);
+        let mut rest = &data[..];
+        for step in [1usize, 7, 29_999, 30_001, 65_537, 1, 100_003]
+            .iter()
+            .cycle()
+        {
+            if rest.is_empty() {
+                break;
+            }
+            let n = (*step).min(rest.len());
+            w.push(&rest[..n]).unwrap();
+            rest = &rest[n..];
+        }
+        let (total, mut file) = w.finish().unwrap();
+        file.close().unwrap();
+        assert_eq!(total, data.len() as u64);
+        assert!(
+            std::fs::read(&path).unwrap() == data,
+            "capacity {capacity}: the server's bytes differ"
+        );
+    }
+}
+
+/// recpipe's libssh2 encrypts with OpenSSL's ChaCha20 (vendor/libssh2-sys);
+/// with that switched off its portable ChaCha20 runs, and OpenSSH's sshd
+/// (OpenSSL's) must accept and send the same bytes either way: a wrong
+/// keystream fails the packet's MAC at once. The switch is process-wide,
+/// so other tests running meanwhile use either; both are correct.
+#[test]
+fn the_portable_chacha20_still_speaks_to_openssh() {
+    let s = sshd::Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = random_file(tmp.path(), "p.age", 3_000_017, 11);
+    sftp::set_openssl_chacha20(false);
+    let result = connect(&target(&s, s.port, s.known_hosts())).and_then(|mut d| {
+        destination::send(
+            &mut d,
+            &local,
+            "p.age",
+            &e,
+            VerifyMode::Readback,
+            &mut |_| {},
+        )
+    });
+    sftp::set_openssl_chacha20(true);
+    assert_eq!(result.unwrap(), Sent::Uploaded { resumed_from: 0 });
+    assert!(std::fs::read(s.files.join("up/p.age")).unwrap() == std::fs::read(&local).unwrap());
 }

@@ -3,8 +3,9 @@
 //!
 //! Invariants: the session is only used after the host key matched
 //! known_hosts and the login succeeded ([`session`]); partials are created
-//! with `O_EXCL` and written in [`CHUNK`](super::CHUNK)-sized writes so libssh2 keeps many
-//! 30,000-byte packets in flight; a finished partial is fsynced on the server
+//! with `O_EXCL` and written through one sliding buffer ([`sliding`]), so
+//! libssh2 keeps its 30,000-byte requests in flight from one chunk to the
+//! next; a finished partial is fsynced on the server
 //! with `fsync@openssh.com` where the server offers it (a server that does
 //! not, or refuses it as `sftp-server -P fsync` does, gets one
 //! [`Note::FsyncNotOffered`] and no error, and [`Destination::writes_synced`]
@@ -18,9 +19,10 @@
 
 pub mod known_hosts;
 pub mod session;
+pub mod sliding;
 
 use super::stream::{copy_read_ahead, hash_stream};
-use super::{DestError, Destination, ErrorClass, Note, Progress, Prompter, partial_name};
+use super::{CHUNK, DestError, Destination, ErrorClass, Note, Progress, Prompter, partial_name};
 use ssh2::{ErrorCode, OpenFlags, OpenType, RenameFlags, Session, Sftp};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -28,6 +30,48 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use known_hosts::{HostKey, HostKeyStatus};
+use sliding::SlidingWriter;
+
+/// The upload's sliding buffer ([`SlidingWriter`]): at most this much is
+/// queued in libssh2 at once, four times the server's channel window
+/// (OpenSSH's sshd: 2 MiB), so the window never waits for recpipe.
+const SLIDE: usize = CHUNK;
+
+unsafe extern "C" {
+    /// The switch of recpipe's change to libssh2 (vendor/libssh2-sys):
+    /// nonzero, ChaCha20-Poly1305 encrypts packet payloads with OpenSSL's
+    /// ChaCha20; zero, with libssh2's portable C. Read for every packet.
+    static mut libssh2_recpipe_evp_chacha20: std::ffi::c_int;
+}
+
+/// Process-wide, for the benchmarks: whether libssh2 encrypts with
+/// OpenSSL's ChaCha20 (on unless switched off here). Both give the same
+/// bytes; only the speed differs. Takes effect from the next packet.
+pub fn set_openssl_chacha20(on: bool) {
+    // SAFETY: an int in libssh2 that it only reads (volatile, per packet);
+    // any value is valid, and a packet sees either the old or the new one.
+    unsafe {
+        std::ptr::addr_of_mut!(libssh2_recpipe_evp_chacha20).write_volatile(i32::from(on));
+    }
+}
+
+/// How the transfers use libssh2; every lever is on by default.
+/// `benches/upload.rs` switches one off at a time to measure what each
+/// pays, in the same run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Levers {
+    /// Upload through one sliding buffer ([`SlidingWriter`]) instead of a
+    /// `write_all` per chunk (which drains libssh2's pipeline each time).
+    pub sliding_write: bool,
+}
+
+impl Default for Levers {
+    fn default() -> Levers {
+        Levers {
+            sliding_write: true,
+        }
+    }
+}
 
 /// How long a connect, or any single exchange with the server, may take
 /// before the connection counts as broken (a retryable error).
@@ -55,6 +99,7 @@ pub struct SftpDestination {
     /// Whether `fsync@openssh.com` is still worth asking for.
     fsync_offered: bool,
     notes: Vec<Note>,
+    levers: Levers,
 }
 
 /// The rename into place: atomic where the server can, and never replacing
@@ -98,10 +143,16 @@ impl SftpDestination {
             root,
             fsync_offered: true,
             notes: Vec::new(),
+            levers: Levers::default(),
         };
         dest.make_root()?;
         dest.check_rename()?;
         Ok(dest)
+    }
+
+    /// Switches levers off (or on again); for the benchmarks.
+    pub fn set_levers(&mut self, levers: Levers) {
+        self.levers = levers;
     }
 
     /// Finds out whether the server's rename replaces an existing file: two
@@ -197,8 +248,15 @@ impl SftpDestination {
         }
     }
 
-    /// `mkdir -p` of the root, folder by folder.
+    /// `mkdir -p` of the root, folder by folder. A root that is a folder
+    /// already (every connection after the first) costs one round trip,
+    /// not one per folder of its path.
     fn make_root(&self) -> Result<(), DestError> {
+        if let Ok(st) = self.sftp.stat(Path::new(&self.root))
+            && st.is_dir()
+        {
+            return Ok(());
+        }
         let mut prefix = String::new();
         for part in self.root.split('/') {
             if part.is_empty() {
@@ -329,18 +387,45 @@ impl Destination for SftpDestination {
         };
         src.seek(SeekFrom::Start(offset))
             .map_err(|e| DestError::io("seek", PathBuf::from(&path), e))?;
-        let mut pos = offset;
-        copy_read_ahead(
-            src,
-            |chunk| {
-                out.write_all(chunk)
-                    .map_err(|e| self.io_error("write", &path, e))?;
-                pos += chunk.len() as u64;
-                progress(pos);
-                Ok(())
-            },
-            |e| DestError::io("read", PathBuf::from(&path), e),
-        )?;
+        let pos = if self.levers.sliding_write {
+            // One sliding buffer: libssh2's requests for the next chunk are
+            // queued while the last chunk's are still in flight.
+            let mut w = SlidingWriter::new(&mut out, SLIDE);
+            let mut reported = 0;
+            copy_read_ahead(
+                src,
+                |chunk| {
+                    w.push(chunk)
+                        .map_err(|e| self.io_error("write", &path, e))?;
+                    if w.acked() > reported {
+                        reported = w.acked();
+                        progress(offset + reported);
+                    }
+                    Ok(())
+                },
+                |e| DestError::io("read", PathBuf::from(&path), e),
+            )?;
+            let (sent, _) = w.finish().map_err(|e| self.io_error("write", &path, e))?;
+            if sent > reported {
+                progress(offset + sent);
+            }
+            offset + sent
+        } else {
+            // Each chunk written whole: the pipeline drains at its end.
+            let mut pos = offset;
+            copy_read_ahead(
+                src,
+                |chunk| {
+                    out.write_all(chunk)
+                        .map_err(|e| self.io_error("write", &path, e))?;
+                    pos += chunk.len() as u64;
+                    progress(pos);
+                    Ok(())
+                },
+                |e| DestError::io("read", PathBuf::from(&path), e),
+            )?;
+            pos
+        };
         if self.fsync_offered {
             match out.fsync() {
                 Ok(()) => {}
@@ -371,6 +456,10 @@ impl Destination for SftpDestination {
             .sftp
             .open(Path::new(&path))
             .map_err(|e| self.error("open", &path, e))?;
+        // Whole chunks: libssh2 reads up to 8 MiB ahead either way, and
+        // smaller reads (2 MiB, so it tops its read-ahead up more often)
+        // were slower (benches/upload.rs: 0.78 on loopback, 0.97 at 40 ms;
+        // docs/destinations.md).
         let result = hash_stream(&mut f, progress);
         result.map_err(|e| self.io_error("read", &path, e))
     }
