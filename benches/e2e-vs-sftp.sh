@@ -10,7 +10,8 @@
 # (the loopback sshd shares them).
 #
 # Usage: benches/e2e-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [--profile DIR] [MINUTES]
-#   (default 60 minutes, no delay, no cap)
+#   (default 60 minutes, no delay, no cap; RECPIPE_BIN=path times that
+#   recpipe binary instead of this tree's release build)
 # --profile DIR: also prints where recpipe's time went, per stage (from the
 # timestamps of its log) and per component (a second run of a copy of the
 # recording under `perf record`, not timed); keeps the log and perf.data
@@ -48,7 +49,8 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/recpipe"
+# RECPIPE_BIN: another build to time instead (e.g. one with a lever off).
+bin="${RECPIPE_BIN:-${CARGO_TARGET_DIR:-target}/release/recpipe}"
 case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
 
 echo "making a ${minutes}-minute recording (720p) ..." >&2

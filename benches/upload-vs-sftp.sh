@@ -2,9 +2,12 @@
 # recpipe's SFTP upload and read-back against OpenSSH's sftp client, same
 # loopback sshd, same file, same run (benches/upload.rs does the timing,
 # both tools included), then the ratios the issue asks for:
-#   upload:    OpenSSH `sftp put` time / recpipe upload time    (goal >= 0.9)
-#   read-back: OpenSSH `sftp get` time / recpipe verify time    (goal >= 0.9)
-# A ratio above 1 means recpipe was faster.
+#   upload:    OpenSSH `sftp put` time / recpipe upload time    (goal >= 1.0)
+#   read-back: OpenSSH `sftp get` time / recpipe verify time    (goal >= 1.0)
+# A ratio above 1 means recpipe was faster. The paired rounds also time
+# recpipe with each of its libssh2 levers switched off alone (the sliding
+# write buffer, OpenSSL's ChaCha20 in the patched libssh2) and print what
+# each pays: the time without it over the time with it (above 1: it pays).
 #
 # Usage: benches/upload-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [MiB]
 #   (default 1024 MiB, i.e. 1 GiB; no delay, no cap)

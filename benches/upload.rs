@@ -9,7 +9,10 @@
 //! connecting and logging in, for both tools: a `recpipe` upload is
 //! connect + `send` (upload to a partial, size check, rename); `sftp -b`
 //! is connect + `put`. Read-back is connect + `verify` (read and SHA-256)
-//! against connect + `get` to a local file.
+//! against connect + `get` to a local file. The paired rounds also run
+//! recpipe with each lever switched off alone (the sliding write buffer of
+//! `sftp::Levers`, and the OpenSSL ChaCha20 of the patched libssh2), so
+//! what each pays is measured in the same run.
 
 // The test suite's sshd harness; the bench uses only part of it.
 #[path = "../tests/it/util/sshd.rs"]
@@ -22,7 +25,7 @@ mod skip;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use recpipe::config::VerifyMode;
-use recpipe::destination::sftp::{SftpDestination, Target};
+use recpipe::destination::sftp::{self, Levers, SftpDestination, Target};
 use recpipe::destination::{self, Expected, NoTerminal};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -162,7 +165,12 @@ impl Setup {
     }
 
     fn recpipe_upload(&self, name: &str) {
+        self.recpipe_upload_with(name, Levers::default());
+    }
+
+    fn recpipe_upload_with(&self, name: &str, levers: Levers) {
         let mut d = SftpDestination::connect(&self.target, &NoTerminal).unwrap();
+        d.set_levers(levers);
         destination::send(
             &mut d,
             &self.local,
@@ -175,7 +183,12 @@ impl Setup {
     }
 
     fn recpipe_readback(&self, name: &str) {
+        self.recpipe_readback_with(name, Levers::default());
+    }
+
+    fn recpipe_readback_with(&self, name: &str, levers: Levers) {
         let mut d = SftpDestination::connect(&self.target, &NoTerminal).unwrap();
+        d.set_levers(levers);
         destination::verify(&mut d, name, &self.expected, VerifyMode::Readback).unwrap();
     }
 }
@@ -328,26 +341,58 @@ fn paired(s: &Setup) {
         got.path().join("v.bin").display()
     );
     let gcm = ["-c", "aes128-gcm@openssh.com"];
+    let plain_write = Levers {
+        sliding_write: false,
+    };
     let (mut up, mut up_gcm, mut back, mut back_gcm) = (vec![], vec![], vec![], vec![]);
     let (mut up_cpu, mut back_cpu) = (vec![], vec![]);
+    let mut up_lever = vec![];
+    // Seconds per round: recpipe upload, sftp put, recpipe read-back, get.
+    let (mut t_up, mut t_put, mut t_back, mut t_get) = (vec![], vec![], vec![], vec![]);
+    let (mut up_chacha, mut back_chacha) = (vec![], vec![]);
+    let portable = |f: &mut dyn FnMut()| {
+        sftp::set_openssl_chacha20(false);
+        let t = timed(f);
+        sftp::set_openssl_chacha20(true);
+        t
+    };
     for _ in 0..rounds {
-        let _ = std::fs::remove_file(s.remote("r.bin"));
-        let _ = std::fs::remove_file(s.remote("o.bin"));
+        for f in ["r.bin", "p.bin", "c.bin", "o.bin"] {
+            let _ = std::fs::remove_file(s.remote(f));
+        }
         let r = timed(|| s.recpipe_upload("r.bin"));
+        let p = timed(|| s.recpipe_upload_with("p.bin", plain_write));
+        let c = portable(&mut || s.recpipe_upload("c.bin"));
+        up_chacha.push(c.0 / r.0);
         let o = timed(|| s.sftp_batch(&put));
         let _ = std::fs::remove_file(s.remote("o.bin"));
         let og = timed(|| s.sftp_batch_with(&put, &gcm));
         up.push(o.0 / r.0);
         up_gcm.push(og.0 / r.0);
         up_cpu.push(o.1 / r.1);
+        up_lever.push(p.0 / r.0);
+        t_up.push(r.0);
+        t_put.push(o.0);
         let r = timed(|| s.recpipe_readback("v.bin"));
+        let c = portable(&mut || s.recpipe_readback("v.bin"));
+        back_chacha.push(c.0 / r.0);
         let o = timed(|| s.sftp_batch(&get));
         let og = timed(|| s.sftp_batch_with(&get, &gcm));
         back.push(o.0 / r.0);
         back_gcm.push(og.0 / r.0);
         back_cpu.push(o.1 / r.1);
+        t_back.push(r.0);
+        t_get.push(o.0);
     }
     println!("paired: rounds {rounds}");
+    let mib = s.expected.len as f64 / 1048576.0;
+    println!(
+        "paired: median MiB/s: recpipe upload {:.0}, sftp put {:.0}, recpipe read-back {:.0}, sftp get {:.0}",
+        mib / median(t_up),
+        mib / median(t_put),
+        mib / median(t_back),
+        mib / median(t_get)
+    );
     println!(
         "paired: upload ratio vs sftp put (default cipher) {:.2}",
         median(up)
@@ -371,6 +416,18 @@ fn paired(s: &Setup) {
     println!(
         "paired: client CPU, sftp get / recpipe read-back {:.2}",
         median(back_cpu)
+    );
+    println!(
+        "paired: lever sliding write, upload time without / with {:.2}",
+        median(up_lever)
+    );
+    println!(
+        "paired: lever OpenSSL ChaCha20, upload time without / with {:.2}",
+        median(up_chacha)
+    );
+    println!(
+        "paired: lever OpenSSL ChaCha20, read-back time without / with {:.2}",
+        median(back_chacha)
     );
 }
 
