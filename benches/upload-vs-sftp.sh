@@ -5,9 +5,8 @@
 #   upload:    OpenSSH `sftp put` time / recpipe upload time    (goal >= 1.0)
 #   read-back: OpenSSH `sftp get` time / recpipe verify time    (goal >= 1.0)
 # A ratio above 1 means recpipe was faster. The paired rounds also time
-# recpipe with each of its libssh2 levers switched off alone (the sliding
-# write buffer, OpenSSL's ChaCha20 in the patched libssh2) and print what
-# each pays: the time without it over the time with it (above 1: it pays).
+# recpipe with its sliding write buffer switched off and print what it
+# pays: the time without it over the time with it (above 1: it pays).
 #
 # Usage: benches/upload-vs-sftp.sh [--delay-ms N] [--rate MIBPS] [MiB]
 #   (default 1024 MiB, i.e. 1 GiB; no delay, no cap)

@@ -10,9 +10,8 @@
 //! connect + `send` (upload to a partial, size check, rename); `sftp -b`
 //! is connect + `put`. Read-back is connect + `verify` (read and SHA-256)
 //! against connect + `get` to a local file. The paired rounds also run
-//! recpipe with each lever switched off alone (the sliding write buffer of
-//! `sftp::Levers`, and the OpenSSL ChaCha20 of the patched libssh2), so
-//! what each pays is measured in the same run.
+//! recpipe with the sliding write buffer of `sftp::Levers` switched off,
+//! so what it pays is measured in the same run.
 
 // The test suite's sshd harness; the bench uses only part of it.
 #[path = "../tests/it/util/sshd.rs"]
@@ -349,21 +348,12 @@ fn paired(s: &Setup) {
     let mut up_lever = vec![];
     // Seconds per round: recpipe upload, sftp put, recpipe read-back, get.
     let (mut t_up, mut t_put, mut t_back, mut t_get) = (vec![], vec![], vec![], vec![]);
-    let (mut up_chacha, mut back_chacha) = (vec![], vec![]);
-    let portable = |f: &mut dyn FnMut()| {
-        sftp::set_openssl_chacha20(false);
-        let t = timed(f);
-        sftp::set_openssl_chacha20(true);
-        t
-    };
     for _ in 0..rounds {
-        for f in ["r.bin", "p.bin", "c.bin", "o.bin"] {
+        for f in ["r.bin", "p.bin", "o.bin"] {
             let _ = std::fs::remove_file(s.remote(f));
         }
         let r = timed(|| s.recpipe_upload("r.bin"));
         let p = timed(|| s.recpipe_upload_with("p.bin", plain_write));
-        let c = portable(&mut || s.recpipe_upload("c.bin"));
-        up_chacha.push(c.0 / r.0);
         let o = timed(|| s.sftp_batch(&put));
         let _ = std::fs::remove_file(s.remote("o.bin"));
         let og = timed(|| s.sftp_batch_with(&put, &gcm));
@@ -374,8 +364,6 @@ fn paired(s: &Setup) {
         t_up.push(r.0);
         t_put.push(o.0);
         let r = timed(|| s.recpipe_readback("v.bin"));
-        let c = portable(&mut || s.recpipe_readback("v.bin"));
-        back_chacha.push(c.0 / r.0);
         let o = timed(|| s.sftp_batch(&get));
         let og = timed(|| s.sftp_batch_with(&get, &gcm));
         back.push(o.0 / r.0);
@@ -420,14 +408,6 @@ fn paired(s: &Setup) {
     println!(
         "paired: lever sliding write, upload time without / with {:.2}",
         median(up_lever)
-    );
-    println!(
-        "paired: lever OpenSSL ChaCha20, upload time without / with {:.2}",
-        median(up_chacha)
-    );
-    println!(
-        "paired: lever OpenSSL ChaCha20, read-back time without / with {:.2}",
-        median(back_chacha)
     );
 }
 

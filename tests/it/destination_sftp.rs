@@ -548,29 +548,3 @@ fn the_sliding_buffer_survives_partial_acknowledgements_on_a_real_server() {
         );
     }
 }
-
-/// recpipe's libssh2 encrypts with OpenSSL's ChaCha20 (vendor/libssh2-sys);
-/// with that switched off its portable ChaCha20 runs, and OpenSSH's sshd
-/// (OpenSSL's) must accept and send the same bytes either way: a wrong
-/// keystream fails the packet's MAC at once. The switch is process-wide,
-/// so other tests running meanwhile use either; both are correct.
-#[test]
-fn the_portable_chacha20_still_speaks_to_openssh() {
-    let s = sshd::Sshd::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let (local, e) = random_file(tmp.path(), "p.age", 3_000_017, 11);
-    sftp::set_openssl_chacha20(false);
-    let result = connect(&target(&s, s.port, s.known_hosts())).and_then(|mut d| {
-        destination::send(
-            &mut d,
-            &local,
-            "p.age",
-            &e,
-            VerifyMode::Readback,
-            &mut |_| {},
-        )
-    });
-    sftp::set_openssl_chacha20(true);
-    assert_eq!(result.unwrap(), Sent::Uploaded { resumed_from: 0 });
-    assert!(std::fs::read(s.files.join("up/p.age")).unwrap() == std::fs::read(&local).unwrap());
-}

@@ -37,24 +37,6 @@ use sliding::SlidingWriter;
 /// (OpenSSH's sshd: 2 MiB), so the window never waits for recpipe.
 const SLIDE: usize = CHUNK;
 
-unsafe extern "C" {
-    /// The switch of recpipe's change to libssh2 (vendor/libssh2-sys):
-    /// nonzero, ChaCha20-Poly1305 encrypts packet payloads with OpenSSL's
-    /// ChaCha20; zero, with libssh2's portable C. Read for every packet.
-    static mut libssh2_recpipe_evp_chacha20: std::ffi::c_int;
-}
-
-/// Process-wide, for the benchmarks: whether libssh2 encrypts with
-/// OpenSSL's ChaCha20 (on unless switched off here). Both give the same
-/// bytes; only the speed differs. Takes effect from the next packet.
-pub fn set_openssl_chacha20(on: bool) {
-    // SAFETY: an int in libssh2 that it only reads (volatile, per packet);
-    // any value is valid, and a packet sees either the old or the new one.
-    unsafe {
-        std::ptr::addr_of_mut!(libssh2_recpipe_evp_chacha20).write_volatile(i32::from(on));
-    }
-}
-
 /// How the transfers use libssh2; every lever is on by default.
 /// `benches/upload.rs` switches one off at a time to measure what each
 /// pays, in the same run.

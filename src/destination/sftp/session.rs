@@ -47,8 +47,6 @@ const HOST_KEY_PREFERENCE: &[&str] = &[
 /// it, but calls the AES-GCM cipher once per 16-byte block, which costs more
 /// than the AES instructions save (measured: upload 0.57 -> 0.67 and
 /// read-back 0.59 -> 0.77 of OpenSSH's speed, benches/upload-vs-sftp.sh).
-/// recpipe's libssh2 (vendor/libssh2-sys) encrypts ChaCha20-Poly1305's
-/// payload with OpenSSL's ChaCha20, as OpenSSH does (docs/performance.md).
 const CIPHER_PREFERENCE: &[&str] = &[
     "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",
