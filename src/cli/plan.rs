@@ -3,6 +3,7 @@
 //! `plan --timeline FILE` and the `timeline.svg` preview writes), and take
 //! marks while the meeting runs.
 
+use super::check::{clock_time, span_words};
 use super::{fail, pipeline_file::config_error, setup::parse_start};
 use clap::Args as ClapArgs;
 use recpipe::config::Pipeline;
@@ -122,8 +123,45 @@ pub fn plan(args: &PlanArgs) -> ExitStatus {
         ),
         None => println!("  start: unknown (give --start for wall-clock marks)"),
     }
-    for m in &plan.marks {
+    for seg in plan.segments.iter().filter(|s| s.clock_read) {
+        let pauses: Vec<String> = seg
+            .pauses
+            .iter()
+            .map(|(at, by)| {
+                if *by >= 0.0 {
+                    format!("paused {} at {}", span_words(*by), clock_time(*at))
+                } else {
+                    format!("clock set back {} at {}", span_words(-by), clock_time(*at))
+                }
+            })
+            .collect();
+        println!(
+            "  segment {}: Zoom's clock read from its video{}",
+            seg.number,
+            if pauses.is_empty() {
+                ", no pause".to_string()
+            } else {
+                format!("; {}", pauses.join(", "))
+            }
+        );
+    }
+    for (m, p) in plan.marks.iter().zip(&plan.placements) {
         println!("  mark {m}");
+        let how = if p.by_clock {
+            "where the clock read from the video put it"
+        } else {
+            "from the segment's start"
+        };
+        for (seg, a, b) in &p.ranges {
+            println!(
+                "      in segment {seg} at {} – {} ({how})",
+                clock_time(*a),
+                clock_time(*b)
+            );
+        }
+    }
+    if let Some(note) = plan.pause_note {
+        println!("  note: {note}");
     }
     for (a, b) in &plan.ranges {
         println!("  range to redact (padded, merged): {a:.2} s – {b:.2} s");
@@ -243,6 +281,7 @@ fn write_timeline(plan: &RecordingPlan, file: &Path) -> Result<(), ExitStatus> {
                 start: seg.start,
                 length: seg.length,
                 marked: seg.ranges.clone(),
+                pauses: seg.pauses.clone(),
                 rows: recpipe::timeline::rows(&plan.files, seg.number)?,
             })
         })

@@ -108,6 +108,17 @@ impl Clocks {
         Some(time::PrimitiveDateTime::new(date, at))
     }
 
+    /// The instant at which the burned-in clock showed `dt` (its calendar):
+    /// of the two in a repeated hour, the one nearer `near`; the earlier
+    /// without one.
+    pub fn clock_instant_near(&self, dt: civil::DateTime, near: Option<i64>) -> Option<i64> {
+        let all = instants(&self.clock, dt);
+        match near {
+            Some(n) => all.into_iter().min_by_key(|i| (i - n).abs()),
+            None => all.first().copied(),
+        }
+    }
+
     /// Every instant within `(lo, hi]` at which the burned-in clock showed
     /// `ms_of_day` (ms since midnight, may exceed a day by the minute a
     /// range rounds out to), in order.

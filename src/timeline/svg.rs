@@ -3,8 +3,9 @@
 //!
 //! Invariants: every x in a segment's group is that segment's
 //! [`Segment::x`] of a time in its own time (a row's times shifted by the
-//! row's lead); clock labels are read from the segment's own start; the
-//! document references nothing outside itself.
+//! row's lead); clock labels are read from the segment's own start and
+//! the pauses before them; the document references nothing outside
+//! itself.
 
 use super::{
     Content, HEADING_HEIGHT, LEFT, MARKED_COLOUR, MARKS_HEIGHT, REMOVED_COLOUR, RIGHT, ROW_HEIGHT,
@@ -136,12 +137,44 @@ fn segment_svg(s: &mut String, seg: &Segment, top: f64) {
             offset(*t)
         );
     }
-    // Grid lines where the clock reads round times, or at the offsets
-    // when the clock is unknown.
+    // Grid lines where the clock reads round times (in each stretch
+    // between pauses), or at the offsets when the clock is unknown.
     let grid = match seg.start {
-        Some(start) => clock_ticks(start, d, step),
+        Some(start) => {
+            let edges: Vec<f64> = std::iter::once(0.0)
+                .chain(seg.pauses.iter().map(|(at, _)| *at))
+                .chain(std::iter::once(d + 1e-9))
+                .collect();
+            edges
+                .windows(2)
+                .flat_map(|w| {
+                    let shift = time::Duration::seconds_f64(seg.paused_before(w[0]));
+                    let mut ticks = clock_ticks(start + shift, d, step);
+                    ticks.retain(|t| *t >= w[0] && *t < w[1]);
+                    if !ticks.contains(&w[0]) && w[0] < d {
+                        ticks.insert(0, w[0]);
+                    }
+                    ticks
+                })
+                .collect()
+        }
         None => offsets,
     };
+    for (at, by) in &seg.pauses {
+        let x = seg.x(*at);
+        let _ = writeln!(
+            s,
+            r##"<line class="pause" data-t="{at:.3}" data-by="{by:.3}" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{rows_bottom:.2}" stroke="#222222" stroke-width="2"/><text x="{:.2}" y="{:.2}" fill="#222">{}</text>"##,
+            ay + 30.0,
+            x + 3.0,
+            ay + 52.0,
+            if *by >= 0.0 {
+                format!("paused {}", offset(*by))
+            } else {
+                format!("clock back {}", offset(-by))
+            }
+        );
+    }
     for t in grid {
         let x = seg.x(t);
         let _ = writeln!(
@@ -149,7 +182,7 @@ fn segment_svg(s: &mut String, seg: &Segment, top: f64) {
             r##"<line class="tick" data-t="{t:.3}" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{rows_bottom:.2}" stroke="#dddddd"/>"##,
             ay + 46.0
         );
-        if let Some(c) = clock(seg.start, t) {
+        if let Some(c) = clock(seg.start, t + seg.paused_before(t)) {
             let _ = writeln!(
                 s,
                 r##"<text class="clock" data-t="{t:.3}" x="{x:.2}" y="{:.2}" text-anchor="middle" fill="#333">{c}</text>"##,
@@ -271,6 +304,7 @@ mod tests {
                     start: Some(time::macros::datetime!(2026-11-27 10:00:05)),
                     length: 19.4,
                     marked: Vec::new(),
+                    pauses: Vec::new(),
                     rows: vec![Row {
                         label: "video".into(),
                         lead: 0.0,
@@ -284,6 +318,7 @@ mod tests {
                     start: Some(time::macros::datetime!(2026-11-27 10:01:12.4)),
                     length: 60.1,
                     marked: vec![(21.6, 30.6)],
+                    pauses: Vec::new(),
                     rows: vec![
                         Row {
                             label: "video".into(),
@@ -365,6 +400,33 @@ mod tests {
         );
         assert!(two.iter().all(|l| !l.contains("class=\"clock\"")));
         assert!(two.iter().any(|l| l.contains(">0:20<")));
+    }
+
+    #[test]
+    fn a_pause_moves_the_clock_labels_after_it() {
+        let mut tl = sample();
+        // Segment 2 (10:01:12.4) paused 45 s at 30 s.
+        tl.segments[1].pauses = vec![(30.0, 45.0)];
+        let svg = render_svg(&tl);
+        let g = group(&svg, 2);
+        assert!(
+            g.iter().any(
+                |l| l.contains(r#"class="pause" data-t="30.000""#) && l.contains("paused 0:45")
+            ),
+            "{g:#?}"
+        );
+        // The first frame after it reads 10:01:12.4 + 30 s + 45 s.
+        assert!(
+            g.iter()
+                .any(|l| l.contains(r#"class="clock" data-t="30.000""#) && l.contains("10:02:27")),
+            "{g:#?}"
+        );
+        // Before it, the clock runs from the start.
+        assert!(
+            g.iter()
+                .any(|l| l.contains(r#"class="clock" data-t="0.000""#) && l.contains("10:01:12")),
+            "{g:#?}"
+        );
     }
 
     #[test]

@@ -243,11 +243,13 @@ mod segments {
                 number: 1,
                 duration: secs(20.0),
                 start: Some(datetime!(2026-11-23 10:00:00)),
+                clock: Vec::new(),
             },
             SegmentSpan {
                 number: 2,
                 duration: secs(100.0),
                 start: second_start,
+                clock: Vec::new(),
             },
         ]
     }
@@ -396,6 +398,7 @@ mod segments {
             number: 1,
             duration: secs(1200.0),
             start: Some(datetime!(2026-03-29 01:50:00)),
+            clock: Vec::new(),
         }];
         let r = marks::parse("03:05 - 03:05:30")
             .unwrap()
@@ -412,6 +415,7 @@ mod segments {
             number: 1,
             duration: secs(7200.0),
             start: Some(datetime!(2026-10-25 01:50:00)),
+            clock: Vec::new(),
         }];
         let err = marks::parse("02:30 - 02:31")
             .unwrap()
