@@ -209,7 +209,8 @@ fn take_live_marks(
     {
         return Err(Problem::LiveMarkUnplaced);
     }
-    let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
+    let lines =
+        crate::redact::pending::matching(&pending, start, span, &clocks).map_err(marks_err)?;
     if lines.is_empty() {
         return Ok(0);
     }
@@ -228,7 +229,7 @@ fn take_live_marks(
     };
     append()
         .map_err(|e| Problem::LiveMarks(format!("cannot add live marks to the marks file: {e}")))?;
-    crate::redact::pending::claim(&pending, start, span).map_err(marks_err)?;
+    crate::redact::pending::claim(&pending, start, span, &clocks).map_err(marks_err)?;
     Ok(lines.len())
 }
 

@@ -19,6 +19,7 @@
 //! are removed under the lock. Notes stay on one line; errors never quote
 //! them.
 
+use super::clock::Clocks;
 use super::marks::{Point, parse_point};
 use crate::fsutil::{TEMP_PREFIX, write_atomic};
 use std::fs::{self, File, OpenOptions};
@@ -253,14 +254,18 @@ pub fn record(
 
 /// Takes the closed marks that overlap a recording starting at `start` and
 /// lasting `duration` out of the state file, and returns them as lines for
-/// that recording's marks file (`+H:MM:SS.mmm - +H:MM:SS.mmm note`, offsets
-/// from its start). Open marks and marks of other times stay pending.
+/// that recording's marks file: `HH:MM:SS.mmm - HH:MM:SS.mmm note`, the PC
+/// times as Zoom's burned-in clock showed them (`clocks`), so they are
+/// placed like every wall-clock mark — through the clock read from the
+/// video where there is one, so a pause moves them too. Open marks and
+/// marks of other times stay pending.
 pub fn claim(
     path: &Path,
     start: PrimitiveDateTime,
     duration: Duration,
+    clocks: &Clocks,
 ) -> Result<Vec<String>, PendingError> {
-    take(path, start, duration, true)
+    take(path, start, duration, clocks, true)
 }
 
 /// The lines [`claim`] would return, without taking them out of the state
@@ -271,14 +276,16 @@ pub fn matching(
     path: &Path,
     start: PrimitiveDateTime,
     duration: Duration,
+    clocks: &Clocks,
 ) -> Result<Vec<String>, PendingError> {
-    take(path, start, duration, false)
+    take(path, start, duration, clocks, false)
 }
 
 fn take(
     path: &Path,
     start: PrimitiveDateTime,
     duration: Duration,
+    clocks: &Clocks,
     remove: bool,
 ) -> Result<Vec<String>, PendingError> {
     let _locked = if remove { Some(lock(path)?) } else { None };
@@ -291,8 +298,9 @@ fn take(
         return Ok(Vec::new());
     }
     let offset = |t: PrimitiveDateTime| {
-        let d = (t - start).clamp(time::Duration::ZERO, end - start);
-        super::clock(Duration::try_from(d).unwrap_or_default())
+        let shown = clocks.clock_reading(clocks.folder_instant(t)).unwrap_or(t);
+        let (h, m, s, ms) = shown.time().as_hms_milli();
+        format!("{h:02}:{m:02}:{s:02}.{ms:03}")
     };
     let lines = mine
         .iter()

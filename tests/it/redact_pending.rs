@@ -2,6 +2,7 @@
 //! kept in a state file, and claimed by the recording whose span holds
 //! them as marks-file lines that parse back to the same ranges.
 
+use recpipe::redact::clock::Clocks;
 use recpipe::redact::pending::{self, PendingError, Recorded};
 use recpipe::redact::{Range, marks};
 use std::time::Duration;
@@ -35,12 +36,13 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
 
     // A recording 14:30 - 15:00 claims the first mark only.
     let start = datetime!(2026-11-23 14:30:00);
-    let lines = pending::claim(&state, start, Duration::from_secs(1800)).unwrap();
+    let utc = Clocks::utc();
+    let lines = pending::claim(&state, start, Duration::from_secs(1800), &utc).unwrap();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].ends_with("a third party"), "{lines:?}");
     let parsed = marks::parse(&lines.join("\n")).unwrap();
     let ranges = parsed
-        .resolve(None, Duration::from_secs(1800), Duration::ZERO)
+        .resolve(Some(start), Duration::from_secs(1800), Duration::ZERO)
         .unwrap();
     assert_eq!(ranges, vec![Range::secs(130.0, 180.0)]);
     assert_eq!(
@@ -49,7 +51,7 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
         "the others stay pending"
     );
     assert!(
-        pending::claim(&state, start, Duration::from_secs(1800))
+        pending::claim(&state, start, Duration::from_secs(1800), &utc)
             .unwrap()
             .is_empty()
     );
@@ -59,9 +61,10 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
         &state,
         datetime!(2026-11-23 14:00:00),
         Duration::from_secs(1800),
+        &utc,
     )
     .unwrap();
-    assert_eq!(lines, vec!["+0:20:00.000 - +0:22:00.000".to_string()]);
+    assert_eq!(lines, vec!["14:20:00.000 - 14:22:00.000".to_string()]);
 }
 
 #[test]
