@@ -261,7 +261,7 @@ fn prepare(
         }
         let sha =
             Sha256Digest::of_file(&dir.join(&e.rel), &e.id).map_err(|err| Problem::Input {
-                what: file_ref(&e.rel, marks_name),
+                what: file_ref(&e.rel, &e.role(marks_name)),
                 error: Hidden::new(err, names),
             })?;
         j.input_sha256.push(Some(sha));

@@ -149,11 +149,11 @@ pub fn resolve(
         let clocks = Clocks::new(&redact.clock).map_err(ModelError::Clock)?;
         model.wall_clock = parsed.uses_wall_clock();
         let maps = if model.wall_clock {
-            read_clocks(report, &redact.marks)?
+            read_clocks(report)?
         } else {
             Vec::new()
         };
-        tie_clocks(&mut spans, &maps, report, &clocks, &redact.marks)?;
+        tie_clocks(&mut spans, &maps, report, &clocks)?;
         check_zone(&spans, &clocks)?;
         for sp in spans.iter().filter(|s| !s.clock.is_empty()) {
             model.clock_read.push(sp.number);
@@ -217,7 +217,7 @@ pub fn resolve(
             let gap = (seg_end - f.end_in_segment().unwrap_or(0.0)).abs();
             if gap > ALIGN_TOLERANCE.as_secs_f64() {
                 return Err(ModelError::Unaligned {
-                    what: file_ref(&f.path, &redact.marks),
+                    what: file_ref(&f.path, &f.role),
                     segment,
                     gap,
                 });
@@ -261,10 +261,7 @@ const BACK_SLACK_MS: i64 = 100;
 /// the video in the check's listing and its map. A video without a clock
 /// (or in a format the reader does not know) has none; one that cannot be
 /// read stops the recording.
-fn read_clocks(
-    report: &RecordingReport,
-    marks_name: &str,
-) -> Result<Vec<(usize, ClockMap)>, ModelError> {
+fn read_clocks(report: &RecordingReport) -> Result<Vec<(usize, ClockMap)>, ModelError> {
     let mut out = Vec::new();
     for seg in &report.segments {
         let Some((i, f)) = report.files.iter().enumerate().find(|(_, f)| {
@@ -277,7 +274,7 @@ fn read_clocks(
             Ok(None) | Err(ClockError::Unsupported(_)) => {}
             Err(error) => {
                 return Err(ModelError::ClockRead {
-                    what: file_ref(&f.path, marks_name),
+                    what: file_ref(&f.path, &f.role),
                     error,
                 });
             }
@@ -295,7 +292,6 @@ fn tie_clocks(
     maps: &[(usize, ClockMap)],
     report: &RecordingReport,
     clocks: &Clocks,
-    marks_name: &str,
 ) -> Result<(), ModelError> {
     let mut near = spans
         .first()
@@ -328,7 +324,7 @@ fn tie_clocks(
                 && at < prev.at + (prev.to - prev.from) - BACK_SLACK_MS
             {
                 return Err(ModelError::ClockBack {
-                    what: file_ref(&report.files[*i].path, marks_name),
+                    what: file_ref(&report.files[*i].path, &report.files[*i].role),
                     at: s.from,
                     by: (prev.at + (prev.to - prev.from) - at) as f64 / 1000.0,
                 });
@@ -402,6 +398,19 @@ pub fn read_marks(
         .read_to_end(&mut bytes)
         .map_err(|e| ModelError::Read(e.to_string()))?;
     marks::decode(&bytes).map_err(|e| ModelError::Read(e.to_string()))
+}
+
+/// The role admission gave the file at `rel` (relative to the recording
+/// folder) in a journal: from its record (a version 1 journal's from its
+/// name), unknown if the journal does not list it.
+pub fn role_in(j: &Journal, rel: &Path, marks_name: &str) -> Role {
+    j.inventory
+        .iter()
+        .position(|e| e.rel == rel)
+        .map_or(Role::Unknown, |i| match j.files.get(i) {
+            Some(f) => f.role.clone(),
+            None => j.inventory[i].role(marks_name),
+        })
 }
 
 /// A journal's inventory split by what cleanup may do: the files it may
