@@ -33,13 +33,13 @@ const LOOK: Look = Look {
 /// as long as the video, and `marks` as its marks file. The pipeline
 /// keeps the mixed audio only.
 fn world(parts: &[Part], marks: &str) -> World {
-    world_in(FOLDER, parts, marks)
+    world_in(FOLDER, parts, marks, true)
 }
 
-/// [`world`] with the recording in `folder`.
-fn world_in(folder: &str, parts: &[Part], marks: &str) -> World {
+/// [`world`] with the recording in `folder`, its clock drawn or not.
+fn world_in(folder: &str, parts: &[Part], marks: &str, clock: bool) -> World {
     let r = Recording::new(folder);
-    let made = video(&r.dir, &LOOK, parts, true);
+    let made = video(&r.dir, &LOOK, parts, clock);
     fs::rename(made, r.dir.join("video1795167000.mp4")).unwrap();
     let seconds: u32 = parts.iter().map(|p| p.seconds).sum();
     tone_m4a(&r.dir, "audio1795167000.m4a", 1, seconds as f64, 8000);
@@ -230,6 +230,7 @@ fn summer_time_ending_mid_recording_moves_no_mark() {
         "2026-10-25 02.59.40 Night shift interview",
         &parts,
         "02:00:10 - 02:00:20\n",
+        true,
     );
     w.env.push(("TZ", "Europe/Oslo".into()));
     match marks_oracle::run(&w, (29.0, 41.0)) {
@@ -238,6 +239,35 @@ fn summer_time_ending_mid_recording_moves_no_mark() {
     }
     assert!(delivered_loudness(&w, (2.0, 28.0)) > 0.1, "before: loud");
     assert!(delivered_loudness(&w, (42.0, 59.0)) > 0.1, "after: loud");
+}
+
+/// "Add a timestamp to the recording" was off: no clock in the picture.
+/// The mark is placed from the folder name's time, as before the clock
+/// was read, and `plan` says that a pause cannot be seen.
+#[test]
+fn without_a_clock_marks_are_placed_from_the_folder_name() {
+    let parts = [Part {
+        seconds: 30,
+        clock: EPOCH,
+    }];
+    let w = world_in(FOLDER, &parts, "09:30:10 - 09:30:15\n", false);
+    let plan = w.cli(&[
+        "plan",
+        "-p",
+        &w.path("pipeline.toml").to_string_lossy(),
+        &w.recording().to_string_lossy(),
+    ]);
+    let said = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        said.contains("a paused recording cannot be detected")
+            && said.contains("at 0:10 – 0:15 (from the segment's start)"),
+        "{said}"
+    );
+    match marks_oracle::run(&w, (9.0, 16.0)) {
+        Verdict::Delivered(files) => assert!(!files.is_empty()),
+        other => panic!("the recording should be delivered: {other:?}"),
+    }
+    assert!(delivered_loudness(&w, (17.0, 29.0)) > 0.1, "the rest loud");
 }
 
 /// DejaVu Sans at 16 px over a plain background: a size at which the
