@@ -528,9 +528,7 @@ fn read(path: &Path) -> Result<Journal, JournalError> {
 
 /// Now, as RFC 3339 UTC.
 pub fn now_text() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    jiff::Timestamp::now().to_string()
 }
 
 #[cfg(test)]

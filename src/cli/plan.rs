@@ -60,7 +60,7 @@ pub struct MarkArgs {
 fn load(
     file: &Path,
     start: Option<&str>,
-) -> Result<(Pipeline, Option<time::PrimitiveDateTime>), ExitStatus> {
+) -> Result<(Pipeline, Option<jiff::civil::DateTime>), ExitStatus> {
     let p = Pipeline::load(file).map_err(|e| config_error(&e))?;
     let start = start.map(parse_start).transpose().map_err(|()| {
         fail(
@@ -235,8 +235,8 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
         Ok(s) => s,
         Err(e) => return fail(e, "", ExitStatus::Error),
     };
-    let now = match time::OffsetDateTime::now_local() {
-        Ok(t) => time::PrimitiveDateTime::new(t.date(), t.time()),
+    let now = match jiff::tz::TimeZone::try_system() {
+        Ok(zone) => zone.to_datetime(jiff::Timestamp::now()),
         Err(_) => {
             return fail(
                 "cannot tell the local time zone, so the mark's time would be wrong",
@@ -245,8 +245,7 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
             );
         }
     };
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    let show = |t: time::PrimitiveDateTime| t.format(&fmt).unwrap_or_default();
+    let show = |t: jiff::civil::DateTime| t.strftime("%H:%M:%S").to_string();
     match pending::record(
         &state.pending_marks(),
         now,

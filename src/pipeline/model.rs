@@ -33,9 +33,9 @@ use crate::redact::Range;
 use crate::redact::clock::Clocks;
 use crate::redact::marks::{self, ClockPiece, MarksError, SegmentRanges, SegmentSpan};
 use crate::redact::plan::{PlanFile, SegmentFile};
+use jiff::civil::DateTime;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 /// How far a media file's end may lie from its segment's end and still be
 /// taken to start where the segment starts. Zoom's files of one segment
@@ -58,7 +58,7 @@ pub struct Model {
     /// start, where that is known (the first's from the folder name or
     /// `--start`, a later one's from the marks file's `segment N starts`):
     /// the start the marks were placed from.
-    pub segment_starts: Vec<(u32, Option<PrimitiveDateTime>)>,
+    pub segment_starts: Vec<(u32, Option<DateTime>)>,
     /// Where each mark was placed: its line, and per segment the ranges
     /// (seconds of the segment's own time, before padding); `clock` when
     /// the clock read from the video placed it.
@@ -127,7 +127,7 @@ pub enum ModelError {
 pub fn resolve(
     report: &RecordingReport,
     marks_text: Option<&str>,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
     redact: &Redact,
 ) -> Result<Model, ModelError> {
     let mut model = Model {
@@ -353,10 +353,11 @@ fn check_zone(spans: &[SegmentSpan], clocks: &Clocks) -> Result<(), ModelError> 
     if apart <= START_SLACK_MS {
         return Ok(());
     }
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let text = |t: Option<PrimitiveDateTime>| {
-        t.and_then(|t| t.format(&fmt).ok())
-            .unwrap_or_else(|| "?".into())
+    let text = |t: Option<DateTime>| {
+        t.map_or_else(
+            || "?".into(),
+            |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        )
     };
     let mins = (apart + 30_000) / 60_000;
     Err(ModelError::ClockZone {
@@ -372,7 +373,7 @@ fn clock_starts(
     parsed: &marks::Marks,
     spans: &[marks::SegmentSpan],
     clocks: &Clocks,
-) -> Result<Vec<(u32, Option<PrimitiveDateTime>)>, ModelError> {
+) -> Result<Vec<(u32, Option<DateTime>)>, ModelError> {
     let starts = parsed.segment_starts(spans, clocks)?;
     Ok(spans
         .iter()
@@ -453,10 +454,12 @@ fn live_mark_pending(j: &Journal, pending: &Path) -> bool {
     let Some((start, span_ms)) = &j.meeting else {
         return false;
     };
-    let Ok(start) = PrimitiveDateTime::parse(start, crate::redact::pending::STAMP) else {
+    let Some(start) = crate::redact::pending::parse_stamp(start) else {
         return true;
     };
-    let end = start + Duration::from_millis(*span_ms);
+    let end = start
+        .checked_add(Duration::from_millis(*span_ms))
+        .unwrap_or(DateTime::MAX);
     match crate::redact::pending::load(pending) {
         Ok(marks) => marks
             .iter()
@@ -561,7 +564,7 @@ pub fn migrate(j: &Journal, marks_name: &str) -> Vec<FileRecord> {
 /// The segments of a checked recording as marks are resolved against
 /// them: the first starts at `start` (`--start`) or at the folder name's
 /// time; later ones' starts come from the marks file.
-fn segment_spans(report: &RecordingReport, start: Option<PrimitiveDateTime>) -> Vec<SegmentSpan> {
+fn segment_spans(report: &RecordingReport, start: Option<DateTime>) -> Vec<SegmentSpan> {
     let start = start.or_else(|| report.name.as_ref().map(|n| n.start));
     report
         .segments

@@ -12,11 +12,11 @@ use crate::discover::{self, CheckOptions, RecordingReport, Role};
 use crate::redact::clock::Clocks;
 use crate::redact::marks::{self, SegmentRanges};
 use crate::redact::plan::{FilePlan, plan_segments, produce};
+use jiff::civil::DateTime;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -69,7 +69,7 @@ pub struct SegmentPlan {
     /// What the burned-in clock showed at its start, when known: the
     /// start its wall-clock marks were placed from.
     #[serde(serialize_with = "clock_text")]
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// Its length, seconds (the latest end of its media files).
     pub length: f64,
     /// The marks' ranges in it (padded, merged), seconds of its own time.
@@ -93,13 +93,9 @@ pub struct MarkPlacement {
     pub by_clock: bool,
 }
 
-fn clock_text<S: serde::Serializer>(
-    t: &Option<PrimitiveDateTime>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    match t.and_then(|t| t.format(&fmt).ok()) {
-        Some(text) => s.serialize_str(&text),
+fn clock_text<S: serde::Serializer>(t: &Option<DateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
         None => s.serialize_none(),
     }
 }
@@ -109,7 +105,7 @@ fn clock_text<S: serde::Serializer>(
 pub fn plan_recording(
     pipeline: &Pipeline,
     dir: &Path,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
 ) -> Result<(RecordingPlan, SegmentRanges), PreviewError> {
     let check = CheckOptions::new(Duration::ZERO, &pipeline.redact.marks);
     let report = discover::check_recording(dir, &check)?;
@@ -187,11 +183,10 @@ pub fn plan_recording(
         .filter(|p| p.output.is_some())
         .filter_map(|p| p.bytes)
         .sum();
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     Ok((
         RecordingPlan {
             report,
-            start: start.and_then(|s| s.format(&fmt).ok()),
+            start: start.map(|s| s.strftime("%Y-%m-%d %H:%M:%S").to_string()),
             start_from,
             marks: lines,
             placements,
@@ -215,7 +210,7 @@ pub fn plan_recording(
 pub fn preview(
     pipeline: &Pipeline,
     dir: &Path,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
     out: &Path,
 ) -> Result<Vec<PathBuf>, PreviewError> {
     let refuse = |why: &str| PreviewError::Refused {

@@ -32,9 +32,9 @@ use crate::config::TrackKind;
 use crate::media::audio::{AacFrames, AudioError, Frame, aac_decoder};
 use crate::media::mp4::{Mp4Error, Mp4File};
 use crate::redact::plan::{Fate, FilePlan};
+use jiff::civil::DateTime;
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::SampleBuffer;
-use time::PrimitiveDateTime;
 
 /// Slices of the waveform envelope across an audio row.
 pub const ENVELOPE_SLICES: usize = 800;
@@ -103,7 +103,7 @@ pub struct Segment {
     /// 1, 2, … in recording order.
     pub number: u32,
     /// What the burned-in clock showed at the segment's start, when known.
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// The segment's length (its longest input, lead included), seconds.
     pub length: f64,
     /// The ranges the marks ask for in it, after padding and merging,

@@ -11,17 +11,19 @@ use super::{
     Content, HEADING_HEIGHT, LEFT, MARKED_COLOUR, MARKS_HEIGHT, REMOVED_COLOUR, RIGHT, ROW_HEIGHT,
     Row, STRIP_HEIGHT, Segment, Timeline, WAVE_COLOUR, WIDTH, marks_top, row_top,
 };
+use jiff::SignedDuration;
+use jiff::civil::DateTime;
 use std::fmt::Write as _;
-use time::PrimitiveDateTime;
 
 /// What the clock that read `start` at time 0 reads at time `t`, to the
 /// second.
-pub(super) fn clock(start: Option<PrimitiveDateTime>, t: f64) -> Option<String> {
+pub(super) fn clock(start: Option<DateTime>, t: f64) -> Option<String> {
     // A microsecond more, so that a tick computed to fall on a whole
     // second is not read as the second before through rounding error.
-    let at = start? + time::Duration::seconds_f64(t + 1e-6);
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    at.format(&fmt).ok()
+    let at = start?
+        .checked_add(SignedDuration::try_from_secs_f64(t + 1e-6).ok()?)
+        .ok()?;
+    Some(at.strftime("%H:%M:%S").to_string())
 }
 
 fn offset(t: f64) -> String {
@@ -44,12 +46,12 @@ fn tick_step(duration: f64) -> f64 {
 /// the times (up to `d`) at which the clock, `start` at time 0, reads a
 /// whole multiple of `step` seconds, leaving out any too close to the
 /// start's label to be read beside it.
-fn clock_ticks(start: PrimitiveDateTime, d: f64, step: f64) -> Vec<f64> {
+fn clock_ticks(start: DateTime, d: f64, step: f64) -> Vec<f64> {
     let t0 = start.time();
     let of_day = f64::from(t0.hour()) * 3600.0
         + f64::from(t0.minute()) * 60.0
         + f64::from(t0.second())
-        + f64::from(t0.nanosecond()) / 1e9;
+        + f64::from(t0.subsec_nanosecond()) / 1e9;
     let first = (of_day / step - 1e-9).ceil() * step - of_day;
     std::iter::once(0.0)
         .chain(
@@ -148,8 +150,9 @@ fn segment_svg(s: &mut String, seg: &Segment, top: f64) {
             edges
                 .windows(2)
                 .flat_map(|w| {
-                    let shift = time::Duration::seconds_f64(seg.paused_before(w[0]));
-                    let mut ticks = clock_ticks(start + shift, d, step);
+                    let shift = SignedDuration::try_from_secs_f64(seg.paused_before(w[0]))
+                        .unwrap_or(SignedDuration::ZERO);
+                    let mut ticks = clock_ticks(start.checked_add(shift).unwrap_or(start), d, step);
                     ticks.retain(|t| *t >= w[0] && *t < w[1]);
                     if !ticks.contains(&w[0]) && w[0] < d {
                         ticks.insert(0, w[0]);
@@ -301,7 +304,7 @@ mod tests {
             segments: vec![
                 Segment {
                     number: 1,
-                    start: Some(time::macros::datetime!(2026-11-27 10:00:05)),
+                    start: Some("2026-11-27T10:00:05".parse::<DateTime>().unwrap()),
                     length: 19.4,
                     marked: Vec::new(),
                     pauses: Vec::new(),
@@ -315,7 +318,7 @@ mod tests {
                 },
                 Segment {
                     number: 2,
-                    start: Some(time::macros::datetime!(2026-11-27 10:01:12.4)),
+                    start: Some("2026-11-27T10:01:12.4".parse::<DateTime>().unwrap()),
                     length: 60.1,
                     marked: vec![(21.6, 30.6)],
                     pauses: Vec::new(),
@@ -449,7 +452,7 @@ mod tests {
 
     #[test]
     fn clock_ticks_fall_on_round_readings() {
-        let start = time::macros::datetime!(2026-11-27 10:01:12.4);
+        let start = "2026-11-27T10:01:12.4".parse::<DateTime>().unwrap();
         let ticks = clock_ticks(start, 60.1, 5.0);
         // The start, then 10:01:20 (10:01:15 is too near the start's label).
         assert_eq!(ticks[0], 0.0);

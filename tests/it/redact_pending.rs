@@ -6,18 +6,17 @@ use recpipe::redact::clock::Clocks;
 use recpipe::redact::pending::{self, PendingError, Recorded};
 use recpipe::redact::{Range, marks};
 use std::time::Duration;
-use time::macros::datetime;
 
 #[test]
 fn now_opens_then_closes_and_the_recording_claims_it() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state/pending-marks.txt");
-    let t0 = datetime!(2026-11-23 14:32:10);
+    let t0 = dt("2026-11-23T14:32:10");
     assert_eq!(
         pending::record(&state, t0, None, None, Some("a third\nparty")).unwrap(),
         Recorded::Opened(t0)
     );
-    let t1 = datetime!(2026-11-23 14:33:00);
+    let t1 = dt("2026-11-23T14:33:00");
     assert_eq!(
         pending::record(&state, t1, None, None, None).unwrap(),
         Recorded::Closed(t0, t1)
@@ -25,17 +24,14 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
     // Given times, seconds left out: the whole minute, outward.
     assert_eq!(
         pending::record(&state, t1, Some("14:20"), Some("14:21"), None).unwrap(),
-        Recorded::Closed(
-            datetime!(2026-11-23 14:20:00),
-            datetime!(2026-11-23 14:22:00)
-        )
+        Recorded::Closed(dt("2026-11-23T14:20:00"), dt("2026-11-23T14:22:00"))
     );
     // An open mark not yet closed stays pending.
     pending::record(&state, t1, Some("14:33"), None, None).unwrap();
     assert_eq!(pending::load(&state).unwrap().len(), 3);
 
     // A recording 14:30 - 15:00 claims the first mark only.
-    let start = datetime!(2026-11-23 14:30:00);
+    let start = dt("2026-11-23T14:30:00");
     let utc = Clocks::utc();
     let lines = pending::claim(&state, start, Duration::from_secs(1800), &utc).unwrap();
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -59,7 +55,7 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
     // An earlier recording claims the 14:20 mark.
     let lines = pending::claim(
         &state,
-        datetime!(2026-11-23 14:00:00),
+        dt("2026-11-23T14:00:00"),
         Duration::from_secs(1800),
         &utc,
     )
@@ -71,7 +67,7 @@ fn now_opens_then_closes_and_the_recording_claims_it() {
 fn errors_are_clear_and_never_quote_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("pending-marks.txt");
-    let now = datetime!(2026-11-23 14:32:10);
+    let now = dt("2026-11-23T14:32:10");
     assert!(matches!(
         pending::record(&state, now, Some("25:00"), None, None),
         Err(PendingError::BadTime(_))
@@ -90,12 +86,14 @@ fn errors_are_clear_and_never_quote_a_note() {
 fn a_mark_just_after_midnight_belongs_to_the_day_before() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("pending-marks.txt");
-    let now = datetime!(2026-11-24 00:02:00);
+    let now = dt("2026-11-24T00:02:00");
     assert_eq!(
         pending::record(&state, now, Some("23:59:00"), Some("00:01:00"), None).unwrap(),
-        Recorded::Closed(
-            datetime!(2026-11-23 23:59:00),
-            datetime!(2026-11-24 00:01:00)
-        )
+        Recorded::Closed(dt("2026-11-23T23:59:00"), dt("2026-11-24T00:01:00"))
     );
+}
+
+/// A civil date and time, as written (`2026-11-23T14:30:00`).
+fn dt(text: &str) -> jiff::civil::DateTime {
+    text.parse().unwrap()
 }

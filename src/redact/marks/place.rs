@@ -20,9 +20,9 @@ use super::super::{Range, merge};
 use super::wall::ClockPiece;
 use super::wall::{PAUSE_GAP_MS, Timeline};
 use super::{DAY, Mark, MarkProblem, Marks, MarksError, Point, Unplaceable};
+use jiff::civil::DateTime;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 /// One segment of a recording, as the check measured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct SegmentSpan {
     pub duration: Duration,
     /// Its wall-clock start in the PC's local time, when known (the first
     /// segment's from the folder name or `--start`).
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// The burned-in clock as read from the segment's video, in media
     /// order; empty when none was read (then `start` ties it to the wall
     /// clock). Where it is read it decides, and `start` is not used.
@@ -130,7 +130,7 @@ impl Marks {
     /// is clipped there.
     pub fn resolve(
         &self,
-        start: Option<PrimitiveDateTime>,
+        start: Option<DateTime>,
         duration: Duration,
         pad: Duration,
     ) -> Result<Vec<Range>, MarksError> {
@@ -277,9 +277,11 @@ impl Marks {
                     return Err(err(MarkProblem::StartDisagrees {
                         segment: st.segment,
                         read: clocks.clock_reading(read).map_or(0, |t| {
-                            let (h, m, s, ms) = t.time().as_hms_milli();
-                            ((u64::from(h) * 60 + u64::from(m)) * 60 + u64::from(s)) * 1000
-                                + u64::from(ms)
+                            let ms = ((i64::from(t.hour()) * 60 + i64::from(t.minute())) * 60
+                                + i64::from(t.second()))
+                                * 1000
+                                + i64::from(t.millisecond());
+                            ms as u64
                         }),
                     }));
                 }

@@ -11,7 +11,7 @@ fn segment(number: u32, secs: u64, clock: Vec<ClockPiece>) -> SegmentSpan {
     SegmentSpan {
         number,
         duration: Duration::from_secs(secs),
-        start: (number == 1).then_some(time::macros::datetime!(2026-11-20 09:30:00)),
+        start: (number == 1).then_some(jiff::civil::date(2026, 11, 20).at(9, 30, 0, 0)),
         clock,
     }
 }
