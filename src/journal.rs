@@ -175,6 +175,13 @@ pub struct FileRecord {
     /// removed from it (before the format widens them).
     #[serde(default)]
     pub ranges_ns: Vec<(u64, u64)>,
+    /// The burned-in clock read in a video file where wall-clock marks
+    /// were placed through it (see `clock::Span`): per stretch in which
+    /// it ran with the media, `(from, to, offset)` in milliseconds — media
+    /// time of its first frame read and of the end of its last, and the
+    /// clock's calendar (no zone) less media time. Empty when not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clock_ms: Vec<(i64, i64, i64)>,
 }
 
 /// The journal of one recording.
@@ -521,9 +528,7 @@ fn read(path: &Path) -> Result<Journal, JournalError> {
 
 /// Now, as RFC 3339 UTC.
 pub fn now_text() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    jiff::Timestamp::now().to_string()
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ fn describe_clock(clock: &Clock) -> String {
 }
 
 /// "45 s", "2 min 5 s", "1 h 0 min".
-fn span_words(seconds: f64) -> String {
+pub(super) fn span_words(seconds: f64) -> String {
     let s = seconds.round() as u64;
     match s {
         0..60 => format!("{s} s"),
@@ -291,7 +291,7 @@ fn human_size(bytes: u64) -> String {
 }
 
 /// `h:mm:ss` or `m:ss`.
-fn clock_time(seconds: f64) -> String {
+pub(super) fn clock_time(seconds: f64) -> String {
     let s = seconds.round() as u64;
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
     if h > 0 {

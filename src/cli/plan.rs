@@ -3,6 +3,7 @@
 //! `plan --timeline FILE` and the `timeline.svg` preview writes), and take
 //! marks while the meeting runs.
 
+use super::check::{clock_time, span_words};
 use super::{fail, pipeline_file::config_error, setup::parse_start};
 use clap::Args as ClapArgs;
 use recpipe::config::Pipeline;
@@ -59,7 +60,7 @@ pub struct MarkArgs {
 fn load(
     file: &Path,
     start: Option<&str>,
-) -> Result<(Pipeline, Option<time::PrimitiveDateTime>), ExitStatus> {
+) -> Result<(Pipeline, Option<jiff::civil::DateTime>), ExitStatus> {
     let p = Pipeline::load(file).map_err(|e| config_error(&e))?;
     let start = start.map(parse_start).transpose().map_err(|()| {
         fail(
@@ -122,8 +123,45 @@ pub fn plan(args: &PlanArgs) -> ExitStatus {
         ),
         None => println!("  start: unknown (give --start for wall-clock marks)"),
     }
-    for m in &plan.marks {
+    for seg in plan.segments.iter().filter(|s| s.clock_read) {
+        let pauses: Vec<String> = seg
+            .pauses
+            .iter()
+            .map(|(at, by)| {
+                if *by >= 0.0 {
+                    format!("paused {} at {}", span_words(*by), clock_time(*at))
+                } else {
+                    format!("clock set back {} at {}", span_words(-by), clock_time(*at))
+                }
+            })
+            .collect();
+        println!(
+            "  segment {}: Zoom's clock read from its video{}",
+            seg.number,
+            if pauses.is_empty() {
+                ", no pause".to_string()
+            } else {
+                format!("; {}", pauses.join(", "))
+            }
+        );
+    }
+    for (m, p) in plan.marks.iter().zip(&plan.placements) {
         println!("  mark {m}");
+        let how = if p.by_clock {
+            "where the clock read from the video put it"
+        } else {
+            "from the segment's start"
+        };
+        for (seg, a, b) in &p.ranges {
+            println!(
+                "      in segment {seg} at {} – {} ({how})",
+                clock_time(*a),
+                clock_time(*b)
+            );
+        }
+    }
+    if let Some(note) = plan.pause_note {
+        println!("  note: {note}");
     }
     for (a, b) in &plan.ranges {
         println!("  range to redact (padded, merged): {a:.2} s – {b:.2} s");
@@ -197,8 +235,8 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
         Ok(s) => s,
         Err(e) => return fail(e, "", ExitStatus::Error),
     };
-    let now = match time::OffsetDateTime::now_local() {
-        Ok(t) => time::PrimitiveDateTime::new(t.date(), t.time()),
+    let now = match jiff::tz::TimeZone::try_system() {
+        Ok(zone) => zone.to_datetime(jiff::Timestamp::now()),
         Err(_) => {
             return fail(
                 "cannot tell the local time zone, so the mark's time would be wrong",
@@ -207,8 +245,7 @@ pub fn mark(args: &MarkArgs) -> ExitStatus {
             );
         }
     };
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    let show = |t: time::PrimitiveDateTime| t.format(&fmt).unwrap_or_default();
+    let show = |t: jiff::civil::DateTime| t.strftime("%H:%M:%S").to_string();
     match pending::record(
         &state.pending_marks(),
         now,
@@ -243,6 +280,7 @@ fn write_timeline(plan: &RecordingPlan, file: &Path) -> Result<(), ExitStatus> {
                 start: seg.start,
                 length: seg.length,
                 marked: seg.ranges.clone(),
+                pauses: seg.pauses.clone(),
                 rows: recpipe::timeline::rows(&plan.files, seg.number)?,
             })
         })

@@ -34,7 +34,7 @@ pub(super) fn open_state(dir: Option<&Path>) -> Result<StateDir, ExitStatus> {
 pub(super) struct Setup {
     pub pipeline: Pipeline,
     pub recipients: Vec<recpipe::seal::Recipient>,
-    pub start: Option<time::PrimitiveDateTime>,
+    pub start: Option<jiff::civil::DateTime>,
     pub state: StateDir,
     _lock: Option<recpipe::journal::Lock>,
 }
@@ -184,9 +184,8 @@ pub(super) fn stop_on_ctrl_c() -> &'static AtomicBool {
     &STOP
 }
 
-pub(super) fn parse_start(text: &str) -> Result<time::PrimitiveDateTime, ()> {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::PrimitiveDateTime::parse(text.trim(), &format).map_err(|_| ())
+pub(super) fn parse_start(text: &str) -> Result<jiff::civil::DateTime, ()> {
+    jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim()).map_err(|_| ())
 }
 
 /// A test-only hook: `RECPIPE_FAULT_AT=<point>[:<n>]` stops the process

@@ -7,9 +7,11 @@
 //! to right, have the shape pattern of that text — four tall glyphs, a
 //! short bar, two, a bar, two, a wider gap, two, two stacked dots, two,
 //! dots, two. The lowest such line wins (Zoom draws the clock at the
-//! bottom). Each digit becomes a [`Patch`]: its grey levels resampled to a
-//! fixed grid and stretched to 0..1, so patches of one font and size
-//! compare by plain distance.
+//! bottom); once found, the clock is looked for first where it was, in a
+//! window around it, and in the whole crop only when it is not there.
+//! Each digit becomes a [`Patch`]: its grey levels resampled to a fixed
+//! grid and stretched to 0..1, so patches of one font and size compare by
+//! plain distance.
 //!
 //! Invariants: work is bounded by the crop's size (a threshold that gives
 //! more than [`MAX_SHAPES`] shapes is skipped); nothing is guessed — a
@@ -146,44 +148,83 @@ enum Kind {
     Other,
 }
 
+/// Where a clock was found in a crop: its first and last glyph's columns
+/// and its rows.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    x0: usize,
+    x1: usize,
+    top: usize,
+    bottom: usize,
+}
+
 /// Finds the clock in crop after crop, trying first the levels that found
 /// it first: one recording's digits are then cut at the same levels, so
-/// the same digit gives the same patch.
-#[derive(Debug, Default)]
+/// the same digit gives the same patch. Where it was last found is
+/// searched first, in a window a few line heights around it (Zoom draws
+/// the clock in one place for the whole recording); the whole crop only
+/// when it is not found there.
+#[derive(Debug, Default, Clone)]
 pub struct Finder {
     levels: Option<usize>,
+    last: Option<Place>,
 }
 
 impl Finder {
     /// The clock's digits in `crop`, or `None` when no line has its
     /// pattern at any level.
     pub fn find(&mut self, crop: &Crop) -> Option<Digits> {
-        if let Some(i) = self.levels
-            && let Some(d) = find_at(crop, THRESHOLDS[i].0, THRESHOLDS[i].1)
-        {
-            return Some(d);
+        if let (Some(i), Some(p)) = (self.levels, self.last) {
+            let margin = 2 * (p.bottom - p.top + 1);
+            let (x0, top) = (p.x0.saturating_sub(margin), p.top.saturating_sub(margin));
+            let window = crop.window(x0, p.x1 + margin, top, p.bottom + margin);
+            if let Some((d, at)) = find_at(&window, THRESHOLDS[i].0, THRESHOLDS[i].1) {
+                self.last = Some(Place {
+                    x0: at.x0 + x0,
+                    x1: at.x1 + x0,
+                    top: at.top + top,
+                    bottom: at.bottom + top,
+                });
+                return Some(d);
+            }
         }
-        let (i, d) = THRESHOLDS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != self.levels)
-            .find_map(|(i, &(seed, reach))| find_at(crop, seed, reach).map(|d| (i, d)))?;
+        let found = match self.levels {
+            Some(i) => find_at(crop, THRESHOLDS[i].0, THRESHOLDS[i].1).map(|f| (i, f)),
+            None => None,
+        };
+        let (i, (d, at)) = found.or_else(|| {
+            THRESHOLDS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != self.levels)
+                .find_map(|(i, &(seed, reach))| find_at(crop, seed, reach).map(|f| (i, f)))
+        })?;
         self.levels.get_or_insert(i);
+        self.last = Some(at);
         Some(d)
     }
 }
 
-fn find_at(crop: &Crop, seed: u8, reach: u8) -> Option<Digits> {
+/// The lowest line with the clock's pattern at one level, and where it is.
+fn find_at(crop: &Crop, seed: u8, reach: u8) -> Option<(Digits, Place)> {
     let shapes = shapes(crop, seed, reach)?;
-    let mut best: Option<(usize, Digits)> = None;
+    let mut best: Option<(Digits, Place)> = None;
     for (top, bottom) in lines(&shapes) {
-        if let Some(digits) = read_line(crop, &shapes, top, bottom)
-            && best.as_ref().is_none_or(|(b, _)| bottom > *b)
+        if let Some((digits, (x0, x1))) = read_line(crop, &shapes, top, bottom)
+            && best.as_ref().is_none_or(|(_, p)| bottom > p.bottom)
         {
-            best = Some((bottom, digits));
+            best = Some((
+                digits,
+                Place {
+                    x0,
+                    x1,
+                    top,
+                    bottom,
+                },
+            ));
         }
     }
-    best.map(|(_, d)| d)
+    best
 }
 
 /// The 8-connected light shapes of the crop: pixels at or above `seed`,
@@ -289,7 +330,14 @@ fn lines(shapes: &[Shape]) -> Vec<(usize, usize)> {
     out
 }
 
-fn read_line(crop: &Crop, shapes: &[Shape], top: usize, bottom: usize) -> Option<Digits> {
+/// The digits of the clock in the line `top..=bottom`, and the columns
+/// from its first glyph to its last.
+fn read_line(
+    crop: &Crop,
+    shapes: &[Shape],
+    top: usize,
+    bottom: usize,
+) -> Option<(Digits, (usize, usize))> {
     let height = bottom - top + 1;
     let tol = (height / 8).max(1);
     let mut parts: Vec<Shape> = shapes
@@ -326,13 +374,13 @@ fn read_line(crop: &Crop, shapes: &[Shape], top: usize, bottom: usize) -> Option
     if gap(9) <= gap(8).max(gap(10)) {
         return None;
     }
-    Some(
-        line.iter()
-            .zip(PATTERN)
-            .filter(|(_, k)| *k == D)
-            .map(|(g, _)| digit(crop, g.bbox.x0, g.bbox.x1, top, bottom))
-            .collect(),
-    )
+    let digits = line
+        .iter()
+        .zip(PATTERN)
+        .filter(|(_, k)| *k == D)
+        .map(|(g, _)| digit(crop, g.bbox.x0, g.bbox.x1, top, bottom))
+        .collect();
+    Some((digits, (line[0].bbox.x0, line[PATTERN.len() - 1].bbox.x1)))
 }
 
 fn kind(g: &Glyph, top: usize, height: usize) -> Kind {

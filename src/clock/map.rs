@@ -11,7 +11,7 @@
 use jiff::civil::DateTime;
 
 /// A stretch of media time over which the clock ran with the media.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// Media time (seconds) of the first frame read in the span.
     pub from: f64,
@@ -20,6 +20,14 @@ pub struct Span {
     /// Clock minus media time, in seconds since 1970-01-01 of the clock's
     /// calendar (no time zone).
     pub offset: f64,
+}
+
+impl Span {
+    /// What the clock showed at the span's first frame (its calendar, no
+    /// time zone).
+    pub fn clock_at_from(&self) -> DateTime {
+        to_civil(self.from + self.offset)
+    }
 }
 
 /// A pause: the clock jumped at a frame.

@@ -8,23 +8,34 @@
 //! before it), so "bisection" here is one decoding pass over that stretch
 //! that reads every frame; reading costs little beside decoding.
 //!
+//! Keyframes are independent of each other, so they are read on up to
+//! [`MAX_THREADS`] threads, each with its own decoder and file handle
+//! ([`Video::reopen`]), taking the next keyframe not yet taken. Learning
+//! needs a few frames of every second, not all: it skips the disposable
+//! frames (B-frames no other frame refers to), which the decoder may leave
+//! out without changing any other picture.
+//!
 //! Invariants: a reading starts a new span only when the reading after it
 //! agrees (a misread keyframe is dropped, never trusted); an offset is the
 //! intersection of what all its readings allow, so it is exact to the frame
 //! once a change of the seconds digit has been seen; the frames decoded
 //! beyond the keyframes are bounded ([`MAX_SCANS`] stretches of at most one
-//! keyframe interval each), and nothing but the current picture is kept.
+//! keyframe interval each, none decoded twice), and nothing but the current
+//! picture is kept, per thread.
 
 use super::ClockError;
 use super::glyphs::{self, Digits};
 use super::learn::{self, Glyphs};
 use super::map::{ClockMap, Span};
-use super::video::{Frame, Video};
+use super::video::{Disposable, Frame, Video};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Seconds of frames decoded to learn the glyphs.
 const LEARN_SECONDS: f64 = 12.0;
 /// Dense stretches decoded at most (boundaries and refinements).
 const MAX_SCANS: usize = 200;
+/// Threads reading keyframes at most (each holds a decoder's few frames).
+const MAX_THREADS: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
 struct Reading {
@@ -71,6 +82,8 @@ struct Reader {
     frames: Vec<Frame>,
     frame_duration: f64,
     scans: usize,
+    /// Stretches already decoded densely (from, to): not decoded again.
+    scanned: Vec<(f64, f64)>,
     finder: glyphs::Finder,
 }
 
@@ -86,6 +99,7 @@ pub fn map(video: Video) -> Result<Option<ClockMap>, ClockError> {
         frames,
         frame_duration,
         scans: 0,
+        scanned: Vec::new(),
         finder: glyphs::Finder::default(),
     };
     let keys: Vec<usize> = (0..r.frames.len())
@@ -106,7 +120,7 @@ pub fn map(video: Video) -> Result<Option<ClockMap>, ClockError> {
     let mut learned = None;
     for key in tries {
         let start = r.frames[key].time;
-        let seen = r.dense(key, start, start + LEARN_SECONDS)?;
+        let seen = r.dense(key, start, start + LEARN_SECONDS, Disposable::Skip)?;
         let found: Vec<(f64, Digits)> = seen
             .into_iter()
             .filter_map(|(t, d)| d.map(|d| (t, d)))
@@ -125,15 +139,12 @@ pub fn map(video: Video) -> Result<Option<ClockMap>, ClockError> {
         .collect();
     let learned_until = learning.last().map_or(0.0, |(t, _)| *t);
     let learned_from = learning.first().map_or(0.0, |(t, _)| *t);
-    for &k in &keys {
-        let t = r.frames[k].time;
-        if t >= learned_from && t <= learned_until {
-            continue;
-        }
-        if let Some(reading) = r.read_key(k, &glyphs)? {
-            readings.push(reading);
-        }
-    }
+    let unread: Vec<usize> = keys
+        .iter()
+        .copied()
+        .filter(|&k| !(learned_from..=learned_until).contains(&r.frames[k].time))
+        .collect();
+    readings.extend(r.read_keys(&unread, &glyphs)?);
     // The stretch after the last reading, so that the last span reaches
     // the end (a pause there is seen like any other).
     let last_read = readings.iter().map(|r| r.time).fold(0.0, f64::max);
@@ -226,7 +237,7 @@ impl Reader {
         let Some(key) = key else {
             return Ok((last, first));
         };
-        let seen = self.dense(key, a.last, b.first)?;
+        let seen = self.dense(key, a.last, b.first, Disposable::Decode)?;
         let clock_at = |s: &Building, t: f64| (t + s.lo + 1e-6).floor() as i64;
         let mut looks: Vec<(f64, Option<bool>)> = Vec::new();
         for (t, digits) in seen {
@@ -250,21 +261,55 @@ impl Reader {
         Ok((last, first))
     }
 
-    /// The reading of keyframe `k` decoded alone.
-    fn read_key(&mut self, k: usize, glyphs: &Glyphs) -> Result<Option<Reading>, ClockError> {
-        let frame = self.frames[k];
-        let crop = match self.video.decode(&frame) {
-            Ok(c) => c,
-            Err(ClockError::Decode(_)) => return Ok(None),
-            Err(e) => return Err(e),
+    /// The readings of keyframes `keys`, each decoded alone, on as many
+    /// threads as the machine has cores (up to [`MAX_THREADS`]); each
+    /// thread cuts digits with a copy of the finder learning left, so they
+    /// are cut alike on all.
+    fn read_keys(&mut self, keys: &[usize], glyphs: &Glyphs) -> Result<Vec<Reading>, ClockError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_THREADS)
+            .min(keys.len().max(1));
+        let mut others = (1..threads)
+            .map(|_| Ok((self.video.reopen()?, self.finder.clone())))
+            .collect::<Result<Vec<_>, ClockError>>()?;
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let frames = &self.frames;
+        let work = |video: &mut Video, finder: &mut glyphs::Finder| {
+            let mut out = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let Some(&k) = keys.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                match read_key(video, finder, &frames[k], glyphs) {
+                    Ok(r) => out.extend(r),
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(out)
         };
-        Ok(crop
-            .and_then(|c| self.finder.find(&c))
-            .and_then(|d| glyphs.read(&d))
-            .map(|clock| Reading {
-                time: frame.time,
-                clock,
-            }))
+        let (video, finder) = (&mut self.video, &mut self.finder);
+        let results: Vec<Result<Vec<Reading>, ClockError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = others
+                .iter_mut()
+                .map(|(v, f)| s.spawn(|| work(v, f)))
+                .collect();
+            let mut results = vec![work(video, finder)];
+            results.extend(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            results
+        });
+        let mut readings = Vec::new();
+        for r in results {
+            readings.extend(r?);
+        }
+        Ok(readings)
     }
 
     /// Reads every frame shown between media times `from` and `to` into
@@ -276,15 +321,17 @@ impl Reader {
         from: f64,
         to: f64,
     ) -> Result<(), ClockError> {
-        if self.scans >= MAX_SCANS {
+        let done = |&(a, b): &(f64, f64)| a <= from + 1e-9 && b >= to - 1e-9;
+        if self.scans >= MAX_SCANS || self.scanned.iter().any(done) {
             return Ok(());
         }
         self.scans += 1;
+        self.scanned.push((from, to));
         let key = (0..self.frames.len())
             .filter(|&i| self.frames[i].sample.is_sync && self.frames[i].time <= from + 1e-9)
             .max_by(|&a, &b| self.frames[a].time.total_cmp(&self.frames[b].time));
         let Some(key) = key else { return Ok(()) };
-        for (time, digits) in self.dense(key, from, to)? {
+        for (time, digits) in self.dense(key, from, to, Disposable::Decode)? {
             if let Some(clock) = digits.and_then(|d| glyphs.read(&d)) {
                 readings.push(Reading { time, clock });
             }
@@ -293,12 +340,14 @@ impl Reader {
     }
 
     /// Decodes from keyframe `key` in decode order and returns the digits
-    /// of each frame shown between `from` and `to`, in display order.
+    /// of each frame shown between `from` and `to`, in display order
+    /// (disposable frames left out if `disposable` says so).
     fn dense(
         &mut self,
         key: usize,
         from: f64,
         to: f64,
+        disposable: Disposable,
     ) -> Result<Vec<(f64, Option<Digits>)>, ClockError> {
         let mut out = Vec::new();
         let mut broken = false;
@@ -314,7 +363,7 @@ impl Reader {
                 continue;
             }
             broken = false;
-            match self.video.decode(&frame) {
+            match self.video.decode(&frame, disposable) {
                 Ok(Some(crop)) if frame.time >= from - 1e-9 && frame.time <= to => {
                     out.push((frame.time, self.finder.find(&crop)));
                 }
@@ -328,6 +377,28 @@ impl Reader {
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
         Ok(out)
     }
+}
+
+/// The reading of keyframe `frame` decoded alone (a frame the decoder
+/// fails on has none).
+fn read_key(
+    video: &mut Video,
+    finder: &mut glyphs::Finder,
+    frame: &Frame,
+    glyphs: &Glyphs,
+) -> Result<Option<Reading>, ClockError> {
+    let crop = match video.decode(frame, Disposable::Decode) {
+        Ok(c) => c,
+        Err(ClockError::Decode(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(crop
+        .and_then(|c| finder.find(&c))
+        .and_then(|d| glyphs.read(&d))
+        .map(|clock| Reading {
+            time: frame.time,
+            clock,
+        }))
 }
 
 #[cfg(test)]

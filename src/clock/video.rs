@@ -5,15 +5,20 @@
 //! [`SampleReader`](crate::media::mp4::reader::SampleReader) and converted
 //! from the MP4 form (length-prefixed NAL units) to Annex B for the
 //! decoder; the decoder holds its reference pictures and nothing else is
-//! kept but the current crop, so memory is bounded by a few frames. A
-//! panic inside the decoder on hostile input is caught and becomes
-//! [`ClockError::Decode`]; the decoder is then replaced by a fresh one.
+//! kept but the current crop, so memory is bounded by a few frames (per
+//! [`Video::reopen`]ed copy: each has its own decoder and file handle, and
+//! shares the sample table). A panic inside the decoder on hostile input is
+//! caught and becomes [`ClockError::Decode`]; the decoder is then replaced
+//! by a fresh one. A disposable frame (one no other frame refers to:
+//! `nal_ref_idc` 0 in every slice) may be skipped unread by the decoder,
+//! which the H.264 standard allows without changing any other picture.
 
 use super::ClockError;
 use crate::media::mp4::reader::SampleReader;
 use crate::media::mp4::{Codec, Mp4File, Sample, Track};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The largest picture decoded (8K); a larger one is refused before the
 /// decoder allocates for it.
@@ -32,6 +37,23 @@ impl Crop {
     pub fn at(&self, x: usize, y: usize) -> u8 {
         self.luma[y * self.width + x]
     }
+
+    /// Columns `x0..=x1` of rows `top..=bottom` as a crop of their own
+    /// (cut to this crop where they reach past it).
+    pub fn window(&self, x0: usize, x1: usize, top: usize, bottom: usize) -> Crop {
+        let x1 = x1.min(self.width.saturating_sub(1));
+        let bottom = bottom.min(self.height.saturating_sub(1));
+        let (x0, top) = (x0.min(x1), top.min(bottom));
+        let mut luma = Vec::with_capacity((x1 - x0 + 1) * (bottom - top + 1));
+        for row in top..=bottom {
+            luma.extend_from_slice(&self.luma[row * self.width + x0..=row * self.width + x1]);
+        }
+        Crop {
+            width: x1 - x0 + 1,
+            height: bottom - top + 1,
+            luma,
+        }
+    }
 }
 
 /// One sample of the video track with its presentation time.
@@ -42,10 +64,18 @@ pub struct Frame {
     pub time: f64,
 }
 
+/// Whether [`Video::decode`] decodes a disposable frame or skips it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Disposable {
+    Decode,
+    Skip,
+}
+
 /// An opened H.264 track, ready to decode.
 pub struct Video {
+    path: PathBuf,
     reader: SampleReader,
-    track: Track,
+    track: Arc<Track>,
     /// SPS and PPS in Annex B form, given before every keyframe.
     params: Vec<u8>,
     nal_len: usize,
@@ -91,8 +121,9 @@ impl Video {
             }
         }
         Ok(Some(Video {
+            path: path.to_path_buf(),
             reader: SampleReader::open(path)?,
-            track,
+            track: Arc::new(track),
             params,
             nal_len,
             lead,
@@ -101,6 +132,23 @@ impl Video {
             buf: Vec::new(),
             annex_b: Vec::new(),
         }))
+    }
+
+    /// The same track opened once more, with a decoder of its own (to
+    /// decode keyframes on another thread).
+    pub fn reopen(&self) -> Result<Video, ClockError> {
+        Ok(Video {
+            path: self.path.clone(),
+            reader: SampleReader::open(&self.path)?,
+            track: Arc::clone(&self.track),
+            params: self.params.clone(),
+            nal_len: self.nal_len,
+            lead: self.lead,
+            origin: self.origin,
+            decoder: rusty_h264_decoder::Decoder::new(),
+            buf: Vec::new(),
+            annex_b: Vec::new(),
+        })
     }
 
     /// Every sample in decode order with its media time.
@@ -125,10 +173,21 @@ impl Video {
     }
 
     /// Decodes one sample; the crop of its picture, or `None` when the
-    /// decoder gives no picture for it. Keyframes are preceded by the
+    /// decoder gives no picture for it or it is disposable and
+    /// `disposable` says to skip it. Keyframes are preceded by the
     /// parameter sets, so decoding may start at any keyframe.
-    pub fn decode(&mut self, frame: &Frame) -> Result<Option<Crop>, ClockError> {
+    pub fn decode(
+        &mut self,
+        frame: &Frame,
+        disposable: Disposable,
+    ) -> Result<Option<Crop>, ClockError> {
         self.reader.read(&frame.sample, &mut self.buf)?;
+        if disposable == Disposable::Skip
+            && !frame.sample.is_sync
+            && is_disposable(&self.buf, self.nal_len)
+        {
+            return Ok(None);
+        }
         self.annex_b.clear();
         if frame.sample.is_sync {
             self.annex_b.extend_from_slice(&self.params);
@@ -211,6 +270,33 @@ fn parse_avcc(avcc: &[u8]) -> Result<(Vec<u8>, usize), ClockError> {
     Ok((out, nal_len))
 }
 
+/// Whether no other frame may refer to this sample's picture: it has a
+/// slice, and every slice has `nal_ref_idc` 0. A sample that cannot be
+/// parsed is not disposable (decoding it reports the damage).
+fn is_disposable(sample: &[u8], nal_len: usize) -> bool {
+    let mut pos = 0;
+    let mut slices = 0;
+    while pos < sample.len() {
+        let Some(head) = sample.get(pos..pos + nal_len) else {
+            return false;
+        };
+        let len = head.iter().fold(0usize, |n, b| n << 8 | *b as usize);
+        pos += nal_len;
+        let Some(&first) = sample.get(pos) else {
+            return false;
+        };
+        // Coded slices: non-IDR (1), data partition A (2), IDR (5).
+        if matches!(first & 0x1f, 1 | 2 | 5) {
+            if first & 0x60 != 0 {
+                return false;
+            }
+            slices += 1;
+        }
+        pos += len;
+    }
+    slices > 0
+}
+
 /// Appends the sample's NAL units to `out`, each after a start code.
 fn to_annex_b(sample: &[u8], nal_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
     let mut pos = 0;
@@ -250,5 +336,17 @@ mod tests {
         assert_eq!(out, [0, 0, 0, 1, 0x65, 9, 0, 0, 0, 1, 0x41]);
         assert!(to_annex_b(&[0, 9, 0x65], 2, &mut Vec::new()).is_err());
         assert!(to_annex_b(&[0], 2, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn only_a_sample_of_unreferenced_slices_is_disposable() {
+        // A non-reference B slice (nal_ref_idc 0) after an SEI.
+        assert!(is_disposable(&[0, 2, 0x06, 5, 0, 2, 0x01, 9], 2));
+        // A reference slice beside it makes the sample needed.
+        assert!(!is_disposable(&[0, 2, 0x01, 9, 0, 2, 0x21, 9], 2));
+        // No slice, or a size cut short: decoded, not skipped.
+        assert!(!is_disposable(&[0, 2, 0x06, 5], 2));
+        assert!(!is_disposable(&[0, 9], 2));
+        assert!(!is_disposable(&[0, 2, 0x01, 9, 0], 2));
     }
 }

@@ -108,7 +108,7 @@ pub struct SegmentReport {
     /// segment, from the folder name); later segments' starts are only
     /// known from the marks file (`segment 2 starts 10:00:40`).
     #[serde(serialize_with = "serialize_start")]
-    pub start: Option<time::PrimitiveDateTime>,
+    pub start: Option<jiff::civil::DateTime>,
     /// Seconds: the latest end of its checked media files (a file's lead
     /// included).
     pub duration: Option<f64>,
@@ -457,7 +457,7 @@ fn playlist_text(dir: &Path, inv: &Inventory, roles: &[Role]) -> Option<String> 
 }
 
 fn serialize_start<S: serde::Serializer>(
-    t: &Option<time::PrimitiveDateTime>,
+    t: &Option<jiff::civil::DateTime>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match t {
@@ -509,11 +509,8 @@ fn serialize_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<
     match t {
         None => s.serialize_none(),
         Some(t) => {
-            let t = time::OffsetDateTime::from(*t);
-            let text = t
-                .format(&time::format_description::well_known::Rfc3339)
-                .map_err(serde::ser::Error::custom)?;
-            s.serialize_str(&text)
+            let t = jiff::Timestamp::try_from(*t).map_err(serde::ser::Error::custom)?;
+            s.serialize_str(&t.to_string())
         }
     }
 }

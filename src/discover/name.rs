@@ -2,32 +2,21 @@
 //! in local time. Newer clients leave the meeting id out; topics may hold
 //! any script, with `/` and `:` replaced by `_`.
 
+use jiff::civil::DateTime;
 use serde::Serialize;
-use time::{Date, Month, PrimitiveDateTime, Time};
 
 /// What a recording folder's name says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FolderName {
     /// Start of the recording, local time, as Zoom named the folder.
     #[serde(serialize_with = "serialize_local")]
-    pub start: PrimitiveDateTime,
+    pub start: DateTime,
     pub topic: String,
     pub meeting_id: Option<String>,
 }
 
-pub(super) fn serialize_local<S: serde::Serializer>(
-    t: &PrimitiveDateTime,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    ))
+pub(super) fn serialize_local<S: serde::Serializer>(t: &DateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.strftime("%Y-%m-%dT%H:%M:%S").to_string())
 }
 
 impl FolderName {
@@ -46,14 +35,16 @@ impl FolderName {
                 .all(|c| c.is_ascii_digit())
                 .then(|| s.parse().ok())?
         };
-        let date = Date::from_calendar_date(
-            num(0..4)? as i32,
-            Month::try_from(num(5..7)? as u8).ok()?,
-            num(8..10)? as u8,
+        let start = DateTime::new(
+            i16::try_from(num(0..4)?).ok()?,
+            i8::try_from(num(5..7)?).ok()?,
+            i8::try_from(num(8..10)?).ok()?,
+            i8::try_from(num(11..13)?).ok()?,
+            i8::try_from(num(14..16)?).ok()?,
+            i8::try_from(num(17..19)?).ok()?,
+            0,
         )
         .ok()?;
-        let time =
-            Time::from_hms(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8).ok()?;
         let rest = &name[19..];
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
         let (topic, meeting_id) = match rest.rsplit_once(' ') {
@@ -65,7 +56,7 @@ impl FolderName {
             _ => (rest.to_string(), None),
         };
         Some(FolderName {
-            start: PrimitiveDateTime::new(date, time),
+            start,
             topic,
             meeting_id,
         })
@@ -75,12 +66,11 @@ impl FolderName {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn newer_client_without_meeting_id() {
         let n = FolderName::parse("2024-03-05 14.30.00 Intervju med deltaker").unwrap();
-        assert_eq!(n.start, datetime!(2024-03-05 14:30:00));
+        assert_eq!(n.start, jiff::civil::date(2024, 3, 5).at(14, 30, 0, 0));
         assert_eq!(n.topic, "Intervju med deltaker");
         assert_eq!(n.meeting_id, None);
     }

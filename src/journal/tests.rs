@@ -65,6 +65,7 @@ fn file_records_round_trip_and_a_version_1_journal_still_reads() {
         segment: Some(1),
         offset_ns: 30_000_000_000,
         ranges_ns: vec![(1, 2)],
+        clock_ms: vec![(0, 50_000, 1_795_167_000_000)],
     }];
     state.save(&mut j).unwrap();
     assert_eq!(state.find("rec").unwrap().unwrap(), j);

@@ -137,9 +137,11 @@ pub fn admit(
         .filter(|f| f.silent)
         .map(|f| f.path.clone())
         .collect();
-    j.meeting = meeting_span(opts, &report).and_then(|(start, span)| {
-        let text = start.format(crate::redact::pending::STAMP).ok()?;
-        Some((text, span.as_millis() as u64))
+    j.meeting = meeting_span(opts, &report).map(|(start, span)| {
+        (
+            crate::redact::pending::stamp(start),
+            span.as_millis() as u64,
+        )
     });
     if let Err(p) = prepare(opts, &mut j, &report, &names) {
         return not_now(p, events);
@@ -172,7 +174,10 @@ fn take_live_marks(
     // A mark still open may end anywhere in the recording: wait for it,
     // and past the stall time, for a person.
     let all = crate::redact::pending::load(&pending).map_err(marks_err)?;
-    let open = all.iter().any(|m| m.to.is_none() && m.from < start + span);
+    let end = start
+        .checked_add(span)
+        .unwrap_or(jiff::civil::DateTime::MAX);
+    let open = all.iter().any(|m| m.to.is_none() && m.from < end);
     if open {
         let quiet = fs::metadata(&pending)
             .and_then(|m| m.modified())
@@ -191,7 +196,6 @@ fn take_live_marks(
     // its files were finished belongs to this meeting (after a stop or a
     // pause) and cannot be placed: it stops the recording, and nothing is
     // claimed.
-    let end = start + span;
     let clocks = Clocks::new(&opts.pipeline.redact.clock).map_err(Problem::Marks)?;
     let files_end = report
         .files
@@ -209,7 +213,8 @@ fn take_live_marks(
     {
         return Err(Problem::LiveMarkUnplaced);
     }
-    let lines = crate::redact::pending::matching(&pending, start, span).map_err(marks_err)?;
+    let lines =
+        crate::redact::pending::matching(&pending, start, span, &clocks).map_err(marks_err)?;
     if lines.is_empty() {
         return Ok(0);
     }
@@ -228,7 +233,7 @@ fn take_live_marks(
     };
     append()
         .map_err(|e| Problem::LiveMarks(format!("cannot add live marks to the marks file: {e}")))?;
-    crate::redact::pending::claim(&pending, start, span).map_err(marks_err)?;
+    crate::redact::pending::claim(&pending, start, span, &clocks).map_err(marks_err)?;
     Ok(lines.len())
 }
 
@@ -238,7 +243,7 @@ fn take_live_marks(
 pub fn meeting_span(
     opts: &Options<'_>,
     report: &discover::RecordingReport,
-) -> Option<(time::PrimitiveDateTime, Duration)> {
+) -> Option<(jiff::civil::DateTime, Duration)> {
     let start = opts.start.or(report.name.as_ref().map(|n| n.start))?;
     let secs: f64 = report.segments.iter().filter_map(|s| s.duration).sum();
     Some((start, Duration::from_secs_f64(secs.max(longest(report)))))
@@ -260,7 +265,7 @@ fn prepare(
         }
         let sha =
             Sha256Digest::of_file(&dir.join(&e.rel), &e.id).map_err(|err| Problem::Input {
-                what: file_ref(&e.rel, marks_name),
+                what: file_ref(&e.rel, &e.role(marks_name)),
                 error: Hidden::new(err, names),
             })?;
         j.input_sha256.push(Some(sha));

@@ -17,18 +17,25 @@
 //!   the segment's end by more than [`ALIGN_TOLERANCE`] (a participant who
 //!   joined late, a file cut short) and whose own edit list does not
 //!   explain it stops the recording: "needs a person", never a guess.
+//! - Where marks use wall-clock times, the clock burned into each
+//!   segment's video is read once, here ([`crate::clock::read`]), and
+//!   places them (a pause moves the marks after it); its map is kept in
+//!   the video's record. A clock a whole time zone away from the folder
+//!   name's time stops the recording with both readings; where no clock
+//!   is drawn the marks are placed from the segments' starts, as before.
 
 use super::names::file_ref;
+use crate::clock::{ClockError, ClockMap};
 use crate::config::{Redact, TrackKind};
 use crate::discover::{self, RecordingReport, Role};
 use crate::journal::{FileRecord, Journal, MarkRecord};
 use crate::redact::Range;
 use crate::redact::clock::Clocks;
-use crate::redact::marks::{self, MarksError, SegmentRanges, SegmentSpan};
+use crate::redact::marks::{self, ClockPiece, MarksError, SegmentRanges, SegmentSpan};
 use crate::redact::plan::{PlanFile, SegmentFile};
+use jiff::civil::DateTime;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 /// How far a media file's end may lie from its segment's end and still be
 /// taken to start where the segment starts. Zoom's files of one segment
@@ -51,7 +58,25 @@ pub struct Model {
     /// start, where that is known (the first's from the folder name or
     /// `--start`, a later one's from the marks file's `segment N starts`):
     /// the start the marks were placed from.
-    pub segment_starts: Vec<(u32, Option<PrimitiveDateTime>)>,
+    pub segment_starts: Vec<(u32, Option<DateTime>)>,
+    /// Where each mark was placed: its line, and per segment the ranges
+    /// (seconds of the segment's own time, before padding); `clock` when
+    /// the clock read from the video placed it.
+    pub placed: Vec<Placed>,
+    /// The segments whose clock was read from their video (wall-clock
+    /// marks were placed through it).
+    pub clock_read: Vec<u32>,
+    /// The pauses the clock showed: segment, segment time of the first
+    /// frame after it and how long it lasted, seconds.
+    pub pauses: Vec<(u32, f64, f64)>,
+}
+
+/// Where one mark was placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub line: usize,
+    pub ranges: Vec<(u32, Range)>,
+    pub by_clock: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +87,30 @@ pub enum ModelError {
     Marks(#[from] MarksError),
     #[error("{0}")]
     Clock(String),
+    #[error(
+        "the clock burned into {what} cannot be read ({error}), and the marks use wall-clock times; a person must check the video, or write the marks as +offsets, then run again"
+    )]
+    ClockRead {
+        what: super::names::FileRef,
+        error: ClockError,
+    },
+    #[error(
+        "the clock burned into the video shows {clock} at the recording's start, but the folder name (or --start) says {folder}: {apart} apart, read in the clock zone {zone}. recpipe places wall-clock marks by that clock only where the two agree within two minutes. If Zoom's clock shows another time zone than the PC's, set [redact] clock to it (e.g. \"+01:00\"); if the recording really started at the clock's time, give that with --start; if the clock was misread, write the marks as +offsets; then run again"
+    )]
+    ClockZone {
+        clock: String,
+        folder: String,
+        apart: String,
+        zone: String,
+    },
+    #[error(
+        "the clock burned into {what} goes back {by:.1} s at {at:.1} s into it, which is no change of summer time: a clock set back, or one recpipe misread. A person must check the video and write the marks after that point as +offsets, then run again"
+    )]
+    ClockBack {
+        what: super::names::FileRef,
+        at: f64,
+        by: f64,
+    },
     #[error(
         "segment {segment} has marks, but {what} ends {gap:.1} s away from the segment's other files and does not say where it starts (a participant who joined late, or a file cut short); recpipe cannot tell where the marks lie in it. A person must cut that file by hand or move it out of the recording folder, then run again"
     )]
@@ -78,7 +127,7 @@ pub enum ModelError {
 pub fn resolve(
     report: &RecordingReport,
     marks_text: Option<&str>,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
     redact: &Redact,
 ) -> Result<Model, ModelError> {
     let mut model = Model {
@@ -87,16 +136,52 @@ pub fn resolve(
         ranges: SegmentRanges::default(),
         wall_clock: false,
         segment_starts: Vec::new(),
+        placed: Vec::new(),
+        clock_read: Vec::new(),
+        pauses: Vec::new(),
     };
-    let spans = segment_spans(report, start);
+    let mut clock_records: Vec<(usize, ClockMap)> = Vec::new();
+    let mut spans = segment_spans(report, start);
     if let Some(text) = marks_text {
         let parsed = marks::parse(text)?;
         // Marks are placed per segment, never across (docs/redaction.md);
         // one that cannot be placed without guessing stops the recording.
         let clocks = Clocks::new(&redact.clock).map_err(ModelError::Clock)?;
+        model.wall_clock = parsed.uses_wall_clock();
+        let maps = if model.wall_clock {
+            read_clocks(report)?
+        } else {
+            Vec::new()
+        };
+        tie_clocks(&mut spans, &maps, report, &clocks)?;
+        check_zone(&spans, &clocks)?;
+        for sp in spans.iter().filter(|s| !s.clock.is_empty()) {
+            model.clock_read.push(sp.number);
+            let pauses = sp.jumps().into_iter().map(|(at, by)| (sp.number, at, by));
+            model.pauses.extend(pauses);
+        }
         model.ranges = parsed.resolve_segments(&spans, &clocks, redact.pad.0)?;
         model.segment_starts = clock_starts(&parsed, &spans, &clocks)?;
-        model.wall_clock = parsed.uses_wall_clock();
+        model.placed = parsed
+            .marks
+            .iter()
+            .map(|m| {
+                let one = marks::Marks {
+                    marks: vec![m.clone()],
+                    starts: parsed.starts.clone(),
+                };
+                let ranges = one.resolve_segments(&spans, &clocks, Duration::ZERO)?;
+                let by_clock = m.uses_wall_clock()
+                    && ranges
+                        .pairs()
+                        .any(|(s, _)| spans.iter().any(|x| x.number == s && !x.clock.is_empty()));
+                Ok(Placed {
+                    line: m.line,
+                    ranges: ranges.pairs().collect(),
+                    by_clock,
+                })
+            })
+            .collect::<Result<_, MarksError>>()?;
         let lines: Vec<&str> = marks::lines(text).collect();
         model.marks = parsed
             .marks
@@ -110,10 +195,13 @@ pub fn resolve(
                 note: m.note.clone(),
             })
             .collect();
+        for (i, map) in &maps {
+            clock_records.push((*i, map.clone()));
+        }
     } else if let Ok(clocks) = Clocks::new(&redact.clock) {
         model.segment_starts = clock_starts(&marks::Marks::default(), &spans, &clocks)?;
     }
-    for f in &report.files {
+    for (i, f) in report.files.iter().enumerate() {
         let lead = Duration::from_secs_f64(f.lead.unwrap_or(0.0).max(0.0));
         let segment_ranges = model.ranges.of(f.segment);
         if f.role.is_media()
@@ -129,7 +217,7 @@ pub fn resolve(
             let gap = (seg_end - f.end_in_segment().unwrap_or(0.0)).abs();
             if gap > ALIGN_TOLERANCE.as_secs_f64() {
                 return Err(ModelError::Unaligned {
-                    what: file_ref(&f.path, &redact.marks),
+                    what: file_ref(&f.path, &f.role),
                     segment,
                     gap,
                 });
@@ -143,9 +231,141 @@ pub fn resolve(
                 .iter()
                 .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
                 .collect(),
+            clock_ms: clock_records
+                .iter()
+                .find(|(at, _)| *at == i)
+                .map(|(_, m)| {
+                    let ms = |v: f64| (v * 1000.0).round() as i64;
+                    m.spans
+                        .iter()
+                        .map(|s| (ms(s.from), ms(s.to), ms(s.offset)))
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
     Ok(model)
+}
+
+/// How far the clock's start may be from the folder name's time (Zoom
+/// names the folder when the recording starts, from the same PC clock)
+/// and still be taken as read: a clock further off is in another zone,
+/// or misread, and needs a person.
+const START_SLACK_MS: i64 = 2 * 60 * 1000;
+
+/// How far a clock may run back between two stretches before it counts
+/// as set back (a frame's rounding, no more).
+const BACK_SLACK_MS: i64 = 100;
+
+/// Reads the clock of each segment's video: per segment, the index of
+/// the video in the check's listing and its map. A video without a clock
+/// (or in a format the reader does not know) has none; one that cannot be
+/// read stops the recording.
+fn read_clocks(report: &RecordingReport) -> Result<Vec<(usize, ClockMap)>, ModelError> {
+    let mut out = Vec::new();
+    for seg in &report.segments {
+        let Some((i, f)) = report.files.iter().enumerate().find(|(_, f)| {
+            f.role == Role::Video && f.segment == Some(seg.number) && f.duration.is_some()
+        }) else {
+            continue;
+        };
+        match crate::clock::read(&report.dir.join(&f.path)) {
+            Ok(Some(map)) => out.push((i, map)),
+            Ok(None) | Err(ClockError::Unsupported(_)) => {}
+            Err(error) => {
+                return Err(ModelError::ClockRead {
+                    what: file_ref(&f.path, &f.role),
+                    error,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Ties each segment with a read clock to the wall clock: its map's
+/// spans as instants (the clock's zone), in the segment's time (the
+/// video's lead added). In a repeated hour the instant nearer the
+/// previous one is taken, so summer time ending moves nothing.
+fn tie_clocks(
+    spans: &mut [SegmentSpan],
+    maps: &[(usize, ClockMap)],
+    report: &RecordingReport,
+    clocks: &Clocks,
+) -> Result<(), ModelError> {
+    let mut near = spans
+        .first()
+        .and_then(|s| s.start)
+        .map(|t| clocks.folder_instant(t));
+
+    for span in spans.iter_mut() {
+        let Some((i, map)) = maps
+            .iter()
+            .find(|(i, _)| report.files[*i].segment == Some(span.number))
+        else {
+            near = None;
+            continue;
+        };
+        let lead = report.files[*i].lead.unwrap_or(0.0).max(0.0);
+        let ms = |v: f64| ((v + lead) * 1000.0).round() as i64;
+        for s in &map.spans {
+            let Some(at) = clocks.clock_instant_near(s.clock_at_from(), near) else {
+                return Err(ModelError::Clock(format!(
+                    "the clock read in segment {}'s video shows a time that does not exist in the clock zone {}",
+                    span.number, clocks.label
+                )));
+            };
+            let piece = ClockPiece {
+                from: ms(s.from),
+                to: ms(s.to),
+                at,
+            };
+            if let Some(prev) = span.clock.last()
+                && at < prev.at + (prev.to - prev.from) - BACK_SLACK_MS
+            {
+                return Err(ModelError::ClockBack {
+                    what: file_ref(&report.files[*i].path, &report.files[*i].role),
+                    at: s.from,
+                    by: (prev.at + (prev.to - prev.from) - at) as f64 / 1000.0,
+                });
+            }
+            near = Some(at + (piece.to - piece.from));
+            span.clock.push(piece);
+        }
+    }
+    Ok(())
+}
+
+/// Stops a recording whose clock, read in the clock zone, starts more
+/// than [`START_SLACK_MS`] away from the folder name's time (or
+/// `--start`): a clock in another zone than `[redact] clock` says, or a
+/// misread digit, would otherwise move every mark.
+fn check_zone(spans: &[SegmentSpan], clocks: &Clocks) -> Result<(), ModelError> {
+    let Some(first) = spans.first() else {
+        return Ok(());
+    };
+    let (Some(start), Some(piece)) = (first.start, first.clock.first()) else {
+        return Ok(());
+    };
+    let folder = clocks.folder_instant(start);
+    let clock = piece.at - piece.from;
+    let apart = (clock - folder).abs();
+    if apart <= START_SLACK_MS {
+        return Ok(());
+    }
+    let text = |t: Option<DateTime>| {
+        t.map_or_else(
+            || "?".into(),
+            |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    let mins = (apart + 30_000) / 60_000;
+    Err(ModelError::ClockZone {
+        clock: text(clocks.clock_reading(clock)),
+        folder: text(clocks.clock_reading(folder)),
+        apart: format!("{} h {:02} min", mins / 60, mins % 60),
+        zone: clocks.label.clone(),
+    })
 }
 
 /// What the burned-in clock showed at each segment's start, where known.
@@ -153,7 +373,7 @@ fn clock_starts(
     parsed: &marks::Marks,
     spans: &[marks::SegmentSpan],
     clocks: &Clocks,
-) -> Result<Vec<(u32, Option<PrimitiveDateTime>)>, ModelError> {
+) -> Result<Vec<(u32, Option<DateTime>)>, ModelError> {
     let starts = parsed.segment_starts(spans, clocks)?;
     Ok(spans
         .iter()
@@ -179,6 +399,19 @@ pub fn read_marks(
         .read_to_end(&mut bytes)
         .map_err(|e| ModelError::Read(e.to_string()))?;
     marks::decode(&bytes).map_err(|e| ModelError::Read(e.to_string()))
+}
+
+/// The role admission gave the file at `rel` (relative to the recording
+/// folder) in a journal: from its record (a version 1 journal's from its
+/// name), unknown if the journal does not list it.
+pub fn role_in(j: &Journal, rel: &Path, marks_name: &str) -> Role {
+    j.inventory
+        .iter()
+        .position(|e| e.rel == rel)
+        .map_or(Role::Unknown, |i| match j.files.get(i) {
+            Some(f) => f.role.clone(),
+            None => j.inventory[i].role(marks_name),
+        })
 }
 
 /// A journal's inventory split by what cleanup may do: the files it may
@@ -221,10 +454,12 @@ fn live_mark_pending(j: &Journal, pending: &Path) -> bool {
     let Some((start, span_ms)) = &j.meeting else {
         return false;
     };
-    let Ok(start) = PrimitiveDateTime::parse(start, crate::redact::pending::STAMP) else {
+    let Some(start) = crate::redact::pending::parse_stamp(start) else {
         return true;
     };
-    let end = start + Duration::from_millis(*span_ms);
+    let end = start
+        .checked_add(Duration::from_millis(*span_ms))
+        .unwrap_or(DateTime::MAX);
     match crate::redact::pending::load(pending) {
         Ok(marks) => marks
             .iter()
@@ -321,6 +556,7 @@ pub fn migrate(j: &Journal, marks_name: &str) -> Vec<FileRecord> {
                 .iter()
                 .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
                 .collect(),
+            clock_ms: Vec::new(),
         })
         .collect()
 }
@@ -328,7 +564,7 @@ pub fn migrate(j: &Journal, marks_name: &str) -> Vec<FileRecord> {
 /// The segments of a checked recording as marks are resolved against
 /// them: the first starts at `start` (`--start`) or at the folder name's
 /// time; later ones' starts come from the marks file.
-fn segment_spans(report: &RecordingReport, start: Option<PrimitiveDateTime>) -> Vec<SegmentSpan> {
+fn segment_spans(report: &RecordingReport, start: Option<DateTime>) -> Vec<SegmentSpan> {
     let start = start.or_else(|| report.name.as_ref().map(|n| n.start));
     report
         .segments
@@ -337,6 +573,7 @@ fn segment_spans(report: &RecordingReport, start: Option<PrimitiveDateTime>) -> 
             number: s.number,
             duration: Duration::from_secs_f64(s.duration.unwrap_or(0.0).max(0.0)),
             start: if s.number == 1 { start } else { s.start },
+            clock: Vec::new(),
         })
         .collect()
 }

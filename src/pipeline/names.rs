@@ -7,7 +7,7 @@
 //! that maps remote names back to the files they came from.
 
 use crate::config::TrackKind;
-use crate::discover::{self, PARTICIPANT_DIR, Role, role};
+use crate::discover::{self, PARTICIPANT_DIR, Role};
 use std::fmt;
 use std::path::Path;
 
@@ -87,18 +87,12 @@ pub fn stamp_of(dir: &Path) -> String {
         .unwrap_or_else(|| "unknown-start".into())
 }
 
-/// A recording's file in words a person can find it by (its role and its
-/// folder), never by its name: `rel` is relative to the recording folder,
-/// `marks` the pipeline's marks file name.
-pub fn file_ref(rel: &Path, marks: &str) -> FileRef {
+/// A recording's file in words a person can find it by (its role, as
+/// admission decided it, and its folder), never by its name: `rel` is
+/// relative to the recording folder.
+pub fn file_ref(rel: &Path, role: &Role) -> FileRef {
     let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
     let in_participant_dir = parent.is_some_and(|p| p == Path::new(PARTICIPANT_DIR));
-    let role = match rel.file_name().and_then(|n| n.to_str()) {
-        Some(name) if parent.is_none() || in_participant_dir => {
-            role::role_of(name, in_participant_dir, marks)
-        }
-        _ => Role::Unknown,
-    };
     let what = match role {
         Role::Video => "the video",
         Role::MixedAudio => "the mixed audio",
@@ -157,17 +151,19 @@ mod tests {
     fn files_are_named_by_role_and_folder_only() {
         let r = file_ref(
             Path::new("Audio Record/audioKariNordmann11.m4a"),
-            "marks.txt",
+            &Role::ParticipantAudio {
+                participant: "KariNordmann".into(),
+            },
         );
         assert_eq!(
             r.to_string(),
             "a participant's audio in its Audio Record folder"
         );
-        let r = file_ref(Path::new("audio84213977051.m4a"), "marks.txt");
+        let r = file_ref(Path::new("audio84213977051.m4a"), &Role::MixedAudio);
         assert_eq!(r.to_string(), "the mixed audio in the recording folder");
-        let r = file_ref(Path::new("marks.txt"), "marks.txt");
+        let r = file_ref(Path::new("marks.txt"), &Role::Marks);
         assert_eq!(r.what, "the marks file");
-        let r = file_ref(Path::new("Kari/notes.txt"), "marks.txt");
+        let r = file_ref(Path::new("Kari/notes.txt"), &Role::Unknown);
         assert_eq!(
             r.to_string(),
             "a file recpipe does not know in a sub-folder of the recording"

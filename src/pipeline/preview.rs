@@ -12,11 +12,11 @@ use crate::discover::{self, CheckOptions, RecordingReport, Role};
 use crate::redact::clock::Clocks;
 use crate::redact::marks::{self, SegmentRanges};
 use crate::redact::plan::{FilePlan, plan_segments, produce};
+use jiff::civil::DateTime;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -46,12 +46,15 @@ pub struct RecordingPlan {
     /// The marks file's lines as parsed, with the ranges they resolve to
     /// (after padding and merging), in seconds.
     pub marks: Vec<String>,
+    /// Where each mark was placed, before padding.
+    pub placements: Vec<MarkPlacement>,
     pub ranges: Vec<(f64, f64)>,
     /// Each segment on its own clock (one for a recording never stopped).
     pub segments: Vec<SegmentPlan>,
     /// The time zone Zoom's clock was read in (`[redact] clock`).
     pub clock: String,
-    /// Said whenever wall-clock marks are used: a pause cannot be seen.
+    /// Said when wall-clock marks are used in a segment whose clock was
+    /// not read from its video: a pause cannot be seen there.
     pub pause_note: Option<&'static str>,
     pub files: Vec<FilePlan>,
     /// Bytes of all outputs before sealing.
@@ -66,20 +69,33 @@ pub struct SegmentPlan {
     /// What the burned-in clock showed at its start, when known: the
     /// start its wall-clock marks were placed from.
     #[serde(serialize_with = "clock_text")]
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// Its length, seconds (the latest end of its media files).
     pub length: f64,
     /// The marks' ranges in it (padded, merged), seconds of its own time.
     pub ranges: Vec<(f64, f64)>,
+    /// Whether the clock burned into its video was read and placed its
+    /// wall-clock marks.
+    pub clock_read: bool,
+    /// The pauses that clock showed: the segment time of the first frame
+    /// after each and how long it lasted, seconds.
+    pub pauses: Vec<(f64, f64)>,
 }
 
-fn clock_text<S: serde::Serializer>(
-    t: &Option<PrimitiveDateTime>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    match t.and_then(|t| t.format(&fmt).ok()) {
-        Some(text) => s.serialize_str(&text),
+/// Where one mark was placed: its line, and per segment the range in the
+/// segment's own time (seconds, before padding).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MarkPlacement {
+    pub line: usize,
+    pub ranges: Vec<(u32, f64, f64)>,
+    /// Placed by the clock read from the video (else from the segment's
+    /// start, or as an offset).
+    pub by_clock: bool,
+}
+
+fn clock_text<S: serde::Serializer>(t: &Option<DateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.strftime("%Y-%m-%d %H:%M:%S").to_string()),
         None => s.serialize_none(),
     }
 }
@@ -89,7 +105,7 @@ fn clock_text<S: serde::Serializer>(
 pub fn plan_recording(
     pipeline: &Pipeline,
     dir: &Path,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
 ) -> Result<(RecordingPlan, SegmentRanges), PreviewError> {
     let check = CheckOptions::new(Duration::ZERO, &pipeline.redact.marks);
     let report = discover::check_recording(dir, &check)?;
@@ -108,7 +124,24 @@ pub fn plan_recording(
     let model = super::model::resolve(&report, text.as_deref(), start, &pipeline.redact)
         .map_err(|e| PreviewError::Marks(e.to_string()))?;
     let clocks = Clocks::new(&pipeline.redact.clock).map_err(PreviewError::Marks)?;
-    let pause_note = model.wall_clock.then_some(marks::PAUSE_NOTE);
+    let unread = report
+        .segments
+        .iter()
+        .any(|seg| !model.clock_read.contains(&seg.number));
+    let pause_note = (model.wall_clock && unread).then_some(marks::PAUSE_NOTE);
+    let placements = model
+        .placed
+        .iter()
+        .map(|p| MarkPlacement {
+            line: p.line,
+            ranges: p
+                .ranges
+                .iter()
+                .map(|(s, r)| (*s, r.start.as_secs_f64(), r.end.as_secs_f64()))
+                .collect(),
+            by_clock: p.by_clock,
+        })
+        .collect();
     let lines = model
         .marks
         .iter()
@@ -130,6 +163,13 @@ pub fn plan_recording(
                 .and_then(|(_, at)| *at),
             length: seg.duration.unwrap_or(0.0),
             ranges: ranges.of(Some(seg.number)).iter().map(secs).collect(),
+            clock_read: model.clock_read.contains(&seg.number),
+            pauses: model
+                .pauses
+                .iter()
+                .filter(|(n, _, _)| *n == seg.number)
+                .map(|&(_, at, by)| (at, by))
+                .collect(),
         })
         .collect();
     let plans = plan_segments(
@@ -143,13 +183,13 @@ pub fn plan_recording(
         .filter(|p| p.output.is_some())
         .filter_map(|p| p.bytes)
         .sum();
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     Ok((
         RecordingPlan {
             report,
-            start: start.and_then(|s| s.format(&fmt).ok()),
+            start: start.map(|s| s.strftime("%Y-%m-%d %H:%M:%S").to_string()),
             start_from,
             marks: lines,
+            placements,
             ranges: ranges
                 .pairs()
                 .map(|(_, r)| (r.start.as_secs_f64(), r.end.as_secs_f64()))
@@ -170,7 +210,7 @@ pub fn plan_recording(
 pub fn preview(
     pipeline: &Pipeline,
     dir: &Path,
-    start: Option<PrimitiveDateTime>,
+    start: Option<DateTime>,
     out: &Path,
 ) -> Result<Vec<PathBuf>, PreviewError> {
     let refuse = |why: &str| PreviewError::Refused {

@@ -30,7 +30,7 @@ use super::stage::{Protection, StageError, partial_path, stage_bytes};
 use super::types::{Event, Hidden, Names, Options, Outcome, Problem, Summary};
 use crate::config::{CleanupAfter, InterimAction, VerifyMode};
 use crate::destination::{self, Destination, Notice, Retrying};
-use crate::discover;
+use crate::discover::{self, Role};
 use crate::journal::{self, Journal, Step};
 use crate::redact::plan::plan_segments;
 use crate::shred::{self, Method};
@@ -113,7 +113,7 @@ impl<'a> Context<'a> {
         let Some(rel) = super::model::marks_changed(j, marks_name, &pending) else {
             return Ok(());
         };
-        let what = file_ref(&rel, marks_name);
+        let what = file_ref(&rel, &Role::Marks);
         let delivered = j.outputs.iter().filter(|o| o.verified).count();
         Err(if delivered == 0 {
             Problem::ChangedBeforeDelivery(what)
@@ -153,7 +153,7 @@ impl<'a> Context<'a> {
         let opts = self.opts;
         let marks_name = &opts.pipeline.redact.marks;
         if let Some(rel) = first_change(&j.source, &j.inventory) {
-            let what = file_ref(&rel, marks_name);
+            let what = file_ref(&rel, &super::model::role_in(j, &rel, marks_name));
             let delivered = j.outputs.iter().filter(|o| o.verified).count();
             return Err(if delivered == 0 {
                 Problem::ChangedBeforeDelivery(what)
@@ -355,7 +355,8 @@ impl<'a> Context<'a> {
     fn left_files(&self, j: &Journal, names: &Names) -> Vec<String> {
         let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
         for (rel, why) in j.cleanup.iter().flat_map(|c| c.left.iter()) {
-            let what = file_ref(rel, &self.opts.pipeline.redact.marks);
+            let role = super::model::role_in(j, rel, &self.opts.pipeline.redact.marks);
+            let what = file_ref(rel, &role);
             *kinds
                 .entry(format!("{what}: {}", names.scrub(why)))
                 .or_default() += 1;

@@ -14,12 +14,12 @@ use crate::discover::{DiscoverError, Reasons, Verdict};
 use crate::exit::ExitStatus;
 use crate::journal::{JournalError, StateDir, Step};
 use crate::seal::Recipient;
+use jiff::civil::DateTime;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 /// Why a run could not start or go on at all. Trouble with one recording
 /// is that recording's [`Outcome`], never a `PipelineError`.
@@ -45,7 +45,7 @@ pub struct Options<'a> {
     pub prompter: &'a dyn Prompter,
     pub retry: RetryPolicy,
     /// Overrides the start time taken from the folder name (for marks).
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// Called at each durable step with its name (`checked`,
     /// `staged-output`, `staged`, `removing-interim`, `uploaded-output`,
     /// `verified`, `cleaned-up`, `done`). Does nothing in normal use; the

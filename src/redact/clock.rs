@@ -68,44 +68,30 @@ impl Clocks {
 
     /// The instant (ms since 1970, UTC) of a folder-name time (PC's local
     /// time; in the repeated hour, the earlier).
-    pub fn folder_instant(&self, t: time::PrimitiveDateTime) -> i64 {
-        let dt = civil::DateTime::new(
-            t.year() as i16,
-            t.month() as i8,
-            t.day() as i8,
-            t.hour() as i8,
-            t.minute() as i8,
-            t.second() as i8,
-            t.nanosecond() as i32,
-        );
-        match dt {
-            Ok(dt) => instants(&self.folder, dt)
-                .first()
-                .copied()
-                .unwrap_or_default(),
-            Err(_) => 0,
-        }
+    pub fn folder_instant(&self, t: civil::DateTime) -> i64 {
+        instants(&self.folder, t)
+            .first()
+            .copied()
+            .unwrap_or_default()
     }
 
     /// What the burned-in clock showed at `instant` (ms since 1970, UTC).
-    pub fn clock_reading(&self, instant: i64) -> Option<time::PrimitiveDateTime> {
-        let dt = self
-            .clock
-            .to_datetime(Timestamp::from_millisecond(instant).ok()?);
-        let date = time::Date::from_calendar_date(
-            i32::from(dt.year()),
-            time::Month::try_from(dt.month() as u8).ok()?,
-            dt.day() as u8,
+    pub fn clock_reading(&self, instant: i64) -> Option<civil::DateTime> {
+        Some(
+            self.clock
+                .to_datetime(Timestamp::from_millisecond(instant).ok()?),
         )
-        .ok()?;
-        let at = time::Time::from_hms_nano(
-            dt.hour() as u8,
-            dt.minute() as u8,
-            dt.second() as u8,
-            dt.subsec_nanosecond() as u32,
-        )
-        .ok()?;
-        Some(time::PrimitiveDateTime::new(date, at))
+    }
+
+    /// The instant at which the burned-in clock showed `dt` (its calendar):
+    /// of the two in a repeated hour, the one nearer `near`; the earlier
+    /// without one.
+    pub fn clock_instant_near(&self, dt: civil::DateTime, near: Option<i64>) -> Option<i64> {
+        let all = instants(&self.clock, dt);
+        match near {
+            Some(n) => all.into_iter().min_by_key(|i| (i - n).abs()),
+            None => all.first().copied(),
+        }
     }
 
     /// Every instant within `(lo, hi]` at which the burned-in clock showed
@@ -168,7 +154,11 @@ mod tests {
         let oslo = TimeZone::get("Europe/Oslo").unwrap();
         let c = Clocks::with_zones(oslo.clone(), oslo, "Europe/Oslo");
         // Summer time ended 2026-10-25 at 03:00 CEST → 02:00 CET.
-        let start = c.folder_instant(time::macros::datetime!(2026-10-25 02:10:00));
+        let start = c.folder_instant(
+            "2026-10-25T02:10:00"
+                .parse::<jiff::civil::DateTime>()
+                .unwrap(),
+        );
         let at = 2 * 3_600_000 + 30 * 60_000;
         let both = c.clock_instants(at, start - DAY_MS / 2, start + DAY_MS / 2);
         assert_eq!(both.len(), 2);
@@ -182,10 +172,18 @@ mod tests {
             TimeZone::fixed(Offset::from_seconds(3600).unwrap()),
             "+01:00",
         );
-        let at = c.folder_instant(time::macros::datetime!(2026-11-27 09:01:12.5));
+        let at = c.folder_instant(
+            "2026-11-27T09:01:12.5"
+                .parse::<jiff::civil::DateTime>()
+                .unwrap(),
+        );
         assert_eq!(
             c.clock_reading(at),
-            Some(time::macros::datetime!(2026-11-27 10:01:12.5))
+            Some(
+                "2026-11-27T10:01:12.5"
+                    .parse::<jiff::civil::DateTime>()
+                    .unwrap()
+            )
         );
     }
 }

@@ -26,7 +26,9 @@
 //! A recording stopped and restarted has several segments (see
 //! `discover::segments`). Marks are resolved per segment, never across: an
 //! offset mark then names its segment (`2 +00:01:10 - +00:01:20`); a
-//! wall-clock mark is placed in the segments whose wall-clock start is
+//! wall-clock mark is placed through the clock read from each segment's
+//! video where there is one ([`ClockPiece`], so a pause moves it), else
+//! in the segments whose wall-clock start is
 //! known (the first from the folder name, a later one from a line
 //! `segment N starts HH:MM:SS`), and one that might fall in a segment
 //! whose start is unknown is [`MarkProblem::Unplaceable`]: the recording
@@ -42,18 +44,21 @@ use std::time::Duration;
 
 mod place;
 mod text;
+mod wall;
 
 pub use place::{SegmentRanges, SegmentSpan};
 pub use text::{MAX_BYTES, TextError, decode, lines};
+pub use wall::ClockPiece;
 
 const DAY: u64 = 24 * 3600;
 
 /// The most characters of a bad token an error quotes.
 pub const QUOTE_MAX: usize = 16;
 
-/// What `plan` says whenever wall-clock marks are used: a pause cannot be
-/// seen in the files, so it shifts every wall-clock mark after it.
-pub const PAUSE_NOTE: &str = "a paused recording cannot be detected: the file goes on while Zoom's clock jumps, so a wall-clock mark after a pause lands early by the pause's length; if the recording was paused, write the marks after it as +offsets";
+/// What `plan` says when wall-clock marks are used in a segment whose
+/// clock could not be read from its video: a pause cannot be seen in the
+/// files there, so it shifts every wall-clock mark after it.
+pub const PAUSE_NOTE: &str = "no clock was found in the video of every segment, and where there is none a paused recording cannot be detected: the file goes on while Zoom's clock jumps, so a wall-clock mark after a pause lands early by the pause's length; if the recording was paused, write the marks after it as +offsets";
 
 /// One end of a mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +80,13 @@ pub struct Mark {
     pub from: Point,
     pub to: Point,
     pub note: Option<String>,
+}
+
+impl Mark {
+    /// Whether either end is a wall-clock time.
+    pub fn uses_wall_clock(&self) -> bool {
+        matches!(self.from, Point::Wall { .. }) || matches!(self.to, Point::Wall { .. })
+    }
 }
 
 /// A line `segment N starts HH:MM:SS`: the burned-in clock when segment N
@@ -138,6 +150,12 @@ pub enum MarkProblem {
     NoSuchSegment { segment: u32, count: u32 },
     /// A `segment N starts` line is given twice, or for segment 1.
     BadSegmentStart,
+    /// A `segment N starts` line disagrees with the clock read from the
+    /// segment's video, which showed `read` (ms since midnight) there.
+    StartDisagrees { segment: u32, read: u64 },
+    /// The range lies wholly in a pause of the recording, as the clock
+    /// read from the video shows: nothing was recorded then.
+    InPause,
     /// It cannot be placed without guessing.
     Unplaceable(Unplaceable),
 }
@@ -152,6 +170,9 @@ pub enum Unplaceable {
     /// The clock showed the time twice (summer time ended) and both lie in
     /// the recording.
     Repeated,
+    /// The mark may lie in a stretch of the segment whose burned-in clock
+    /// could not be read.
+    ClockUnknown { segment: u32 },
 }
 
 impl fmt::Display for MarkProblem {
@@ -189,6 +210,15 @@ impl fmt::Display for MarkProblem {
                 f,
                 "a 'segment N starts HH:MM:SS' line is given twice for one segment, or for segment 1 (whose start is the folder's)"
             ),
+            MarkProblem::StartDisagrees { segment, read } => write!(
+                f,
+                "it says where segment {segment} starts, but the clock burned into that segment's video shows {} at its beginning; correct the line or remove it (recpipe reads the clock from the video)",
+                wall_text(*read)
+            ),
+            MarkProblem::InPause => write!(
+                f,
+                "the range lies wholly in a pause of the recording (Zoom's clock, read from the video, jumps over it): nothing was recorded then; check the times"
+            ),
             MarkProblem::Unplaceable(u) => match u {
                 Unplaceable::WhichSegment { count } => write!(
                     f,
@@ -202,9 +232,24 @@ impl fmt::Display for MarkProblem {
                     f,
                     "the clock showed this time twice (summer time ended during the recording); write the mark as +offsets"
                 ),
+                Unplaceable::ClockUnknown { segment } => write!(
+                    f,
+                    "the range may lie in a stretch of segment {segment} where Zoom's clock could not be read from the video, so where it lies is unknown; a person must find the passage and write this mark as '{segment} +H:MM:SS - +H:MM:SS'"
+                ),
             },
         }
     }
+}
+
+/// A time of day (ms since midnight) as `HH:MM:SS.s`.
+fn wall_text(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000 / 100
+    )
 }
 
 /// A token quoted in an error: at most [`QUOTE_MAX`] characters.

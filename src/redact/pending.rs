@@ -19,32 +19,45 @@
 //! are removed under the lock. Notes stay on one line; errors never quote
 //! them.
 
+use super::clock::Clocks;
 use super::marks::{Point, parse_point};
 use crate::fsutil::{TEMP_PREFIX, write_atomic};
+use jiff::SignedDuration;
+use jiff::civil::DateTime;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use time::PrimitiveDateTime;
-use time::macros::format_description;
 
-/// How the state file writes a time: `2026-11-23T14:32:10`, local.
-pub const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+/// How the state file writes a time (`strftime`): `2026-11-23T14:32:10`,
+/// local.
+pub const STAMP: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// A state-file time as text.
+pub fn stamp(t: DateTime) -> String {
+    t.strftime(STAMP).to_string()
+}
+
+/// A state-file time read back.
+pub fn parse_stamp(text: &str) -> Option<DateTime> {
+    DateTime::strptime(STAMP, text).ok()
+}
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
 
 /// One pending mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    pub from: PrimitiveDateTime,
+    pub from: DateTime,
     /// `None` while the mark is open.
-    pub to: Option<PrimitiveDateTime>,
+    pub to: Option<DateTime>,
     pub note: Option<String>,
 }
 
 /// What [`record`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    Opened(PrimitiveDateTime),
-    Closed(PrimitiveDateTime, PrimitiveDateTime),
+    Opened(DateTime),
+    Closed(DateTime, DateTime),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,12 +100,10 @@ pub fn load(path: &Path) -> Result<Vec<Pending>, PendingError> {
             line: i + 1,
         };
         let mut parts = line.splitn(3, ' ');
-        let from = parts
-            .next()
-            .and_then(|t| PrimitiveDateTime::parse(t, STAMP).ok());
+        let from = parts.next().and_then(parse_stamp);
         let to = match parts.next() {
             Some("-") => Some(None),
-            Some(t) => PrimitiveDateTime::parse(t, STAMP).ok().map(Some),
+            Some(t) => parse_stamp(t).map(Some),
             None => None,
         };
         let (Some(from), Some(to)) = (from, to) else {
@@ -115,7 +126,6 @@ fn save(path: &Path, marks: &[Pending]) -> Result<(), PendingError> {
     };
     let mut text = String::new();
     for m in marks {
-        let stamp = |t: PrimitiveDateTime| t.format(STAMP).unwrap_or_default();
         text.push_str(&stamp(m.from));
         text.push(' ');
         text.push_str(&m.to.map_or("-".to_string(), stamp));
@@ -169,16 +179,22 @@ fn lock(path: &Path) -> Result<Locked, PendingError> {
 
 /// A time of day `HH:MM[:SS]` on the day of `now` (the day before when
 /// that would be in the future, so a mark just after midnight works).
-fn at(now: PrimitiveDateTime, text: &str, is_end: bool) -> Result<PrimitiveDateTime, PendingError> {
+fn at(now: DateTime, text: &str, is_end: bool) -> Result<DateTime, PendingError> {
     let bad = || PendingError::BadTime(text.to_string());
     let Ok(Point::Wall { ms, minute }) = parse_point(text) else {
         return Err(bad());
     };
     let ms = if is_end && minute { ms + 60_000 } else { ms };
-    let midnight = now.replace_time(time::Time::MIDNIGHT);
-    let t = midnight + Duration::from_millis(ms);
-    Ok(if t > now + Duration::from_secs(60) {
-        t - time::Duration::DAY
+    let t = now
+        .date()
+        .to_datetime(jiff::civil::Time::midnight())
+        .checked_add(Duration::from_millis(ms))
+        .map_err(|_| bad())?;
+    let soon = now
+        .checked_add(SignedDuration::from_secs(60))
+        .unwrap_or(now);
+    Ok(if t > soon {
+        t.checked_sub(DAY).map_err(|_| bad())?
     } else {
         t
     })
@@ -187,7 +203,7 @@ fn at(now: PrimitiveDateTime, text: &str, is_end: bool) -> Result<PrimitiveDateT
 /// Records a mark in the state file at `path`; see the module docs.
 pub fn record(
     path: &Path,
-    now: PrimitiveDateTime,
+    now: DateTime,
     from: Option<&str>,
     to: Option<&str>,
     note: Option<&str>,
@@ -233,8 +249,11 @@ pub fn record(
         (Some(f), Some(t)) => {
             let from = at(now, f, false)?;
             let mut to = at(now, t, true)?;
-            if to < from && to + time::Duration::DAY - from < time::Duration::HOUR * 12 {
-                to += time::Duration::DAY;
+            if let Ok(next_day) = to.checked_add(DAY)
+                && to < from
+                && next_day.duration_since(from) < SignedDuration::from_hours(12)
+            {
+                to = next_day;
             }
             if to <= from {
                 return Err(PendingError::Backwards);
@@ -253,14 +272,18 @@ pub fn record(
 
 /// Takes the closed marks that overlap a recording starting at `start` and
 /// lasting `duration` out of the state file, and returns them as lines for
-/// that recording's marks file (`+H:MM:SS.mmm - +H:MM:SS.mmm note`, offsets
-/// from its start). Open marks and marks of other times stay pending.
+/// that recording's marks file: `HH:MM:SS.mmm - HH:MM:SS.mmm note`, the PC
+/// times as Zoom's burned-in clock showed them (`clocks`), so they are
+/// placed like every wall-clock mark — through the clock read from the
+/// video where there is one, so a pause moves them too. Open marks and
+/// marks of other times stay pending.
 pub fn claim(
     path: &Path,
-    start: PrimitiveDateTime,
+    start: DateTime,
     duration: Duration,
+    clocks: &Clocks,
 ) -> Result<Vec<String>, PendingError> {
-    take(path, start, duration, true)
+    take(path, start, duration, clocks, true)
 }
 
 /// The lines [`claim`] would return, without taking them out of the state
@@ -269,30 +292,38 @@ pub fn claim(
 /// mark (harmless: ranges merge) instead of losing one.
 pub fn matching(
     path: &Path,
-    start: PrimitiveDateTime,
+    start: DateTime,
     duration: Duration,
+    clocks: &Clocks,
 ) -> Result<Vec<String>, PendingError> {
-    take(path, start, duration, false)
+    take(path, start, duration, clocks, false)
 }
 
 fn take(
     path: &Path,
-    start: PrimitiveDateTime,
+    start: DateTime,
     duration: Duration,
+    clocks: &Clocks,
     remove: bool,
 ) -> Result<Vec<String>, PendingError> {
     let _locked = if remove { Some(lock(path)?) } else { None };
     let marks = load(path)?;
-    let end = start + duration;
+    let end = start.checked_add(duration).unwrap_or(DateTime::MAX);
     let (mine, rest): (Vec<Pending>, Vec<Pending>) = marks
         .into_iter()
         .partition(|m| m.to.is_some_and(|to| to > start && m.from < end));
     if mine.is_empty() {
         return Ok(Vec::new());
     }
-    let offset = |t: PrimitiveDateTime| {
-        let d = (t - start).clamp(time::Duration::ZERO, end - start);
-        super::clock(Duration::try_from(d).unwrap_or_default())
+    let offset = |t: DateTime| {
+        let shown = clocks.clock_reading(clocks.folder_instant(t)).unwrap_or(t);
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            shown.hour(),
+            shown.minute(),
+            shown.second(),
+            shown.millisecond()
+        )
     };
     let lines = mine
         .iter()

@@ -57,9 +57,7 @@ pub enum FileError {
 /// on Unix, an access list for the current user alone on Windows) with the
 /// creation time and the recipient as comments.
 pub fn write_identity_file(path: &Path, identity: &Identity) -> Result<(), FileError> {
-    let created = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let created = jiff::Timestamp::now().to_string();
     let mut text = Zeroizing::new(String::new());
     text.push_str(&format!(
         "# created: {created}\n# recipient: {}\n",

@@ -6,7 +6,8 @@
 //! several), named by its number and its start on the burned-in clock,
 //! with its own time axis: offsets from the segment's start and, when that
 //! start is known, the clock's time, ticked where the clock reads round
-//! times. In each group, the ranges the marks ask for in that segment
+//! times, and a pause the clock showed (its reading jumps there) drawn
+//! as a line across the segment. In each group, the ranges the marks ask for in that segment
 //! (orange, padded and merged) and one row per output of the segment: its
 //! waveform envelope (audio, the peak of each slice of the file's own
 //! audio) or its keyframes (video), placed where the file starts in its
@@ -31,9 +32,9 @@ use crate::config::TrackKind;
 use crate::media::audio::{AacFrames, AudioError, Frame, aac_decoder};
 use crate::media::mp4::{Mp4Error, Mp4File};
 use crate::redact::plan::{Fate, FilePlan};
+use jiff::civil::DateTime;
 use std::path::{Path, PathBuf};
 use symphonia::core::audio::SampleBuffer;
-use time::PrimitiveDateTime;
 
 /// Slices of the waveform envelope across an audio row.
 pub const ENVELOPE_SLICES: usize = 800;
@@ -102,12 +103,16 @@ pub struct Segment {
     /// 1, 2, … in recording order.
     pub number: u32,
     /// What the burned-in clock showed at the segment's start, when known.
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
     /// The segment's length (its longest input, lead included), seconds.
     pub length: f64,
     /// The ranges the marks ask for in it, after padding and merging,
     /// seconds of the segment's time.
     pub marked: Vec<(f64, f64)>,
+    /// The pauses the clock read from its video showed: the segment time
+    /// of the first frame after each and how far the clock jumped there,
+    /// seconds, in order.
+    pub pauses: Vec<(f64, f64)>,
     pub rows: Vec<Row>,
 }
 
@@ -126,6 +131,16 @@ impl Segment {
     /// The x coordinate of time `t` of the segment.
     pub fn x(&self, t: f64) -> f64 {
         LEFT + (t / self.duration()).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT)
+    }
+
+    /// How far the clock at segment time `t` is ahead of its start plus
+    /// `t`: the pauses before `t`, seconds.
+    pub fn paused_before(&self, t: f64) -> f64 {
+        self.pauses
+            .iter()
+            .filter(|(at, _)| *at <= t + 1e-9)
+            .map(|(_, by)| by)
+            .sum()
     }
 
     /// Its height in the picture.
@@ -297,6 +312,7 @@ mod tests {
             start: None,
             length: 50.0,
             marked: vec![(10.0, 20.0)],
+            pauses: vec![(30.0, 45.0)],
             rows: vec![Row {
                 label: "mixed audio".into(),
                 lead: 5.0,
@@ -306,6 +322,8 @@ mod tests {
             }],
         };
         assert_eq!(seg.duration(), 60.0);
+        assert_eq!(seg.paused_before(29.0), 0.0);
+        assert_eq!(seg.paused_before(30.0), 45.0);
         assert_eq!(seg.x(60.0), WIDTH - RIGHT);
         assert_eq!(
             seg.name(),

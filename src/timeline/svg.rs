@@ -3,24 +3,27 @@
 //!
 //! Invariants: every x in a segment's group is that segment's
 //! [`Segment::x`] of a time in its own time (a row's times shifted by the
-//! row's lead); clock labels are read from the segment's own start; the
-//! document references nothing outside itself.
+//! row's lead); clock labels are read from the segment's own start and
+//! the pauses before them; the document references nothing outside
+//! itself.
 
 use super::{
     Content, HEADING_HEIGHT, LEFT, MARKED_COLOUR, MARKS_HEIGHT, REMOVED_COLOUR, RIGHT, ROW_HEIGHT,
     Row, STRIP_HEIGHT, Segment, Timeline, WAVE_COLOUR, WIDTH, marks_top, row_top,
 };
+use jiff::SignedDuration;
+use jiff::civil::DateTime;
 use std::fmt::Write as _;
-use time::PrimitiveDateTime;
 
 /// What the clock that read `start` at time 0 reads at time `t`, to the
 /// second.
-pub(super) fn clock(start: Option<PrimitiveDateTime>, t: f64) -> Option<String> {
+pub(super) fn clock(start: Option<DateTime>, t: f64) -> Option<String> {
     // A microsecond more, so that a tick computed to fall on a whole
     // second is not read as the second before through rounding error.
-    let at = start? + time::Duration::seconds_f64(t + 1e-6);
-    let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
-    at.format(&fmt).ok()
+    let at = start?
+        .checked_add(SignedDuration::try_from_secs_f64(t + 1e-6).ok()?)
+        .ok()?;
+    Some(at.strftime("%H:%M:%S").to_string())
 }
 
 fn offset(t: f64) -> String {
@@ -43,12 +46,12 @@ fn tick_step(duration: f64) -> f64 {
 /// the times (up to `d`) at which the clock, `start` at time 0, reads a
 /// whole multiple of `step` seconds, leaving out any too close to the
 /// start's label to be read beside it.
-fn clock_ticks(start: PrimitiveDateTime, d: f64, step: f64) -> Vec<f64> {
+fn clock_ticks(start: DateTime, d: f64, step: f64) -> Vec<f64> {
     let t0 = start.time();
     let of_day = f64::from(t0.hour()) * 3600.0
         + f64::from(t0.minute()) * 60.0
         + f64::from(t0.second())
-        + f64::from(t0.nanosecond()) / 1e9;
+        + f64::from(t0.subsec_nanosecond()) / 1e9;
     let first = (of_day / step - 1e-9).ceil() * step - of_day;
     std::iter::once(0.0)
         .chain(
@@ -136,12 +139,45 @@ fn segment_svg(s: &mut String, seg: &Segment, top: f64) {
             offset(*t)
         );
     }
-    // Grid lines where the clock reads round times, or at the offsets
-    // when the clock is unknown.
+    // Grid lines where the clock reads round times (in each stretch
+    // between pauses), or at the offsets when the clock is unknown.
     let grid = match seg.start {
-        Some(start) => clock_ticks(start, d, step),
+        Some(start) => {
+            let edges: Vec<f64> = std::iter::once(0.0)
+                .chain(seg.pauses.iter().map(|(at, _)| *at))
+                .chain(std::iter::once(d + 1e-9))
+                .collect();
+            edges
+                .windows(2)
+                .flat_map(|w| {
+                    let shift = SignedDuration::try_from_secs_f64(seg.paused_before(w[0]))
+                        .unwrap_or(SignedDuration::ZERO);
+                    let mut ticks = clock_ticks(start.checked_add(shift).unwrap_or(start), d, step);
+                    ticks.retain(|t| *t >= w[0] && *t < w[1]);
+                    if !ticks.contains(&w[0]) && w[0] < d {
+                        ticks.insert(0, w[0]);
+                    }
+                    ticks
+                })
+                .collect()
+        }
         None => offsets,
     };
+    for (at, by) in &seg.pauses {
+        let x = seg.x(*at);
+        let _ = writeln!(
+            s,
+            r##"<line class="pause" data-t="{at:.3}" data-by="{by:.3}" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{rows_bottom:.2}" stroke="#222222" stroke-width="2"/><text x="{:.2}" y="{:.2}" fill="#222">{}</text>"##,
+            ay + 30.0,
+            x + 3.0,
+            ay + 52.0,
+            if *by >= 0.0 {
+                format!("paused {}", offset(*by))
+            } else {
+                format!("clock back {}", offset(-by))
+            }
+        );
+    }
     for t in grid {
         let x = seg.x(t);
         let _ = writeln!(
@@ -149,7 +185,7 @@ fn segment_svg(s: &mut String, seg: &Segment, top: f64) {
             r##"<line class="tick" data-t="{t:.3}" x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{rows_bottom:.2}" stroke="#dddddd"/>"##,
             ay + 46.0
         );
-        if let Some(c) = clock(seg.start, t) {
+        if let Some(c) = clock(seg.start, t + seg.paused_before(t)) {
             let _ = writeln!(
                 s,
                 r##"<text class="clock" data-t="{t:.3}" x="{x:.2}" y="{:.2}" text-anchor="middle" fill="#333">{c}</text>"##,
@@ -268,9 +304,10 @@ mod tests {
             segments: vec![
                 Segment {
                     number: 1,
-                    start: Some(time::macros::datetime!(2026-11-27 10:00:05)),
+                    start: Some("2026-11-27T10:00:05".parse::<DateTime>().unwrap()),
                     length: 19.4,
                     marked: Vec::new(),
+                    pauses: Vec::new(),
                     rows: vec![Row {
                         label: "video".into(),
                         lead: 0.0,
@@ -281,9 +318,10 @@ mod tests {
                 },
                 Segment {
                     number: 2,
-                    start: Some(time::macros::datetime!(2026-11-27 10:01:12.4)),
+                    start: Some("2026-11-27T10:01:12.4".parse::<DateTime>().unwrap()),
                     length: 60.1,
                     marked: vec![(21.6, 30.6)],
+                    pauses: Vec::new(),
                     rows: vec![
                         Row {
                             label: "video".into(),
@@ -368,6 +406,33 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_moves_the_clock_labels_after_it() {
+        let mut tl = sample();
+        // Segment 2 (10:01:12.4) paused 45 s at 30 s.
+        tl.segments[1].pauses = vec![(30.0, 45.0)];
+        let svg = render_svg(&tl);
+        let g = group(&svg, 2);
+        assert!(
+            g.iter().any(
+                |l| l.contains(r#"class="pause" data-t="30.000""#) && l.contains("paused 0:45")
+            ),
+            "{g:#?}"
+        );
+        // The first frame after it reads 10:01:12.4 + 30 s + 45 s.
+        assert!(
+            g.iter()
+                .any(|l| l.contains(r#"class="clock" data-t="30.000""#) && l.contains("10:02:27")),
+            "{g:#?}"
+        );
+        // Before it, the clock runs from the start.
+        assert!(
+            g.iter()
+                .any(|l| l.contains(r#"class="clock" data-t="0.000""#) && l.contains("10:01:12")),
+            "{g:#?}"
+        );
+    }
+
+    #[test]
     fn self_contained() {
         let svg = render_svg(&sample());
         for banned in ["<script", "href", "url(", "@import", "http://w", "https:"] {
@@ -387,7 +452,7 @@ mod tests {
 
     #[test]
     fn clock_ticks_fall_on_round_readings() {
-        let start = time::macros::datetime!(2026-11-27 10:01:12.4);
+        let start = "2026-11-27T10:01:12.4".parse::<DateTime>().unwrap();
         let ticks = clock_ticks(start, 60.1, 5.0);
         // The start, then 10:01:20 (10:01:15 is too near the start's label).
         assert_eq!(ticks[0], 0.0);

@@ -5,100 +5,12 @@
 //! clips with clocks apart and joining them. Each test checks the clock
 //! map to the frame against the clock the test drew.
 
-use crate::util::tools::ffmpeg;
+use crate::util::clock_video::{
+    DEJAVU_MONO, DEJAVU_SANS, EPOCH, FPS, LIBERATION_SANS, Look, Part, video,
+};
 use crate::util::{recpipe, shared_corpus, stdout};
 use recpipe::clock::{self, Jump, Placement};
-use std::path::{Path, PathBuf};
-
-const DEJAVU_SANS: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-const DEJAVU_MONO: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
-const LIBERATION_SANS: &str = "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf";
-/// 2026-11-20 09:30:00 on the clock's calendar.
-const EPOCH: i64 = 1_795_167_000;
-const FPS: u32 = 25;
-
-/// How a test video looks.
-struct Look {
-    width: u32,
-    height: u32,
-    font: &'static str,
-    size: u32,
-    box_opacity: f32,
-    /// A lavfi source without size, rate or length (`testsrc2`,
-    /// `mandelbrot`, `color=c=0x23395d`).
-    background: &'static str,
-    /// Keyframe interval in seconds.
-    keyint: u32,
-}
-
-/// One stretch of a test video: this long, its clock starting at `clock`.
-struct Part {
-    seconds: u32,
-    clock: i64,
-}
-
-/// Makes the video: each part's picture with its own clock drawn by
-/// drawtext at the bottom right, joined, in H.264 High with B-frames.
-fn video(dir: &Path, look: &Look, parts: &[Part], clock: bool) -> PathBuf {
-    let out = dir.join("video.mp4");
-    let mut args: Vec<String> = Vec::new();
-    let mut filters = Vec::new();
-    for (i, p) in parts.iter().enumerate() {
-        let source = if look.background.contains('=') {
-            format!("{}:", look.background)
-        } else {
-            format!("{}=", look.background)
-        };
-        args.extend([
-            "-f".into(),
-            "lavfi".into(),
-            "-t".into(),
-            p.seconds.to_string(),
-            "-i".into(),
-            format!("{source}s={}x{}:r={FPS}", look.width, look.height),
-        ]);
-        let draw = if clock {
-            format!(
-                r"drawtext=fontfile={}:fontsize={}:fontcolor=white:box=1:boxcolor=black@{}:x=w-tw-6:y=h-th-6:text='%{{pts\:gmtime\:{}\:%Y-%m-%d %H\\\:%M\\\:%S}}',",
-                look.font, look.size, look.box_opacity, p.clock
-            )
-        } else {
-            String::new()
-        };
-        filters.push(format!("[{i}:v]{draw}format=yuv420p[v{i}]"));
-    }
-    let inputs: String = (0..parts.len()).map(|i| format!("[v{i}]")).collect();
-    filters.push(format!("{inputs}concat=n={}:v=1[out]", parts.len()));
-    let keyint = (look.keyint * FPS).to_string();
-    args.extend(
-        [
-            "-filter_complex",
-            &filters.join(";"),
-            "-map",
-            "[out]",
-            "-c:v",
-            "libx264",
-            "-profile:v",
-            "high",
-            "-bf",
-            "3",
-            "-g",
-            &keyint,
-            "-keyint_min",
-            &keyint,
-            "-sc_threshold",
-            "0",
-            "-crf",
-            "30",
-            "-preset",
-            "veryfast",
-        ]
-        .map(String::from),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    ffmpeg(&args, &out);
-    out
-}
+use std::path::Path;
 
 fn civil(seconds: i64) -> String {
     jiff::tz::Offset::UTC
@@ -303,6 +215,42 @@ fn a_still_picture_in_a_monospaced_font_runs_without_a_jump() {
     let map = check_map(&path, EPOCH + 55, &[]);
     assert_eq!(map.jumps(), Vec::<Jump>::new());
     assert!(map.spans[0].to > 15.9, "{:?}", map.spans);
+}
+
+/// drawtext's box fits the text with no margin, so the moving picture
+/// touches the small glyphs from above, below and the right: in about a
+/// fifth of the frames a light speck just under the box stands in the line
+/// as a glyph of its own, or is knit into a digit, and no clock is found
+/// there. The other frames teach and read the clock (docs/clock.md, Known
+/// limits, once listed this case as giving none).
+#[test]
+fn a_tight_box_over_a_moving_picture_in_a_small_monospaced_font() {
+    let dir = tempfile::tempdir().unwrap();
+    let look = Look {
+        width: 320,
+        height: 180,
+        font: DEJAVU_MONO,
+        size: 14,
+        box_opacity: 0.7,
+        background: "testsrc2",
+        keyint: 2,
+    };
+    let path = video(
+        dir.path(),
+        &look,
+        &[
+            Part {
+                seconds: 14,
+                clock: EPOCH,
+            },
+            Part {
+                seconds: 9,
+                clock: EPOCH + 14 + 45,
+            },
+        ],
+        true,
+    );
+    check_map(&path, EPOCH, &[(14.0, 45.0)]);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod util;
 mod architecture;
 mod check;
 mod clock;
+mod clock_marks;
 mod corpus;
 mod destination_conformance;
 mod destination_faults;

@@ -107,12 +107,20 @@ fn preview_writes_plaintext_only_where_asked_and_refuses_the_interim_folder() {
 fn a_live_mark_is_claimed_by_the_recording_it_falls_in() {
     let w = World::new(&World::dir_destination(), "");
     // A recording that started a minute ago, today.
-    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let start = now - time::Duration::seconds(60);
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour].[minute].[second]");
-    let folder = format!("{} Live", start.format(&fmt).unwrap());
+    let start = jiff::tz::TimeZone::system()
+        .to_datetime(jiff::Timestamp::now())
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    let folder = format!("{} Live", start.strftime("%Y-%m-%d %H.%M.%S"));
     fs::rename(w.recording(), w.path("zoom").join(&folder)).unwrap();
     fs::remove_file(w.path("zoom").join(&folder).join("recpipe-marks.txt")).unwrap();
+    // The sample video's burned-in clock shows the sample's own day, not
+    // today: a live mark (a wall-clock time) would be checked against it
+    // and stop the recording, as it should. Without the video, the audio
+    // carries no clock and the mark is placed from the folder name.
+    for f in ["video84213977051.mp4", "playback84213977051.m3u"] {
+        fs::remove_file(w.path("zoom").join(&folder).join(f)).unwrap();
+    }
 
     let opened = w.cli(&["mark", "--note", "said a name"]);
     assert_eq!(

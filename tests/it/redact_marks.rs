@@ -6,7 +6,6 @@ use proptest::prelude::*;
 use recpipe::redact::marks::{self, MarkProblem, Point};
 use recpipe::redact::{Range, merge};
 use std::time::Duration;
-use time::macros::datetime;
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -122,7 +121,7 @@ fn every_parse_error_names_its_line() {
 
 #[test]
 fn wall_clock_maps_from_the_start_time() {
-    let start = Some(datetime!(2026-11-23 14:30:00));
+    let start = Some(dt("2026-11-23T14:30:00"));
     let m = marks::parse("14:32:10 - 14:33:00\n14:40 - 14:41\n+00:00:05 - +00:00:06").unwrap();
     let r = m.resolve(start, secs(3600.0), Duration::ZERO).unwrap();
     assert_eq!(
@@ -146,7 +145,7 @@ fn resolve_pads_clips_and_merges() {
 
 #[test]
 fn a_recording_past_midnight() {
-    let start = Some(datetime!(2026-11-23 23:50:00));
+    let start = Some(dt("2026-11-23T23:50:00"));
     let m = marks::parse("23:59:00 - 00:01:00").unwrap();
     let r = m.resolve(start, secs(1800.0), Duration::ZERO).unwrap();
     assert_eq!(r, vec![Range::secs(540.0, 660.0)]);
@@ -154,9 +153,9 @@ fn a_recording_past_midnight() {
 
 #[test]
 fn every_resolve_error_names_its_line() {
-    let start = Some(datetime!(2026-11-23 14:30:00));
+    let start = Some(dt("2026-11-23T14:30:00"));
     let hour = secs(3600.0);
-    let cases: &[(&str, Option<time::PrimitiveDateTime>, MarkProblem)] = &[
+    let cases: &[(&str, Option<jiff::civil::DateTime>, MarkProblem)] = &[
         (
             "+00:00:01 - +00:00:02\n14:32 - 14:33",
             None,
@@ -195,7 +194,7 @@ fn every_resolve_error_names_its_line() {
 
 #[test]
 fn a_start_before_the_recording_is_clipped_to_its_start() {
-    let start = Some(datetime!(2026-11-23 14:30:00));
+    let start = Some(dt("2026-11-23T14:30:00"));
     let r = marks::parse("14:29 - 14:31")
         .unwrap()
         .resolve(start, secs(3600.0), Duration::ZERO)
@@ -237,17 +236,19 @@ mod segments {
 
     /// The case: a 20 s false start at 10:00:00, then a 100 s
     /// segment.
-    fn two(second_start: Option<time::PrimitiveDateTime>) -> Vec<SegmentSpan> {
+    fn two(second_start: Option<jiff::civil::DateTime>) -> Vec<SegmentSpan> {
         vec![
             SegmentSpan {
                 number: 1,
                 duration: secs(20.0),
-                start: Some(datetime!(2026-11-23 10:00:00)),
+                start: Some(dt("2026-11-23T10:00:00")),
+                clock: Vec::new(),
             },
             SegmentSpan {
                 number: 2,
                 duration: secs(100.0),
                 start: second_start,
+                clock: Vec::new(),
             },
         ]
     }
@@ -296,11 +297,7 @@ mod segments {
         let r = resolve("segment 2 starts 10:00:40\n10:01:10 - 10:01:20", &two(None)).unwrap();
         assert_eq!(r, vec![(2, Range::secs(30.0, 40.0))]);
         // The same start known otherwise (as `watch` saw it).
-        let r = resolve(
-            "10:01:10 - 10:01:20",
-            &two(Some(datetime!(2026-11-23 10:00:40))),
-        )
-        .unwrap();
+        let r = resolve("10:01:10 - 10:01:20", &two(Some(dt("2026-11-23T10:00:40")))).unwrap();
         assert_eq!(r, vec![(2, Range::secs(30.0, 40.0))]);
     }
 
@@ -395,7 +392,8 @@ mod segments {
         let span = [SegmentSpan {
             number: 1,
             duration: secs(1200.0),
-            start: Some(datetime!(2026-03-29 01:50:00)),
+            start: Some(dt("2026-03-29T01:50:00")),
+            clock: Vec::new(),
         }];
         let r = marks::parse("03:05 - 03:05:30")
             .unwrap()
@@ -411,7 +409,8 @@ mod segments {
         let span = [SegmentSpan {
             number: 1,
             duration: secs(7200.0),
-            start: Some(datetime!(2026-10-25 01:50:00)),
+            start: Some(dt("2026-10-25T01:50:00")),
+            clock: Vec::new(),
         }];
         let err = marks::parse("02:30 - 02:31")
             .unwrap()
@@ -443,4 +442,9 @@ fn bad_tokens_are_quoted_cut_short_and_never_past_the_time() {
         let msg = marks::parse(text).unwrap_err().to_string();
         assert!(!msg.contains("Kari"), "{text:?} → {msg}");
     }
+}
+
+/// A civil date and time, as written (`2026-11-23T14:30:00`).
+fn dt(text: &str) -> jiff::civil::DateTime {
+    text.parse().unwrap()
 }

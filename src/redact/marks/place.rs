@@ -2,17 +2,27 @@
 //! falls in, measured from each segment's own start, padded, clipped to
 //! the segment, sorted and merged (the rules are in [`super`]'s text).
 //!
+//! A segment's time is tied to the wall clock in one of two ways: by
+//! Zoom's burned-in clock read from its video ([`ClockPiece`]s: every
+//! stretch in which the clock ran with the media, so a pause moves the
+//! marks after it), or, where no clock was read, by its start alone (the
+//! folder name's time or a `segment N starts` line), the media taken to
+//! run with the clock from there.
+//!
 //! Invariants: a mark is placed only where it provably lies: a wall-clock
-//! mark that might fall in a segment whose start is unknown, or between
-//! segments, is an error naming its line, never a guess; nothing here
-//! quotes a note.
+//! mark that might fall in a segment whose start is unknown, between
+//! segments, or in a stretch whose clock could not be read is an error
+//! naming its line, never a guess; one wholly in a pause is an error too
+//! (nothing was recorded then); nothing here quotes a note.
 
 use super::super::clock::Clocks;
 use super::super::{Range, merge};
+use super::wall::ClockPiece;
+use super::wall::{PAUSE_GAP_MS, Timeline};
 use super::{DAY, Mark, MarkProblem, Marks, MarksError, Point, Unplaceable};
+use jiff::civil::DateTime;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use time::PrimitiveDateTime;
 
 /// One segment of a recording, as the check measured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +32,29 @@ pub struct SegmentSpan {
     pub duration: Duration,
     /// Its wall-clock start in the PC's local time, when known (the first
     /// segment's from the folder name or `--start`).
-    pub start: Option<PrimitiveDateTime>,
+    pub start: Option<DateTime>,
+    /// The burned-in clock as read from the segment's video, in media
+    /// order; empty when none was read (then `start` ties it to the wall
+    /// clock). Where it is read it decides, and `start` is not used.
+    pub clock: Vec<ClockPiece>,
+}
+
+impl SegmentSpan {
+    /// The jumps of its clock between stretches a frame apart (pauses, or
+    /// summer time): segment time of the first frame after each, and how
+    /// far the clock jumped in instants, seconds.
+    pub fn jumps(&self) -> Vec<(f64, f64)> {
+        self.clock
+            .windows(2)
+            .filter(|w| w[1].from - w[0].to <= PAUSE_GAP_MS && w[1].at != w[0].end())
+            .map(|w| {
+                (
+                    w[1].from as f64 / 1000.0,
+                    (w[1].at - w[0].end()) as f64 / 1000.0,
+                )
+            })
+            .collect()
+    }
 }
 
 /// The resolved ranges of each segment, measured from that segment's own
@@ -86,9 +118,7 @@ impl Marks {
 
     /// Whether any mark uses wall-clock time (and so needs a start time).
     pub fn uses_wall_clock(&self) -> bool {
-        self.marks
-            .iter()
-            .any(|m| matches!(m.from, Point::Wall { .. }) || matches!(m.to, Point::Wall { .. }))
+        self.marks.iter().any(Mark::uses_wall_clock)
     }
 
     /// Turns the marks into ranges of a one-segment recording that started
@@ -100,7 +130,7 @@ impl Marks {
     /// is clipped there.
     pub fn resolve(
         &self,
-        start: Option<PrimitiveDateTime>,
+        start: Option<DateTime>,
         duration: Duration,
         pad: Duration,
     ) -> Result<Vec<Range>, MarksError> {
@@ -108,6 +138,7 @@ impl Marks {
             number: 1,
             duration,
             start,
+            clock: Vec::new(),
         };
         let r = self.resolve_segments(&[span], &Clocks::utc(), pad)?;
         Ok(r.of(Some(1)).to_vec())
@@ -126,6 +157,7 @@ impl Marks {
             number: 1,
             duration: Duration::ZERO,
             start: None,
+            clock: Vec::new(),
         }];
         let segs = if segments.is_empty() {
             &one[..]
@@ -135,6 +167,12 @@ impl Marks {
         let count = segs.len() as u32;
         let dur: Vec<i64> = segs.iter().map(|s| s.duration.as_millis() as i64).collect();
         let (starts, slack) = self.starts(segs, &dur, clocks)?;
+        let lines: Vec<Timeline> = segs
+            .iter()
+            .zip(&starts)
+            .zip(&dur)
+            .map(|((s, start), d)| Timeline::new(&s.clock, *start, *d))
+            .collect();
 
         let mut out: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
         for mark in &self.marks {
@@ -149,9 +187,9 @@ impl Marks {
             }
             let wall = |p: Point| matches!(p, Point::Wall { .. });
             let placed = if wall(mark.from) && wall(mark.to) {
-                place_wall(mark, &starts, &dur, clocks).map_err(err)?
+                place_wall(mark, &lines, clocks).map_err(err)?
             } else {
-                place_offset(mark, &starts, &dur, clocks, count).map_err(err)?
+                place_offset(mark, &lines, clocks, count).map_err(err)?
             };
             let by_clock = wall(mark.from) || wall(mark.to);
             for (seg, from, to) in placed {
@@ -171,9 +209,10 @@ impl Marks {
     }
 
     /// The instant (ms since 1970, UTC) at which each of `segments`
-    /// starts, where it is known: the first's from the folder name or
-    /// `--start`, a later one's from its `segment N starts` line — the
-    /// same instants [`Marks::resolve_segments`] places the marks from.
+    /// starts, where it is known: from the clock read in its video, else
+    /// the first's from the folder name or `--start` and a later one's
+    /// from its `segment N starts` line — the same instants
+    /// [`Marks::resolve_segments`] places the marks from.
     pub fn segment_starts(
         &self,
         segments: &[SegmentSpan],
@@ -195,9 +234,22 @@ impl Marks {
         clocks: &Clocks,
     ) -> Result<(Vec<Option<i64>>, Vec<i64>), MarksError> {
         let count = segs.len() as u32;
+        // A segment whose clock was read starts where its clock says.
         let mut starts: Vec<Option<i64>> = segs
             .iter()
-            .map(|s| s.start.map(|t| clocks.folder_instant(t)))
+            .map(|s| match s.clock.first() {
+                Some(p) => Some(p.at - p.from),
+                None => s.start.map(|t| clocks.folder_instant(t)),
+            })
+            .collect();
+        // How long each segment ran on the clock: its length and pauses.
+        let ran: Vec<i64> = segs
+            .iter()
+            .zip(dur)
+            .map(|(s, d)| match (s.clock.first(), s.clock.last()) {
+                (Some(a), Some(z)) => z.end() + (d - z.to) - (a.at - a.from),
+                _ => *d,
+            })
             .collect();
         // How much earlier than the segment can start a stated start read:
         // Zoom's clock shows whole seconds, so a start up to
@@ -216,7 +268,26 @@ impl Marks {
                     count,
                 }));
             }
-            let Some(lower) = lower_bound(&starts, dur, k - 1) else {
+            // Where the clock was read, the line is a check of it.
+            if !segs[k - 1].clock.is_empty() {
+                let read = starts[k - 1].unwrap_or_default();
+                let near = clocks.clock_instants(st.ms, read - HALF_DAY_MS, read + HALF_DAY_MS);
+                let off = near.iter().map(|i| (i - read).abs()).min();
+                if off.is_none_or(|o| o > CLOCK_SLACK_MS) {
+                    return Err(err(MarkProblem::StartDisagrees {
+                        segment: st.segment,
+                        read: clocks.clock_reading(read).map_or(0, |t| {
+                            let ms = ((i64::from(t.hour()) * 60 + i64::from(t.minute())) * 60
+                                + i64::from(t.second()))
+                                * 1000
+                                + i64::from(t.millisecond());
+                            ms as u64
+                        }),
+                    }));
+                }
+                continue;
+            }
+            let Some(lower) = lower_bound(&starts, &ran, k - 1) else {
                 return Err(err(MarkProblem::NoStartTime));
             };
             let found = clocks.clock_instants(st.ms, lower - CLOCK_SLACK_MS - 1, lower + DAY_MS);
@@ -231,17 +302,18 @@ impl Marks {
 }
 
 /// The earliest instant segment `k` (0-based) can start: the nearest
-/// earlier segment with a known start, plus the lengths in between.
-fn lower_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
+/// earlier segment with a known start, plus how long the segments in
+/// between ran on the clock (`ran`).
+fn lower_bound(starts: &[Option<i64>], ran: &[i64], k: usize) -> Option<i64> {
     (0..k)
         .rev()
-        .find_map(|j| starts[j].map(|s| s + dur[j..k].iter().sum::<i64>()))
+        .find_map(|j| starts[j].map(|s| s + ran[j..k].iter().sum::<i64>()))
 }
 
 /// The latest instant segment `k` (0-based) can end: the nearest later
-/// segment with a known start, less the lengths in between.
-fn upper_bound(starts: &[Option<i64>], dur: &[i64], k: usize) -> Option<i64> {
-    (k + 1..starts.len()).find_map(|m| starts[m].map(|s| s - dur[k + 1..m].iter().sum::<i64>()))
+/// segment with a known start, less how long those in between ran.
+fn upper_bound(starts: &[Option<i64>], ran: &[i64], k: usize) -> Option<i64> {
+    (k + 1..starts.len()).find_map(|m| starts[m].map(|s| s - ran[k + 1..m].iter().sum::<i64>()))
 }
 
 type Placed = Vec<(u32, Duration, Duration)>;
@@ -250,8 +322,7 @@ type Placed = Vec<(u32, Duration, Duration)>;
 /// segment it names, or the only one.
 fn place_offset(
     mark: &Mark,
-    starts: &[Option<i64>],
-    dur: &[i64],
+    lines: &[Timeline],
     clocks: &Clocks,
     count: u32,
 ) -> Result<Placed, MarkProblem> {
@@ -264,50 +335,50 @@ fn place_offset(
             }));
         }
     };
-    let k = seg as usize - 1;
-    let offset = |p: Point, is_end: bool| -> Result<i64, MarkProblem> {
-        match p {
-            Point::Offset(d) => Ok(d.as_millis() as i64),
-            Point::Wall { ms, minute } => {
-                let start = starts[k].ok_or(if seg == 1 {
-                    MarkProblem::NoStartTime
-                } else {
-                    MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: seg })
-                })?;
-                let ms = if is_end && minute { ms + 60_000 } else { ms };
-                let at = clocks.clock_instants(ms, start - HALF_DAY_MS, start + HALF_DAY_MS);
-                match at.as_slice() {
-                    [one] => Ok((one - start).max(0)),
-                    [] => Err(MarkProblem::AfterEnd),
-                    _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+    let line = &lines[seg as usize - 1];
+    let offset =
+        |p: Point, is_end: bool| -> Result<i64, MarkProblem> {
+            match p {
+                Point::Offset(d) => Ok(d.as_millis() as i64),
+                Point::Wall { ms, minute } => {
+                    let start = line.start.ok_or(if seg == 1 {
+                        MarkProblem::NoStartTime
+                    } else {
+                        MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: seg })
+                    })?;
+                    let ms = if is_end && minute { ms + 60_000 } else { ms };
+                    let at = clocks.clock_instants(ms, start - HALF_DAY_MS, start + HALF_DAY_MS);
+                    match at.as_slice() {
+                        [one] if *one < start => Ok(0),
+                        [one] if Some(*one) >= line.end() => Ok(line.dur),
+                        [one] => line.at(*one).ok_or(MarkProblem::Unplaceable(
+                            Unplaceable::ClockUnknown { segment: seg },
+                        )),
+                        [] => Err(MarkProblem::AfterEnd),
+                        _ => Err(MarkProblem::Unplaceable(Unplaceable::Repeated)),
+                    }
                 }
             }
-        }
-    };
+        };
     let (from, to) = (offset(mark.from, false)?, offset(mark.to, true)?);
     if to <= from {
         return Err(MarkProblem::Backwards);
     }
-    if from >= dur[k] {
+    if from >= line.dur {
         return Err(MarkProblem::AfterEnd);
     }
     let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
-    Ok(vec![(seg, ms(from), ms(to.min(dur[k])))])
+    Ok(vec![(seg, ms(from), ms(to.min(line.dur)))])
 }
 
 /// A mark of two clock times: in every segment with a known start that it
 /// overlaps; an error if it may overlap one whose start is unknown.
-fn place_wall(
-    mark: &Mark,
-    starts: &[Option<i64>],
-    dur: &[i64],
-    clocks: &Clocks,
-) -> Result<Placed, MarkProblem> {
+fn place_wall(mark: &Mark, lines: &[Timeline], clocks: &Clocks) -> Result<Placed, MarkProblem> {
     let (Point::Wall { ms: a, .. }, Point::Wall { ms: b, minute }) = (mark.from, mark.to) else {
         return Ok(Vec::new());
     };
     let b = if minute { b + 60_000 } else { b };
-    let Some(anchor) = starts.iter().flatten().next().copied() else {
+    let Some(anchor) = lines.iter().find_map(|l| l.start) else {
         return Err(match mark.segment {
             Some(s) if s > 1 => MarkProblem::Unplaceable(Unplaceable::SegmentStart { segment: s }),
             _ => MarkProblem::NoStartTime,
@@ -323,13 +394,13 @@ fn place_wall(
             results.push(Err(MarkProblem::Backwards));
             continue;
         };
-        results.push(place_instants(mark.segment, from, to, starts, dur));
+        results.push(place_instants(mark.segment, from, to, lines));
     }
     let touching: Vec<&Result<Placed, MarkProblem>> = results
         .iter()
         .filter(|r| match r {
             Ok(_) => true,
-            Err(MarkProblem::Unplaceable(_)) => true,
+            Err(MarkProblem::Unplaceable(_) | MarkProblem::InPause) => true,
             Err(_) => false,
         })
         .collect();
@@ -347,13 +418,20 @@ fn place_instants(
     only: Option<u32>,
     from: i64,
     to: i64,
-    starts: &[Option<i64>],
-    dur: &[i64],
+    lines: &[Timeline],
 ) -> Result<Placed, MarkProblem> {
     let targets: Vec<usize> = match only {
         Some(s) => vec![s as usize - 1],
-        None => (0..starts.len()).collect(),
+        None => (0..lines.len()).collect(),
     };
+    let starts: Vec<Option<i64>> = lines.iter().map(|l| l.start).collect();
+    let ran: Vec<i64> = lines
+        .iter()
+        .map(|l| match (l.start, l.end()) {
+            (Some(s), Some(e)) => e - s,
+            _ => l.dur,
+        })
+        .collect();
     for &k in &targets {
         if starts[k].is_some() {
             continue;
@@ -363,8 +441,8 @@ fn place_instants(
                 segment: k as u32 + 1,
             }));
         }
-        let lo = lower_bound(starts, dur, k).unwrap_or(i64::MIN);
-        let hi = upper_bound(starts, dur, k).unwrap_or(i64::MAX);
+        let lo = lower_bound(&starts, &ran, k).unwrap_or(i64::MIN);
+        let hi = upper_bound(&starts, &ran, k).unwrap_or(i64::MAX);
         if from < hi && to > lo {
             return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
                 segment: k as u32 + 1,
@@ -372,22 +450,34 @@ fn place_instants(
         }
     }
     let mut placed = Vec::new();
-    let (mut first, mut last_end) = (i64::MAX, i64::MIN);
+    let (mut first, mut last_end, mut paused) = (i64::MAX, i64::MIN, false);
     for &k in &targets {
-        let Some(s) = starts[k] else { continue };
-        let e = s + dur[k];
+        let line = &lines[k];
+        let (Some(s), Some(e)) = (line.start, line.end()) else {
+            continue;
+        };
         first = first.min(s);
         last_end = last_end.max(e);
-        let (x, y) = (from.max(s), to.min(e));
-        if x < y {
-            let ms = |v: i64| Duration::from_millis(v as u64);
-            placed.push((k as u32 + 1, ms(x - s), ms(y - s)));
+        if from >= e || to <= s {
+            continue;
+        }
+        if line.touches_unknown(from, to) {
+            return Err(MarkProblem::Unplaceable(Unplaceable::ClockUnknown {
+                segment: k as u32 + 1,
+            }));
+        }
+        paused |= line.touches_pause(from, to);
+        let ms = |v: i64| Duration::from_millis(v.max(0) as u64);
+        for (x, y) in line.media(from, to) {
+            placed.push((k as u32 + 1, ms(x), ms(y)));
         }
     }
     if !placed.is_empty() {
         return Ok(placed);
     }
-    Err(if to <= first {
+    Err(if paused {
+        MarkProblem::InPause
+    } else if to <= first {
         MarkProblem::BeforeStart
     } else if from >= last_end {
         MarkProblem::AfterEnd
@@ -395,3 +485,6 @@ fn place_instants(
         MarkProblem::BetweenSegments
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -71,10 +71,16 @@ pub fn run_with(w: &World, passage_of: impl Fn(&str) -> (f64, f64)) -> Verdict {
 }
 
 /// One delivered output: opened with the world's key and decoded by
-/// ffmpeg; the passage silent in audio, cut from video.
+/// ffmpeg; the passage silent in audio, cut from video. An empty passage
+/// (an output the marks do not reach, such as another segment's) is only
+/// opened.
 pub fn check_output(w: &World, sealed: &Path, passage: (f64, f64), said: &str) {
     let name = sealed.file_name().unwrap().to_string_lossy().into_owned();
     if name.contains("_manifest.") {
+        return;
+    }
+    if passage.1 <= passage.0 {
+        w.open(sealed);
         return;
     }
     let ext = if name.contains(".wav") {
@@ -136,16 +142,17 @@ fn decoded(file: &Path, ext: &str) -> (u32, Vec<f32>) {
     }
 }
 
-/// The loudest sample of `file`'s audio in `passage`, decoded by ffmpeg:
-/// what shows the passage is there to be removed.
+/// The loudest sample of `file`'s audio in `passage`, decoded as
+/// [`check_output`] decodes it (ffmpeg; a WAV under Wine with hound): what
+/// shows the passage is there to be removed, or the rest kept.
 pub fn loudness(file: &Path, passage: (f64, f64)) -> f32 {
-    let rate = 8000;
-    let pcm = ffmpeg_pcm(file, rate);
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let (rate, pcm) = decoded(file, ext);
     let (a, b) = (
         (passage.0 * rate as f64) as usize,
         (passage.1 * rate as f64) as usize,
     );
-    pcm[a..b.min(pcm.len())]
+    pcm[a.min(pcm.len())..b.min(pcm.len())]
         .iter()
         .fold(0f32, |m, s| m.max(s.abs()))
 }

@@ -4,6 +4,7 @@
 //! through [`tools`], which lets the Windows run under Wine use the results
 //! of the Linux run.
 
+pub mod clock_video;
 pub mod marks_oracle;
 pub mod media_gen;
 #[cfg(unix)]

@@ -16,6 +16,12 @@ pub const FOLDER: &str = "2026-11-20 14.03.11 Pilot interview";
 pub struct World {
     pub root: tempfile::TempDir,
     pub identity: Identity,
+    /// Environment variables every command of this world gets (e.g. the
+    /// PC's time zone, `TZ`).
+    pub env: Vec<(&'static str, String)>,
+    /// The recording's folder name in the interim folder ([`FOLDER`]
+    /// unless a test put another recording there).
+    pub folder: String,
 }
 
 impl World {
@@ -53,7 +59,12 @@ interim = "shred"
             identity.recipient()
         );
         fs::write(root.path().join("pipeline.toml"), pipeline).unwrap();
-        World { root, identity }
+        World {
+            root,
+            identity,
+            env: Vec::new(),
+            folder: FOLDER.into(),
+        }
     }
 
     pub fn dir_destination() -> String {
@@ -65,7 +76,7 @@ interim = "shred"
     }
 
     pub fn recording(&self) -> PathBuf {
-        self.path("zoom").join(FOLDER)
+        self.path("zoom").join(&self.folder)
     }
 
     pub fn command(&self) -> Command {
@@ -74,6 +85,7 @@ interim = "shred"
             .arg(self.path("pipeline.toml"))
             .env("RECPIPE_STATE_DIR", self.path("state"))
             .env_remove("RECPIPE_FAULT_AT")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::null());
         c
     }
@@ -85,6 +97,7 @@ interim = "shred"
             .args(args)
             .env("RECPIPE_STATE_DIR", self.path("state"))
             .env("RECPIPE_CONFIG_DIR", self.path("config"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap()
