@@ -24,7 +24,7 @@ mod skip;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use recpipe::config::VerifyMode;
-use recpipe::destination::sftp::{self, Levers, SftpDestination, Target};
+use recpipe::destination::sftp::{Levers, SftpDestination, Target};
 use recpipe::destination::{self, Expected, NoTerminal};
 use sha2::{Digest, Sha256};
 use std::io::Write;
