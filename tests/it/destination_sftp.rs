@@ -15,7 +15,7 @@ use crate::util::sshd;
 use crate::util::payload::random_file;
 use recpipe::config::{self, VerifyMode};
 use recpipe::destination::sftp::sliding::SlidingWriter;
-use recpipe::destination::sftp::{self, Levers, SftpDestination, Target, session};
+use recpipe::destination::sftp::{Levers, SftpDestination, Target, session};
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, NoTerminal, Notice, PromptError, Prompter,
     RetryPolicy, Retrying, Secret, Sent,
