@@ -38,12 +38,10 @@ use std::sync::atomic::AtomicBool;
 pub const PARTIAL_SUFFIX: &str = ".recpipe-partial";
 
 /// Size of each write and read: libssh2 splits a write into 30,000-byte
-/// packets and sends them ahead, but a write returns only once all of them
-/// are acknowledged, so each write costs one round trip more than its
-/// bytes. At a 40 ms round trip 8 MiB writes upload at 0.81 of OpenSSH's
-/// speed where 1 MiB writes reached 0.55 (read-back 2.0 against 1.5;
-/// docs/destinations.md); three such buffers in flight keep a run's peak
-/// memory near 50 MiB.
+/// packets and sends them ahead; SFTP uploads hand it one sliding buffer of
+/// this size (`sftp::sliding`) so requests stay in flight from one chunk
+/// to the next. At a 40 ms round trip 8 MiB reads and writes beat 1 MiB
+/// ones (docs/destinations.md); a run's peak memory stays near 60 MiB.
 pub const CHUNK: usize = 8 << 20;
 
 /// The name of the partial file an upload of `name` is written to:
