@@ -20,9 +20,10 @@
 //! - Where marks use wall-clock times, the clock burned into each
 //!   segment's video is read once, here ([`crate::clock::read`]), and
 //!   places them (a pause moves the marks after it); its map is kept in
-//!   the video's record. A clock a whole time zone away from the folder
-//!   name's time stops the recording with both readings; where no clock
-//!   is drawn the marks are placed from the segments' starts, as before.
+//!   the video's record. A clock more than [`START_SLACK_MS`] from the
+//!   folder name's time (another zone, or a misread digit), or one that
+//!   runs back, stops the recording with what was read; where no clock is
+//!   drawn the marks are placed from the segments' starts, as before.
 
 use super::names::file_ref;
 use crate::clock::{ClockError, ClockMap};
@@ -31,7 +32,7 @@ use crate::discover::{self, RecordingReport, Role};
 use crate::journal::{FileRecord, Journal, MarkRecord};
 use crate::redact::Range;
 use crate::redact::clock::Clocks;
-use crate::redact::marks::{self, ClockPiece, MarksError, SegmentRanges, SegmentSpan};
+use crate::redact::marks::{self, ClockPiece, MarksError, PlacedMark, SegmentRanges, SegmentSpan};
 use crate::redact::plan::{PlanFile, SegmentFile};
 use jiff::civil::DateTime;
 use std::path::{Path, PathBuf};
@@ -59,24 +60,14 @@ pub struct Model {
     /// `--start`, a later one's from the marks file's `segment N starts`):
     /// the start the marks were placed from.
     pub segment_starts: Vec<(u32, Option<DateTime>)>,
-    /// Where each mark was placed: its line, and per segment the ranges
-    /// (seconds of the segment's own time, before padding); `clock` when
-    /// the clock read from the video placed it.
-    pub placed: Vec<Placed>,
+    /// Where each mark was placed, before padding.
+    pub placed: Vec<PlacedMark>,
     /// The segments whose clock was read from their video (wall-clock
     /// marks were placed through it).
     pub clock_read: Vec<u32>,
     /// The pauses the clock showed: segment, segment time of the first
     /// frame after it and how long it lasted, seconds.
     pub pauses: Vec<(u32, f64, f64)>,
-}
-
-/// Where one mark was placed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Placed {
-    pub line: usize,
-    pub ranges: Vec<(u32, Range)>,
-    pub by_clock: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +131,7 @@ pub fn resolve(
         clock_read: Vec::new(),
         pauses: Vec::new(),
     };
-    let mut clock_records: Vec<(usize, ClockMap)> = Vec::new();
+    let mut maps: Vec<(usize, ClockMap)> = Vec::new();
     let mut spans = segment_spans(report, start);
     if let Some(text) = marks_text {
         let parsed = marks::parse(text)?;
@@ -148,11 +139,9 @@ pub fn resolve(
         // one that cannot be placed without guessing stops the recording.
         let clocks = Clocks::new(&redact.clock).map_err(ModelError::Clock)?;
         model.wall_clock = parsed.uses_wall_clock();
-        let maps = if model.wall_clock {
-            read_clocks(report)?
-        } else {
-            Vec::new()
-        };
+        if model.wall_clock {
+            maps = read_clocks(report)?;
+        }
         tie_clocks(&mut spans, &maps, report, &clocks)?;
         check_zone(&spans, &clocks)?;
         for sp in spans.iter().filter(|s| !s.clock.is_empty()) {
@@ -160,28 +149,9 @@ pub fn resolve(
             let pauses = sp.jumps().into_iter().map(|(at, by)| (sp.number, at, by));
             model.pauses.extend(pauses);
         }
-        model.ranges = parsed.resolve_segments(&spans, &clocks, redact.pad.0)?;
+        model.placed = parsed.place_each(&spans, &clocks)?;
+        model.ranges = SegmentRanges::padded(&model.placed, &spans, redact.pad.0);
         model.segment_starts = clock_starts(&parsed, &spans, &clocks)?;
-        model.placed = parsed
-            .marks
-            .iter()
-            .map(|m| {
-                let one = marks::Marks {
-                    marks: vec![m.clone()],
-                    starts: parsed.starts.clone(),
-                };
-                let ranges = one.resolve_segments(&spans, &clocks, Duration::ZERO)?;
-                let by_clock = m.uses_wall_clock()
-                    && ranges
-                        .pairs()
-                        .any(|(s, _)| spans.iter().any(|x| x.number == s && !x.clock.is_empty()));
-                Ok(Placed {
-                    line: m.line,
-                    ranges: ranges.pairs().collect(),
-                    by_clock,
-                })
-            })
-            .collect::<Result<_, MarksError>>()?;
         let lines: Vec<&str> = marks::lines(text).collect();
         model.marks = parsed
             .marks
@@ -195,9 +165,6 @@ pub fn resolve(
                 note: m.note.clone(),
             })
             .collect();
-        for (i, map) in &maps {
-            clock_records.push((*i, map.clone()));
-        }
     } else if let Ok(clocks) = Clocks::new(&redact.clock) {
         model.segment_starts = clock_starts(&marks::Marks::default(), &spans, &clocks)?;
     }
@@ -231,7 +198,7 @@ pub fn resolve(
                 .iter()
                 .map(|r| (r.start.as_nanos() as u64, r.end.as_nanos() as u64))
                 .collect(),
-            clock_ms: clock_records
+            clock_ms: maps
                 .iter()
                 .find(|(at, _)| *at == i)
                 .map(|(_, m)| {
@@ -321,15 +288,15 @@ fn tie_clocks(
                 at,
             };
             if let Some(prev) = span.clock.last()
-                && at < prev.at + (prev.to - prev.from) - BACK_SLACK_MS
+                && at < prev.end() - BACK_SLACK_MS
             {
                 return Err(ModelError::ClockBack {
                     what: file_ref(&report.files[*i].path, &report.files[*i].role),
                     at: s.from,
-                    by: (prev.at + (prev.to - prev.from) - at) as f64 / 1000.0,
+                    by: (prev.end() - at) as f64 / 1000.0,
                 });
             }
-            near = Some(at + (piece.to - piece.from));
+            near = Some(piece.end());
             span.clock.push(piece);
         }
     }

@@ -46,7 +46,7 @@ mod place;
 mod text;
 mod wall;
 
-pub use place::{SegmentRanges, SegmentSpan};
+pub use place::{PlacedMark, SegmentRanges, SegmentSpan};
 pub use text::{MAX_BYTES, TextError, decode, lines};
 pub use wall::ClockPiece;
 

@@ -315,7 +315,7 @@ fn take(
     if mine.is_empty() {
         return Ok(Vec::new());
     }
-    let offset = |t: DateTime| {
+    let on_clock = |t: DateTime| {
         let shown = clocks.clock_reading(clocks.folder_instant(t)).unwrap_or(t);
         format!(
             "{:02}:{:02}:{:02}.{:03}",
@@ -330,8 +330,8 @@ fn take(
         .map(|m| {
             let to = m.to.unwrap_or(m.from);
             match &m.note {
-                Some(n) => format!("{} - {}   {n}", offset(m.from), offset(to)),
-                None => format!("{} - {}", offset(m.from), offset(to)),
+                Some(n) => format!("{} - {}   {n}", on_clock(m.from), on_clock(to)),
+                None => format!("{} - {}", on_clock(m.from), on_clock(to)),
             }
         })
         .collect();

@@ -57,6 +57,16 @@ impl SegmentSpan {
     }
 }
 
+/// Where one mark was placed: per segment, its range in the segment's own
+/// time before padding, and whether Zoom's clock read from that segment's
+/// video placed it (else the segment's start, or an offset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedMark {
+    pub line: usize,
+    pub ranges: Vec<(u32, Range)>,
+    pub by_clock: bool,
+}
+
 /// The resolved ranges of each segment, measured from that segment's own
 /// start: sorted, merged and padded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -79,6 +89,25 @@ impl SegmentRanges {
         let mut per: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
         for (s, r) in pairs {
             per.entry(s).or_default().push(r);
+        }
+        for v in per.values_mut() {
+            *v = merge(std::mem::take(v));
+        }
+        SegmentRanges { per }
+    }
+
+    /// The placed marks' ranges, each widened by `pad` on both sides,
+    /// clipped to its segment's end, sorted and merged per segment.
+    pub fn padded(placed: &[PlacedMark], segments: &[SegmentSpan], pad: Duration) -> SegmentRanges {
+        let mut per: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
+        for (seg, r) in placed.iter().flat_map(|p| &p.ranges) {
+            let d = segments
+                .get(*seg as usize - 1)
+                .map_or(Duration::ZERO, |s| s.duration);
+            per.entry(*seg).or_default().push(Range::new(
+                r.start.saturating_sub(pad),
+                r.end.saturating_add(pad).min(d),
+            ));
         }
         for v in per.values_mut() {
             *v = merge(std::mem::take(v));
@@ -153,6 +182,18 @@ impl Marks {
         clocks: &Clocks,
         pad: Duration,
     ) -> Result<SegmentRanges, MarksError> {
+        let placed = self.place_each(segments, clocks)?;
+        Ok(SegmentRanges::padded(&placed, segments, pad))
+    }
+
+    /// Places each mark, in order: per segment, its range in the
+    /// segment's own time before padding (a clock-time mark in a segment
+    /// whose start was stated is widened to cover both readings of it).
+    pub fn place_each(
+        &self,
+        segments: &[SegmentSpan],
+        clocks: &Clocks,
+    ) -> Result<Vec<PlacedMark>, MarksError> {
         let one = [SegmentSpan {
             number: 1,
             duration: Duration::ZERO,
@@ -173,8 +214,9 @@ impl Marks {
             .zip(&dur)
             .map(|((s, start), d)| Timeline::new(&s.clock, *start, *d))
             .collect();
+        let ran: Vec<i64> = lines.iter().map(Timeline::ran).collect();
 
-        let mut out: BTreeMap<u32, Vec<Range>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(self.marks.len());
         for mark in &self.marks {
             let err = |why| MarksError {
                 line: mark.line,
@@ -187,25 +229,29 @@ impl Marks {
             }
             let wall = |p: Point| matches!(p, Point::Wall { .. });
             let placed = if wall(mark.from) && wall(mark.to) {
-                place_wall(mark, &lines, clocks).map_err(err)?
+                place_wall(mark, &lines, &ran, clocks).map_err(err)?
             } else {
                 place_offset(mark, &lines, clocks, count).map_err(err)?
             };
-            let by_clock = wall(mark.from) || wall(mark.to);
-            for (seg, from, to) in placed {
-                let d = Duration::from_millis(dur[seg as usize - 1].max(0) as u64);
-                let widen = if by_clock { slack[seg as usize - 1] } else { 0 };
-                let to = to.saturating_add(Duration::from_millis(widen as u64));
-                out.entry(seg).or_default().push(Range::new(
-                    from.saturating_sub(pad),
-                    to.saturating_add(pad).min(d),
-                ));
-            }
+            let by_clock = mark.uses_wall_clock();
+            let ranges: Vec<(u32, Range)> = placed
+                .into_iter()
+                .map(|(seg, from, to)| {
+                    let widen = if by_clock { slack[seg as usize - 1] } else { 0 };
+                    let to = to.saturating_add(Duration::from_millis(widen as u64));
+                    (seg, Range::new(from, to))
+                })
+                .collect();
+            out.push(PlacedMark {
+                line: mark.line,
+                by_clock: by_clock
+                    && ranges
+                        .iter()
+                        .any(|(seg, _)| !segs[*seg as usize - 1].clock.is_empty()),
+                ranges,
+            });
         }
-        for v in out.values_mut() {
-            *v = merge(std::mem::take(v));
-        }
-        Ok(SegmentRanges { per: out })
+        Ok(out)
     }
 
     /// The instant (ms since 1970, UTC) at which each of `segments`
@@ -245,11 +291,9 @@ impl Marks {
         // How long each segment ran on the clock: its length and pauses.
         let ran: Vec<i64> = segs
             .iter()
+            .zip(&starts)
             .zip(dur)
-            .map(|(s, d)| match (s.clock.first(), s.clock.last()) {
-                (Some(a), Some(z)) => z.end() + (d - z.to) - (a.at - a.from),
-                _ => *d,
-            })
+            .map(|((s, start), d)| Timeline::new(&s.clock, *start, *d).ran())
             .collect();
         // How much earlier than the segment can start a stated start read:
         // Zoom's clock shows whole seconds, so a start up to
@@ -373,7 +417,12 @@ fn place_offset(
 
 /// A mark of two clock times: in every segment with a known start that it
 /// overlaps; an error if it may overlap one whose start is unknown.
-fn place_wall(mark: &Mark, lines: &[Timeline], clocks: &Clocks) -> Result<Placed, MarkProblem> {
+fn place_wall(
+    mark: &Mark,
+    lines: &[Timeline],
+    ran: &[i64],
+    clocks: &Clocks,
+) -> Result<Placed, MarkProblem> {
     let (Point::Wall { ms: a, .. }, Point::Wall { ms: b, minute }) = (mark.from, mark.to) else {
         return Ok(Vec::new());
     };
@@ -394,7 +443,7 @@ fn place_wall(mark: &Mark, lines: &[Timeline], clocks: &Clocks) -> Result<Placed
             results.push(Err(MarkProblem::Backwards));
             continue;
         };
-        results.push(place_instants(mark.segment, from, to, lines));
+        results.push(place_instants(mark.segment, from, to, lines, ran));
     }
     let touching: Vec<&Result<Placed, MarkProblem>> = results
         .iter()
@@ -419,19 +468,13 @@ fn place_instants(
     from: i64,
     to: i64,
     lines: &[Timeline],
+    ran: &[i64],
 ) -> Result<Placed, MarkProblem> {
     let targets: Vec<usize> = match only {
         Some(s) => vec![s as usize - 1],
         None => (0..lines.len()).collect(),
     };
     let starts: Vec<Option<i64>> = lines.iter().map(|l| l.start).collect();
-    let ran: Vec<i64> = lines
-        .iter()
-        .map(|l| match (l.start, l.end()) {
-            (Some(s), Some(e)) => e - s,
-            _ => l.dur,
-        })
-        .collect();
     for &k in &targets {
         if starts[k].is_some() {
             continue;
@@ -441,8 +484,8 @@ fn place_instants(
                 segment: k as u32 + 1,
             }));
         }
-        let lo = lower_bound(&starts, &ran, k).unwrap_or(i64::MIN);
-        let hi = upper_bound(&starts, &ran, k).unwrap_or(i64::MAX);
+        let lo = lower_bound(&starts, ran, k).unwrap_or(i64::MIN);
+        let hi = upper_bound(&starts, ran, k).unwrap_or(i64::MAX);
         if from < hi && to > lo {
             return Err(MarkProblem::Unplaceable(Unplaceable::SegmentStart {
                 segment: k as u32 + 1,

@@ -22,7 +22,7 @@ pub struct ClockPiece {
 
 impl ClockPiece {
     /// The instant the clock showed at `to`.
-    pub(super) fn end(&self) -> i64 {
+    pub fn end(&self) -> i64 {
         self.at + (self.to - self.from)
     }
 }
@@ -94,6 +94,15 @@ impl Timeline {
     pub(super) fn end(&self) -> Option<i64> {
         let last = self.pieces.last()?;
         Some(last.end() + (self.dur - last.to))
+    }
+
+    /// How long the segment ran on the wall clock: its length and its
+    /// pauses (its length alone where no clock was read).
+    pub(super) fn ran(&self) -> i64 {
+        match (self.start, self.end()) {
+            (Some(s), Some(e)) => e - s,
+            _ => self.dur,
+        }
     }
 
     /// The segment times `[from, to)` (instants) covers, in order.
