@@ -90,21 +90,7 @@ fn a_pause_of_seconds_is_found_to_the_frame_in_a_proportional_font() {
         background: "testsrc2",
         keyint: 2,
     };
-    let path = video(
-        dir.path(),
-        &look,
-        &[
-            Part {
-                seconds: 14,
-                clock: EPOCH,
-            },
-            Part {
-                seconds: 9,
-                clock: EPOCH + 14 + 45,
-            },
-        ],
-        true,
-    );
+    let path = video(dir.path(), &look, &Part::paused(EPOCH, 14, 45, 9), true);
     let map = check_map(&path, EPOCH, &[(14.0, 45.0)]);
     // A wall-clock time after the pause lands after it, one in the pause
     // is in the pause.
@@ -131,21 +117,7 @@ fn check_tells_the_pause_in_words_and_in_json() {
         background: "color=c=0x404040",
         keyint: 4,
     };
-    let made = video(
-        dir.path(),
-        &look,
-        &[
-            Part {
-                seconds: 14,
-                clock: EPOCH,
-            },
-            Part {
-                seconds: 7,
-                clock: EPOCH + 14 + 45,
-            },
-        ],
-        true,
-    );
+    let made = video(dir.path(), &look, &Part::paused(EPOCH, 14, 45, 7), true);
     std::fs::rename(made, folder.join("video2461873050.mp4")).unwrap();
     let folder = folder.to_str().unwrap();
     let text = stdout(&recpipe(&["check", "--settle", "0s", folder]));
@@ -176,16 +148,7 @@ fn an_hour_pause_over_a_moving_picture_with_300_s_keyframes() {
     let path = video(
         dir.path(),
         &look,
-        &[
-            Part {
-                seconds: 13,
-                clock: EPOCH + 7,
-            },
-            Part {
-                seconds: 6,
-                clock: EPOCH + 7 + 13 + 3600,
-            },
-        ],
+        &Part::paused(EPOCH + 7, 13, 3600, 6),
         true,
     );
     check_map(&path, EPOCH + 7, &[(13.0, 3600.0)]);
@@ -235,21 +198,7 @@ fn a_tight_box_over_a_moving_picture_in_a_small_monospaced_font() {
         background: "testsrc2",
         keyint: 2,
     };
-    let path = video(
-        dir.path(),
-        &look,
-        &[
-            Part {
-                seconds: 14,
-                clock: EPOCH,
-            },
-            Part {
-                seconds: 9,
-                clock: EPOCH + 14 + 45,
-            },
-        ],
-        true,
-    );
+    let path = video(dir.path(), &look, &Part::paused(EPOCH, 14, 45, 9), true);
     check_map(&path, EPOCH, &[(14.0, 45.0)]);
 }
 

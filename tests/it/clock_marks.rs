@@ -66,16 +66,7 @@ fn audio_only(w: &World) {
 /// 50 s, then a pause of 45 s, then 70 s: the clock jumps from 09:30:50
 /// to 09:31:35 at media time 50 s.
 fn paused() -> [Part; 2] {
-    [
-        Part {
-            seconds: 50,
-            clock: EPOCH,
-        },
-        Part {
-            seconds: 70,
-            clock: EPOCH + 95,
-        },
-    ]
+    Part::paused(EPOCH, 50, 45, 70)
 }
 
 /// The delivered mixed audio, decoded: where a range is loud.
@@ -215,16 +206,7 @@ fn the_follow_up_sample_needs_no_segment_start_line() {
 fn summer_time_ending_mid_recording_moves_no_mark() {
     // 2026-10-25 02:59:40 on the clock's calendar (as drawn, no zone).
     const DST: i64 = 1_792_897_180;
-    let parts = [
-        Part {
-            seconds: 20,
-            clock: DST,
-        },
-        Part {
-            seconds: 40,
-            clock: DST + 20 - 3600,
-        },
-    ];
+    let parts = Part::paused(DST, 20, -3600, 40);
     // 02:00:10 - 02:00:20 CET: 30-40 s into the recording.
     let mut w = world_in(
         "2026-10-25 02.59.40 Night shift interview",

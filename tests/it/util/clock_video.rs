@@ -33,6 +33,24 @@ pub struct Part {
     pub clock: i64,
 }
 
+impl Part {
+    /// Two stretches: the clock starts at `clock` and runs `before`
+    /// seconds, jumps by `pause` seconds (a pause; negative, a clock set
+    /// back), then runs `after` seconds.
+    pub fn paused(clock: i64, before: u32, pause: i64, after: u32) -> [Part; 2] {
+        [
+            Part {
+                seconds: before,
+                clock,
+            },
+            Part {
+                seconds: after,
+                clock: clock + i64::from(before) + pause,
+            },
+        ]
+    }
+}
+
 /// Makes the video: each part's picture with its own clock drawn by
 /// drawtext at the bottom right, joined, in H.264 High with B-frames.
 pub fn video(dir: &Path, look: &Look, parts: &[Part], clock: bool) -> PathBuf {
