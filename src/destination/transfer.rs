@@ -10,9 +10,12 @@
 //! other file there is an occupied name. A partial is resumed from its
 //! length only when it is proven a prefix of this file, and a partial whose
 //! length cannot be checked is removed and the upload starts over. The
-//! partial is checked (read-back SHA-256 or size) before the rename, a
-//! partial that fails is removed, and after the rename the final name is
-//! checked again the same way, so what is reported is what is there.
+//! partial's size is checked before the rename (a partial of another size
+//! is removed), and after the rename the final name is checked as the
+//! verify mode says: with `readback` the file is read back once, under the
+//! name that counts, so what is reported is what is there (a second pass
+//! over the partial before the rename would cost the link a third crossing
+//! per byte and could not make that report any truer).
 //! The caller passes the SHA-256 and length it computed while sealing, so
 //! the local file is read once, to upload it.
 
@@ -94,8 +97,8 @@ impl Sent {
 pub enum Prepared {
     /// Nothing left to do: `NAME` is there and shown to be this file.
     Done(Sent),
-    /// The partial holds the whole file, checked; [`finish`] puts it in
-    /// place. A caller that keeps a record writes down now that it is
+    /// The partial holds the whole file, its size checked; [`finish`] puts
+    /// it in place and checks it there. A caller that keeps a record writes down now that it is
     /// finishing this file, and passes that to later [`prepare`]s.
     Ready { resumed_from: u64 },
 }
@@ -185,7 +188,13 @@ pub fn prepare(
         Err(e) => return Err(e),
     };
 
-    if let Err(e) = check(dest, &partial, expected, mode) {
+    // Its size only: its content is read back after the rename, under
+    // `name` ([`finish`]). Chunk MD5s were compared as it was uploaded.
+    let before = match mode {
+        VerifyMode::Readback => VerifyMode::Size,
+        other => other,
+    };
+    if let Err(e) = check(dest, &partial, expected, before) {
         if matches!(e, DestError::VerifyMismatch { .. }) {
             dest.remove_partial(name)?;
         }
@@ -196,10 +205,12 @@ pub fn prepare(
     })
 }
 
-/// The second half of [`send`]: renames the checked partial to `name`
-/// (never replacing a file there) and checks `name` again as `mode` says. A
-/// `name` that then is not the file sent is left as it is, and the error
-/// says so.
+/// The second half of [`send`]: renames the partial to `name` (never
+/// replacing a file there) and checks `name` as `mode` says (with
+/// `readback`, the one read-back of the upload). A `name` that then is not
+/// the file sent is left as it is, and the error says so: whether the
+/// server's disk damaged it or another writer replaced it, only a person
+/// can tell.
 pub fn finish(
     dest: &mut dyn Destination,
     name: &str,

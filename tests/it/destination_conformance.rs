@@ -18,6 +18,7 @@ use crate::util::wine_sshd;
 
 mod retries;
 
+use crate::util::intercept::{Hooks, Intercept};
 use crate::util::payload::{assert_same, random_file};
 use recpipe::config::VerifyMode;
 use recpipe::destination::{
@@ -455,6 +456,56 @@ fn a_changed_local_file_is_not_uploaded(b: &dyn Backend) {
     assert_eq!(d.stat("l.age").unwrap(), None);
 }
 
+/// Records the name of every read-back asked of a backend.
+#[derive(Default)]
+struct ReadBacks(Vec<String>);
+
+impl Hooks for ReadBacks {
+    fn read_back(
+        &mut self,
+        inner: &mut dyn Destination,
+        name: &str,
+        progress: destination::Progress<'_>,
+    ) -> Result<([u8; 32], u64), DestError> {
+        self.0.push(name.to_string());
+        inner.read_back(name, progress)
+    }
+}
+
+/// Issue 27: `readback` reads an upload back once, under its final name
+/// (the partial's size is checked before the rename), so each byte crosses
+/// the link twice, not three times; a resumed upload also reads back the
+/// partial it continues, which is how it proves that partial a prefix.
+fn an_upload_is_read_back_once_under_its_final_name(b: &dyn Backend) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (local, e) = random_file(tmp.path(), "o.age", LEN, 23);
+    let mut d = Intercept {
+        inner: b.open(),
+        hooks: ReadBacks::default(),
+    };
+    assert_eq!(
+        send(&mut d, &local, "o.age", &e, VerifyMode::Readback).unwrap(),
+        Sent::Uploaded { resumed_from: 0 }
+    );
+    assert_eq!(d.hooks.0, ["o.age"]);
+    assert_same(&local, &b.local("o.age"));
+
+    let cut = destination::CHUNK + 99;
+    let prefix = tmp.path().join("prefix");
+    std::fs::write(&prefix, &std::fs::read(&local).unwrap()[..cut]).unwrap();
+    d.upload("p.age", &mut File::open(&prefix).unwrap(), 0, &mut |_| {})
+        .unwrap();
+    d.hooks.0.clear();
+    assert_eq!(
+        send(&mut d, &local, "p.age", &e, VerifyMode::Readback).unwrap(),
+        Sent::Uploaded {
+            resumed_from: cut as u64
+        }
+    );
+    assert_eq!(d.hooks.0, [partial_name("p.age"), "p.age".to_string()]);
+    assert_same(&local, &b.local("p.age"));
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod dir {
@@ -482,6 +533,7 @@ conformance!(
     upload_contract_exclusive_create_and_exact_resume,
     bad_names_are_refused,
     a_changed_local_file_is_not_uploaded,
+    an_upload_is_read_back_once_under_its_final_name,
     retries_resume_retryable_failures_and_stop_at_permanent_ones,
 );
 

@@ -11,6 +11,7 @@
 //! without it they print `NOT EXERCISED` and why, and fail under `CI=true`.
 #![cfg(unix)]
 
+use crate::util::intercept::{Hooks, Intercept};
 use crate::util::sealed::{SealedFile, check_folder, quick, sealed};
 use crate::util::sshd;
 use crate::util::tmpfs::{Tmpfs, needs_root, run};
@@ -208,36 +209,21 @@ fn a_complete_partial_is_fsynced_before_its_rename() {
     check_folder(&out, &[("c.sealed", &f)]);
 }
 
-/// Wraps a backend and restarts the server while a read-back is under way.
+/// Restarts the server while a read-back is under way.
 struct KillDuringReadBack<'a> {
-    inner: SftpDestination,
     sshd: &'a std::cell::RefCell<&'a mut sshd::Sshd>,
     killed: &'a std::cell::Cell<bool>,
 }
 
-impl Destination for KillDuringReadBack<'_> {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        self.inner.stat(name)
-    }
-    fn upload(
-        &mut self,
-        name: &str,
-        src: &mut File,
-        offset: u64,
-        progress: Progress<'_>,
-    ) -> Result<u64, DestError> {
-        self.inner.upload(name, src, offset, progress)
-    }
+impl Hooks for KillDuringReadBack<'_> {
     fn read_back(
         &mut self,
+        inner: &mut dyn Destination,
         name: &str,
         progress: Progress<'_>,
     ) -> Result<([u8; 32], u64), DestError> {
         let (sshd, killed) = (self.sshd, self.killed);
-        self.inner.read_back(name, &mut |p| {
+        inner.read_back(name, &mut |p| {
             if !killed.get() && p >= 2 * destination::CHUNK as u64 {
                 killed.set(true);
                 sshd.borrow_mut().restart();
@@ -245,16 +231,10 @@ impl Destination for KillDuringReadBack<'_> {
             progress(p)
         })
     }
-    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.rename_into_place(name)
-    }
-    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.remove_partial(name)
-    }
 }
 
 /// sshd killed in the middle of the read-back: reconnected, read back
-/// again, verified and renamed; never renamed unverified.
+/// again and verified.
 #[test]
 fn sshd_killed_mid_read_back_is_reconnected_and_the_file_verified() {
     let mut s = sshd::Sshd::start();
@@ -268,10 +248,12 @@ fn sshd_killed_mid_read_back_is_reconnected_and_the_file_verified() {
     {
         let mut d = Retrying::new(
             Box::new(|| {
-                Ok(Box::new(KillDuringReadBack {
+                Ok(Box::new(Intercept {
                     inner: connect(&t)?,
-                    sshd: &sshd,
-                    killed: &killed,
+                    hooks: KillDuringReadBack {
+                        sshd: &sshd,
+                        killed: &killed,
+                    },
                 }) as _)
             }),
             quick(5),

@@ -5,15 +5,15 @@
 //! went, nothing at the destination replaced, every report true.
 #![cfg(unix)]
 
+use crate::util::intercept::{Hooks, Intercept};
 use crate::util::sealed::{check_folder, quick, sealed};
 use crate::util::sshd;
 use recpipe::config::VerifyMode;
 use recpipe::destination::sftp::SftpDestination;
 use recpipe::destination::{
-    self, DestError, Destination, ErrorClass, NoTerminal, Progress, Retrying, Sent,
-    dir::DirDestination, partial_name,
+    self, DestError, Destination, ErrorClass, NoTerminal, Retrying, Sent, dir::DirDestination,
+    partial_name,
 };
-use std::fs::File;
 use std::path::PathBuf;
 
 /// Issue 26 item 5: a server that refuses fstat (`internal-sftp -P fstat`)
@@ -54,47 +54,40 @@ fn without_fstat_a_leftover_partial_is_removed_and_sent_again() {
 }
 
 /// A folder whose rename puts other bytes (of the same length) under the
-/// final name, as a server with a stale cache or a broken rename could.
+/// final name, as a server with a stale cache or a broken rename could, or
+/// whose disk damages the partial just before the rename.
 struct SwapsOnRename {
-    inner: DirDestination,
     root: PathBuf,
+    /// Damage the partial before the rename instead of the final name
+    /// after it.
+    partial: bool,
 }
 
-impl Destination for SwapsOnRename {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        self.inner.stat(name)
-    }
-    fn upload(
-        &mut self,
-        name: &str,
-        src: &mut File,
-        offset: u64,
-        progress: Progress<'_>,
-    ) -> Result<u64, DestError> {
-        self.inner.upload(name, src, offset, progress)
-    }
-    fn read_back(
-        &mut self,
-        name: &str,
-        progress: Progress<'_>,
-    ) -> Result<([u8; 32], u64), DestError> {
-        self.inner.read_back(name, progress)
-    }
-    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.rename_into_place(name)?;
+impl SwapsOnRename {
+    fn damage(&self, name: &str) {
         let path = self.root.join(name);
         let mut bytes = std::fs::read(&path).unwrap();
         for b in &mut bytes {
             *b ^= 0x5a;
         }
         std::fs::write(&path, bytes).unwrap();
-        Ok(())
     }
-    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.remove_partial(name)
+}
+
+impl Hooks for SwapsOnRename {
+    fn rename_into_place(
+        &mut self,
+        inner: &mut dyn Destination,
+        name: &str,
+    ) -> Result<(), DestError> {
+        if self.partial {
+            self.damage(&partial_name(name));
+        }
+        inner.rename_into_place(name)?;
+        if !self.partial {
+            self.damage(name);
+        }
+        Ok(())
     }
 }
 
@@ -102,14 +95,26 @@ impl Destination for SwapsOnRename {
 /// compared (readback), and the message says what is really left there:
 /// no "the partial was removed and will be sent again" when there is no
 /// partial any more; the file is left for a person, nothing removed.
+/// Issue 27: the partial is not read back before the rename, so a partial
+/// the server's disk damaged (same size) is caught there, after it, the
+/// same way.
 #[test]
 fn after_the_rename_the_final_name_is_read_back_and_the_message_is_true() {
+    for partial in [false, true] {
+        final_name_differs(partial);
+    }
+}
+
+fn final_name_differs(partial: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let f = sealed(tmp.path(), "g", 200_000, 27);
-    let mut d = SwapsOnRename {
+    let mut d = Intercept {
         inner: DirDestination::open(&out).unwrap(),
-        root: out.clone(),
+        hooks: SwapsOnRename {
+            root: out.clone(),
+            partial,
+        },
     };
     let err = destination::send(
         &mut d,

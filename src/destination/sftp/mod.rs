@@ -454,16 +454,19 @@ impl Destination for SftpDestination {
             name: name.to_string(),
             why: "a file of that name is there already".into(),
         };
-        if self.stat(name)?.is_some() {
-            return Err(exists(self.location.clone()));
-        }
+        // No look first: the server's rename refuses to replace (shown at
+        // connect, [`Self::check_rename`]), and a look would only cost a
+        // round trip and race.
         match self
             .sftp
             .rename(Path::new(&from), Path::new(&to), Some(NO_OVERWRITE))
         {
             Ok(()) => Ok(()),
+            // Refused because `name` is there (someone else's file, or this
+            // rename's own when its reply was lost: the retry tells them
+            // apart by the partial).
             Err(e) => {
-                if self.stat(name)?.is_some() && self.stat(&partial_name(name))?.is_some() {
+                if self.stat(name)?.is_some() {
                     Err(exists(self.location.clone()))
                 } else {
                     Err(self.error("rename", &from, e))

@@ -2,6 +2,7 @@
 //! a fault injector ([`Flaky`]) that makes uploads fail half-way.
 
 use super::{Backend, LEN, send};
+use crate::util::intercept::{Hooks, Intercept};
 use crate::util::payload::{assert_same, random_file};
 use recpipe::destination::{
     self, DestError, Destination, ErrorClass, Notice, RetryPolicy, Retrying, Sent,
@@ -14,27 +15,21 @@ use std::time::Duration;
 /// half of the data for real and then fail with `kind`, like a connection
 /// that died mid-file.
 struct Flaky<'a> {
-    inner: Box<dyn Destination>,
     fail: &'a Cell<u32>,
     kind: std::io::ErrorKind,
 }
 
-impl Destination for Flaky<'_> {
-    fn location(&self) -> String {
-        self.inner.location()
-    }
-    fn stat(&mut self, name: &str) -> Result<Option<u64>, DestError> {
-        self.inner.stat(name)
-    }
+impl Hooks for Flaky<'_> {
     fn upload(
         &mut self,
+        inner: &mut dyn Destination,
         name: &str,
         src: &mut File,
         offset: u64,
         progress: destination::Progress<'_>,
     ) -> Result<u64, DestError> {
         if self.fail.get() == 0 {
-            return self.inner.upload(name, src, offset, progress);
+            return inner.upload(name, src, offset, progress);
         }
         self.fail.set(self.fail.get() - 1);
         let len = src.metadata().unwrap().len();
@@ -44,7 +39,7 @@ impl Destination for Flaky<'_> {
         std::io::Read::read_to_end(src, &mut all).unwrap();
         let stop = (offset + (len - offset) / 2) as usize;
         std::fs::write(half.path(), &all[..stop]).unwrap();
-        self.inner.upload(
+        inner.upload(
             name,
             &mut File::open(half.path()).unwrap(),
             offset,
@@ -52,19 +47,18 @@ impl Destination for Flaky<'_> {
         )?;
         Err(DestError::io("write", "/flaky", self.kind.into()))
     }
-    fn read_back(
-        &mut self,
-        name: &str,
-        progress: destination::Progress<'_>,
-    ) -> Result<([u8; 32], u64), DestError> {
-        self.inner.read_back(name, progress)
-    }
-    fn rename_into_place(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.rename_into_place(name)
-    }
-    fn remove_partial(&mut self, name: &str) -> Result<(), DestError> {
-        self.inner.remove_partial(name)
-    }
+}
+
+/// `b`'s backend behind a [`Flaky`].
+fn flaky<'a>(
+    b: &dyn Backend,
+    fail: &'a Cell<u32>,
+    kind: std::io::ErrorKind,
+) -> Box<dyn Destination + 'a> {
+    Box::new(Intercept {
+        inner: b.open(),
+        hooks: Flaky { fail, kind },
+    })
 }
 
 fn quick(attempts: u32) -> RetryPolicy {
@@ -87,11 +81,7 @@ pub(super) fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &d
         let mut d = Retrying::new(
             Box::new(|| {
                 opens.set(opens.get() + 1);
-                Ok(Box::new(Flaky {
-                    inner: b.open(),
-                    fail: &fail,
-                    kind: std::io::ErrorKind::ConnectionReset,
-                }) as _)
+                Ok(flaky(b, &fail, std::io::ErrorKind::ConnectionReset))
             }),
             quick(5),
         )
@@ -120,11 +110,7 @@ pub(super) fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &d
     let mut d = Retrying::new(
         Box::new(|| {
             opens.set(opens.get() + 1);
-            Ok(Box::new(Flaky {
-                inner: b.open(),
-                fail: &fail,
-                kind: std::io::ErrorKind::PermissionDenied,
-            }) as _)
+            Ok(flaky(b, &fail, std::io::ErrorKind::PermissionDenied))
         }),
         quick(5),
     )
@@ -140,11 +126,7 @@ pub(super) fn retries_resume_retryable_failures_and_stop_at_permanent_ones(b: &d
     let mut d = Retrying::new(
         Box::new(|| {
             opens.set(opens.get() + 1);
-            Ok(Box::new(Flaky {
-                inner: b.open(),
-                fail: &fail,
-                kind: std::io::ErrorKind::TimedOut,
-            }) as _)
+            Ok(flaky(b, &fail, std::io::ErrorKind::TimedOut))
         }),
         quick(3),
     )

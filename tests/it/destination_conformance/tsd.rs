@@ -10,8 +10,9 @@
 //! - `a_partial_of_another_sealing_is_never_completed`: TSD cannot read a
 //!   partial back; it proves the prefix by the last chunk's MD5 when it
 //!   continues, and a mismatch is a retryable error the retry redoes;
-//! - `readback_detects_a_corrupted_remote_file`: an import token cannot
-//!   read a file back.
+//! - `readback_detects_a_corrupted_remote_file`,
+//!   `an_upload_is_read_back_once_under_its_final_name`: an import token
+//!   cannot read a file back.
 
 use super::*;
 use crate::util::TsdApi;

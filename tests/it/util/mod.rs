@@ -5,6 +5,7 @@
 //! of the Linux run.
 
 pub mod clock_video;
+pub mod intercept;
 pub mod marks_oracle;
 pub mod media_gen;
 #[cfg(unix)]
