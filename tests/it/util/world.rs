@@ -93,25 +93,22 @@ interim = "shred"
     /// Runs any recpipe command in this world: its state and per-user
     /// config folders, no terminal.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_recpipe"))
-            .args(args)
-            .env("RECPIPE_STATE_DIR", self.path("state"))
-            .env("RECPIPE_CONFIG_DIR", self.path("config"))
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+        output(
+            Command::new(env!("CARGO_BIN_EXE_recpipe"))
+                .args(args)
+                .env("RECPIPE_STATE_DIR", self.path("state"))
+                .env("RECPIPE_CONFIG_DIR", self.path("config"))
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .stdin(std::process::Stdio::null()),
+        )
     }
 
     pub fn run(&self) -> Output {
-        self.command().output().unwrap()
+        output(&mut self.command())
     }
 
     pub fn run_with_fault(&self, point: &str) -> Output {
-        self.command()
-            .env("RECPIPE_FAULT_AT", point)
-            .output()
-            .unwrap()
+        output(self.command().env("RECPIPE_FAULT_AT", point))
     }
 
     /// The final (non-partial) files at the destination folder.
@@ -133,6 +130,29 @@ interim = "shred"
         )
         .unwrap_or_else(|e| panic!("{} does not open: {e}", sealed.display()));
         plain
+    }
+}
+
+/// Runs `cmd` to its end and returns what it printed. Under Wine on a busy
+/// machine, starting a process now and then fails before it runs, with
+/// Windows' ERROR_INTERNAL_ERROR (1359); such a start is tried again, twice
+/// at most. The process never ran, so nothing is done twice. Any other
+/// failure to start is the test's failure.
+fn output(cmd: &mut Command) -> Output {
+    const ERROR_INTERNAL_ERROR: i32 = 1359;
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Err(e)
+                if cfg!(windows) && e.raw_os_error() == Some(ERROR_INTERNAL_ERROR) && tries < 2 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            other => {
+                return other.unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+            }
+        }
     }
 }
 
