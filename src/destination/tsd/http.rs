@@ -198,39 +198,32 @@ impl Api {
     }
 
     pub fn head(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
-        let result = self
-            .agent
-            .head(url)
-            .config()
-            .timeout_global(self.deadline(0))
-            .build()
-            .header("Authorization", format!("Bearer {bearer}"))
-            .call();
-        self.finish("look up", path, 0, result)
+        self.call(self.agent.head(url), "look up", bearer, path)
     }
 
     pub fn get(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
-        let result = self
-            .agent
-            .get(url)
-            .config()
-            .timeout_global(self.deadline(0))
-            .build()
-            .header("Authorization", format!("Bearer {bearer}"))
-            .call();
-        self.finish("look up", path, 0, result)
+        self.call(self.agent.get(url), "look up", bearer, path)
     }
 
     pub fn delete(&self, url: &str, bearer: &str, path: &str) -> Result<Reply, DestError> {
-        let result = self
-            .agent
-            .delete(url)
+        self.call(self.agent.delete(url), "remove", bearer, path)
+    }
+
+    /// A request without a body, with its deadline and the bearer token.
+    fn call(
+        &self,
+        req: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+        op: &'static str,
+        bearer: &str,
+        path: &str,
+    ) -> Result<Reply, DestError> {
+        let result = req
             .config()
             .timeout_global(self.deadline(0))
             .build()
             .header("Authorization", format!("Bearer {bearer}"))
             .call();
-        self.finish("remove", path, 0, result)
+        self.finish(op, path, 0, result)
     }
 
     /// `PATCH url` with `len` bytes streamed from `body`.
