@@ -98,8 +98,9 @@ pub enum Prepared {
     /// Nothing left to do: `NAME` is there and shown to be this file.
     Done(Sent),
     /// The partial holds the whole file, its size checked; [`finish`] puts
-    /// it in place and checks it there. A caller that keeps a record writes down now that it is
-    /// finishing this file, and passes that to later [`prepare`]s.
+    /// it in place and checks it there. A caller that keeps a record writes
+    /// down now that it is finishing this file, and passes that to later
+    /// [`prepare`]s.
     Ready { resumed_from: u64 },
 }
 
