@@ -290,6 +290,16 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
             reasons.push(broken(Some(&e.rel), Why::MisplacedMarks { marks }));
         }
     }
+    // A folder is walked, not listed, so one under the marks file's name
+    // has no row: it takes the place where marks are read, and the
+    // recording stops as for a file of another kind there.
+    let marks = Path::new(&opts.marks);
+    if !opts.marks.is_empty()
+        && !inventory.entries.iter().any(|e| e.rel == marks)
+        && fs::symlink_metadata(dir.join(marks)).is_ok_and(|m| m.is_dir())
+    {
+        reasons.push(broken(Some(marks), Why::MarksFolder));
+    }
     if let Some(newest) = inventory.newest {
         let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);
         if age < opts.settle {

@@ -55,6 +55,8 @@ pub enum Why {
     MisplacedMarks {
         marks: String,
     },
+    /// A folder where the marks file is read.
+    MarksFolder,
     /// A file changed `ago`; the folder counts as finished after `settle`.
     Changed {
         ago: Duration,
@@ -172,6 +174,10 @@ impl fmt::Display for Reason {
             Why::MisplacedMarks { marks } => write!(
                 f,
                 "{name} looks like a marks file, but recpipe reads only '{marks}' directly in the recording folder, so its marks would not be applied; rename it to exactly '{marks}' there (with the extension shown: in Explorer, View → File name extensions) or merge its lines into that file, then run again"
+            ),
+            Why::MarksFolder => write!(
+                f,
+                "{name} is a folder, where recpipe reads the marks file, so marks meant for it would not be applied; move that folder out of the recording folder and write the marks into a plain text file named '{name}', then run again"
             ),
             Why::Changed { ago, settle } => write!(
                 f,

@@ -146,6 +146,26 @@ fn a_marks_file_under_another_name_or_place_stops_the_recording() {
     stopped(marks_oracle::run(&w, PASSAGE), "a copy in Audio Record");
 }
 
+/// A folder under the marks file's name (made by a slip in Explorer, or a
+/// sync client's conflict copy) takes the place where marks are read: the
+/// recording stops at once, saying so. It used to be read as "no marks"
+/// and then, at the check before sending, as a marks file that changed:
+/// a wait, every run, for ever.
+#[test]
+fn a_folder_under_the_marks_files_name_stops_the_recording() {
+    let w = World::new(&World::dir_destination(), "");
+    let marks = w.recording().join("recpipe-marks.txt");
+    fs::remove_file(&marks).unwrap();
+    fs::create_dir(&marks).unwrap();
+    for run in ["first run", "second run"] {
+        let said = stopped(marks_oracle::run(&w, PASSAGE), run);
+        assert!(
+            said.contains("recpipe-marks.txt is a folder, where recpipe reads the marks file"),
+            "{run}: {said}"
+        );
+    }
+}
+
 fn pending(w: &World, lines: &str) {
     fs::create_dir_all(w.path("state")).unwrap();
     fs::write(w.path("state/pending-marks.txt"), lines).unwrap();
