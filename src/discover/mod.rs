@@ -288,6 +288,15 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         if *role != Role::Marks && role::misplaced_marks(&e.rel, &opts.marks) {
             let marks = opts.marks.clone();
             reasons.push(broken(Some(&e.rel), Why::MisplacedMarks { marks }));
+        } else if *role == Role::Unknown
+            && e.is_file()
+            && !opts.marks.is_empty()
+            && role::is_text_document(&e.rel)
+        {
+            // A person's notes beside the recording may say what to cut
+            // under any name: they are read by a person, not guessed at.
+            let marks = opts.marks.clone();
+            reasons.push(broken(Some(&e.rel), Why::UnknownText { marks }));
         }
     }
     // A folder is walked, not listed, so one under the marks file's name

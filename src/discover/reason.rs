@@ -57,6 +57,10 @@ pub enum Why {
     },
     /// A folder where the marks file is read.
     MarksFolder,
+    /// A text document recpipe does not know: it may hold marks.
+    UnknownText {
+        marks: String,
+    },
     /// A file changed `ago`; the folder counts as finished after `settle`.
     Changed {
         ago: Duration,
@@ -178,6 +182,10 @@ impl fmt::Display for Reason {
             Why::MarksFolder => write!(
                 f,
                 "{name} is a folder, where recpipe reads the marks file, so marks meant for it would not be applied; move that folder out of the recording folder and write the marks into a plain text file named '{name}', then run again"
+            ),
+            Why::UnknownText { marks } => write!(
+                f,
+                "{name} is a document recpipe does not know, and it may hold passages to remove that recpipe would not read; if it does, copy them into '{marks}'; then move the document out of the recording folder (recpipe neither delivers nor removes it) and run again"
             ),
             Why::Changed { ago, settle } => write!(
                 f,

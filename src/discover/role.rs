@@ -19,7 +19,10 @@
 //!   `desktop.ini`, `Thumbs.db`, `ehthumbs.db`, `.DS_Store`.
 //!
 //! Invariant: anything else is [`Role::Unknown`]: recpipe never delivers
-//! it and never removes it ([`Role::cleanup_may_remove`]).
+//! it and never removes it ([`Role::cleanup_may_remove`]). An unknown
+//! document a person writes in ([`is_text_document`]: `notes.txt`,
+//! `merknader.docx`) may hold passages to remove, so it stops the
+//! recording before anything is delivered.
 
 use serde::{Deserialize, Serialize};
 
@@ -216,8 +219,9 @@ pub fn misplaced_marks(rel: &std::path::Path, marks: &str) -> bool {
 /// Whether `name` looks like the marks file `marks` without being it: the
 /// same name in another case, with a doubled or other text extension
 /// (Explorer hides extensions, so `recpipe-marks.txt.txt` is common),
-/// with spaces around it, a copy's suffix (` (1)`, ` - Copy`, ` - Kopi`),
-/// other separators, or one or two letters off (`recpipe-mark.txt`).
+/// with spaces around it, a copy's suffix (` (1)`, ` - Copy`, ` - Kopi`)
+/// or an editor's backup suffix (`~`, `.bak`, `.swp`), other separators,
+/// or one or two letters off (`recpipe-mark.txt`).
 /// Such a file may hold marks recpipe would otherwise never read.
 pub fn looks_like_marks(name: &str, marks: &str) -> bool {
     if name == marks || marks.is_empty() {
@@ -227,15 +231,37 @@ pub fn looks_like_marks(name: &str, marks: &str) -> bool {
     !b.is_empty() && (a == b || (b.len() >= 6 && within_two_edits(&a, &b)))
 }
 
+/// The extensions of the documents a person writes notes in.
+const TEXT_EXTENSIONS: [&str; 7] = [".txt", ".text", ".md", ".rtf", ".docx", ".doc", ".odt"];
+
+/// What editors add to a copy they keep of a document: a backup
+/// (`notes.txt~`, `notes.txt.bak`) or Vim's swap file while it is open
+/// (`.notes.txt.swp`).
+const BACKUP_SUFFIXES: [&str; 5] = ["~", ".bak", ".old", ".orig", ".swp"];
+
+/// Whether the file at `rel` is a document a person writes in (by its
+/// extension, also behind an editor's backup suffix), so that it may hold
+/// passages to remove: one recpipe does not know stops the recording.
+pub fn is_text_document(rel: &std::path::Path) -> bool {
+    let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let mut s = name.trim().to_lowercase();
+    while let Some(stem) = BACKUP_SUFFIXES.iter().find_map(|b| s.strip_suffix(b)) {
+        s = stem.to_string();
+    }
+    TEXT_EXTENSIONS.iter().any(|ext| s.ends_with(ext))
+}
+
 /// A name reduced to what makes it the marks file's: lower case, no
-/// surrounding spaces, no text extensions, no copy suffix, letters and
-/// digits only.
+/// surrounding spaces, no text extensions, no copy or backup suffix,
+/// letters and digits only.
 fn marks_key(name: &str) -> String {
     let mut s = name.trim().to_lowercase();
     loop {
         let before = s.len();
-        for ext in [".txt", ".text", ".md", ".rtf", ".docx", ".doc", ".odt"] {
-            if let Some(stem) = s.strip_suffix(ext) {
+        for suffix in TEXT_EXTENSIONS.iter().chain(&BACKUP_SUFFIXES) {
+            if let Some(stem) = s.strip_suffix(suffix) {
                 s = stem.trim_end().to_string();
             }
         }
@@ -303,6 +329,10 @@ mod tests {
             "recpipe-marks (1).txt",
             "recpipe-marks - Kopi.txt",
             "recpipe-marks.docx",
+            "recpipe-marks.txt~",
+            "recpipe-marks.txt.bak",
+            "recpipe-marks.bak",
+            ".recpipe-marks.txt.swp",
         ] {
             assert!(super::looks_like_marks(name, m), "{name}");
         }
@@ -314,6 +344,33 @@ mod tests {
             "marks",
         ] {
             assert!(!super::looks_like_marks(name, m), "{name}");
+        }
+    }
+
+    #[test]
+    fn documents_a_person_writes_notes_in_are_text_whatever_the_backup_suffix() {
+        use std::path::Path;
+        for name in [
+            "notes.txt",
+            "Merknader.DOCX",
+            "Kari/notater.md",
+            "kutt.rtf",
+            "notes.odt",
+            "notes.txt~",
+            "notes.txt.bak",
+            ".notes.txt.swp",
+        ] {
+            assert!(super::is_text_document(Path::new(name)), "{name}");
+        }
+        for name in [
+            "Consent form - signed.pdf",
+            "photo.jpg",
+            "backup.m4a",
+            "notes",
+            "~",
+            "notes.bak",
+        ] {
+            assert!(!super::is_text_document(Path::new(name)), "{name}");
         }
     }
 

@@ -350,7 +350,7 @@ fn two_segments_unknown_files_and_a_stalled_conversion() {
     r.media("audio24213977051.m4a", Kind::Audio);
     r.media("Audio Record/audioP324213977051.m4a", Kind::Audio);
     r.file("Samtykke.pdf", "%PDF");
-    r.file("notes.docx", "x");
+    r.file("Intervjuguide.pdf", "%PDF");
     r.file("Thumbs.db", "x");
     let report = check(&r);
     assert_eq!(report.verdict, Verdict::Complete, "{}", reasons(&report));
@@ -386,6 +386,17 @@ fn two_segments_unknown_files_and_a_stalled_conversion() {
     assert!(reasons(&report).contains("Convert"), "{}", reasons(&report));
     let report = check(&r);
     assert_eq!(report.verdict, Verdict::InProgress, "{}", reasons(&report));
+
+    // A document a person writes notes in may hold passages to remove.
+    std::fs::remove_file(r.dir.join("double_click_to_convert_01.zoom")).unwrap();
+    r.file("notes.docx", "x");
+    let report = check(&r);
+    assert_eq!(report.verdict, Verdict::Broken, "{}", reasons(&report));
+    assert!(
+        reasons(&report).contains("may hold passages to remove"),
+        "{}",
+        reasons(&report)
+    );
 }
 
 #[test]

@@ -22,6 +22,19 @@ fn world_with_marks(bytes: &[u8]) -> World {
     w
 }
 
+/// The pilot with its marks file moved to `name` (relative to the
+/// recording folder), where recpipe does not read marks.
+fn world_with_marks_moved_to(name: &str) -> World {
+    let w = World::new(&World::dir_destination(), "");
+    let rec = w.recording();
+    let text = fs::read(rec.join("recpipe-marks.txt")).unwrap();
+    fs::remove_file(rec.join("recpipe-marks.txt")).unwrap();
+    let path = rec.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, text).unwrap();
+    w
+}
+
 fn utf16(text: &str, le: bool) -> Vec<u8> {
     let mut out = if le {
         vec![0xFF, 0xFE]
@@ -116,13 +129,7 @@ fn a_marks_file_under_another_name_or_place_stops_the_recording() {
         "Audio Record/recpipe-marks.txt",
         "Kari/recpipe-marks.txt",
     ] {
-        let w = World::new(&World::dir_destination(), "");
-        let rec = w.recording();
-        let text = fs::read(rec.join("recpipe-marks.txt")).unwrap();
-        fs::remove_file(rec.join("recpipe-marks.txt")).unwrap();
-        let path = rec.join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, text).unwrap();
+        let w = world_with_marks_moved_to(name);
         if cfg!(windows) && name.ends_with(' ') {
             // Windows drops a name's trailing space when the file is made,
             // so this is the marks file itself there: applied, not refused.
@@ -162,6 +169,28 @@ fn a_folder_under_the_marks_files_name_stops_the_recording() {
         assert!(
             said.contains("recpipe-marks.txt is a folder, where recpipe reads the marks file"),
             "{run}: {said}"
+        );
+    }
+}
+
+/// A researcher's own notes of what to cut, under a name of their own (in
+/// Norwegian, in a sub-folder, an editor's backup): a document recpipe
+/// does not know may hold passages to remove, so the recording stops
+/// before anything leaves. Before, it was delivered with the passage
+/// audible, and only then said a file was left behind.
+#[test]
+fn a_document_of_notes_beside_the_recording_stops_it() {
+    for name in [
+        "marks.txt",
+        "Merknader.docx",
+        "Kari/notater.md",
+        "notes.txt.bak",
+    ] {
+        let w = world_with_marks_moved_to(name);
+        let said = stopped(marks_oracle::run(&w, PASSAGE), name);
+        assert!(
+            said.contains("may hold passages to remove"),
+            "{name}: {said}"
         );
     }
 }

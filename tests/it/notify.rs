@@ -170,7 +170,7 @@ fn a_watch_tells_a_state_once_across_its_looks() {
 fn files_recpipe_does_not_know_are_told_once() {
     let bus = NotificationBus::start();
     let w = World::new(&World::dir_destination(), "");
-    fs::write(w.recording().join("Interview notes.txt"), "notes").unwrap();
+    fs::write(w.recording().join("Interview notes.pdf"), "notes").unwrap();
     let first = run(&w, &bus.address, &now_after(0));
     assert_eq!(first.status.code(), Some(4), "{first:?}");
     let second = run(&w, &bus.address, &now_after(1));
