@@ -309,6 +309,14 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
     {
         reasons.push(broken(Some(marks), Why::MarksFolder));
     }
+    reasons.extend(marks_beside(dir, &opts.marks).into_iter().map(|rel| {
+        broken(
+            Some(&rel),
+            Why::MarksOutside {
+                marks: opts.marks.clone(),
+            },
+        )
+    }));
     if let Some(newest) = inventory.newest {
         let age = opts.now.duration_since(newest).unwrap_or(Duration::ZERO);
         if age < opts.settle {
@@ -415,6 +423,29 @@ pub fn check_inventory(dir: &Path, inventory: Inventory, opts: &CheckOptions) ->
         unknown: unknown.into_iter().collect(),
         inventory,
     }
+}
+
+/// The marks files, or files that look like one, in the folder that holds
+/// the recording's folder (Zoom's folder: one marks file kept there for
+/// every recording), relative to the recording's folder (`../NAME`).
+/// recpipe reads no marks there and cannot tell which recording they are
+/// for. A folder that cannot be listed has none to report.
+fn marks_beside(dir: &Path, marks: &str) -> Vec<PathBuf> {
+    let Some(items) = fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| fs::read_dir(d.parent()?).ok())
+    else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = items
+        .flatten()
+        .filter(|item| !item.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|item| item.file_name().to_str().map(str::to_string))
+        .filter(|name| !marks.is_empty() && (name == marks || role::looks_like_marks(name, marks)))
+        .map(|name| Path::new("..").join(name))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Why an entry that is not a regular file stops the recording: recpipe

@@ -57,6 +57,11 @@ pub enum Why {
     },
     /// A folder where the marks file is read.
     MarksFolder,
+    /// A marks file (or one that looks like it) in the folder above the
+    /// recording's, where no marks are read.
+    MarksOutside {
+        marks: String,
+    },
     /// A text document recpipe does not know: it may hold marks.
     UnknownText {
         marks: String,
@@ -182,6 +187,10 @@ impl fmt::Display for Reason {
             Why::MarksFolder => write!(
                 f,
                 "{name} is a folder, where recpipe reads the marks file, so marks meant for it would not be applied; move that folder out of the recording folder and write the marks into a plain text file named '{name}', then run again"
+            ),
+            Why::MarksOutside { marks } => write!(
+                f,
+                "{name} lies beside the recording's folder, not in it: recpipe reads marks only from '{marks}' inside each recording's own folder, and cannot tell which recording these are for; move its lines into '{marks}' in the folder of the recording they belong to and remove it from here, then run again"
             ),
             Why::UnknownText { marks } => write!(
                 f,

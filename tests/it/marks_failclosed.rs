@@ -195,6 +195,28 @@ fn a_document_of_notes_beside_the_recording_stops_it() {
     }
 }
 
+/// One marks file kept in Zoom's folder, beside the recordings' folders
+/// rather than in one: recpipe reads no marks there and cannot tell which
+/// recording they are for, so every recording there stops. Before, the
+/// recording was delivered with the passage audible and exit 0.
+#[test]
+fn a_marks_file_beside_the_recordings_folder_stops_it() {
+    for name in ["recpipe-marks.txt", "Recpipe-marks.txt"] {
+        let w = World::new(&World::dir_destination(), "");
+        let rec = w.recording();
+        fs::rename(
+            rec.join("recpipe-marks.txt"),
+            rec.parent().unwrap().join(name),
+        )
+        .unwrap();
+        let said = stopped(marks_oracle::run(&w, PASSAGE), name);
+        assert!(
+            said.contains("lies beside the recording's folder, not in it"),
+            "{name}: {said}"
+        );
+    }
+}
+
 fn pending(w: &World, lines: &str) {
     fs::create_dir_all(w.path("state")).unwrap();
     fs::write(w.path("state/pending-marks.txt"), lines).unwrap();
