@@ -86,12 +86,7 @@ fn a_mark_after_a_pause_is_silenced_where_the_clock_puts_it() {
     // 09:31:55 - 09:32:05 is 20-30 s after the resume: media 70-80 s.
     // From the folder name alone it would land at 145 s, past the end.
     let w = world(&paused(), "09:31:55 - 09:32:05   a third party is named\n");
-    let plan = w.cli(&[
-        "plan",
-        "-p",
-        &w.path("pipeline.toml").to_string_lossy(),
-        &w.recording().to_string_lossy(),
-    ]);
+    let plan = w.plan(&w.recording(), false);
     let said = String::from_utf8_lossy(&plan.stdout);
     assert!(
         said.contains("paused 45 s at 0:50") && said.contains("at 1:10 – 1:20"),
@@ -233,12 +228,7 @@ fn without_a_clock_marks_are_placed_from_the_folder_name() {
         clock: EPOCH,
     }];
     let w = world_in(FOLDER, &parts, "09:30:10 - 09:30:15\n", false);
-    let plan = w.cli(&[
-        "plan",
-        "-p",
-        &w.path("pipeline.toml").to_string_lossy(),
-        &w.recording().to_string_lossy(),
-    ]);
+    let plan = w.plan(&w.recording(), false);
     let said = String::from_utf8_lossy(&plan.stdout);
     assert!(
         said.contains("a paused recording cannot be detected")

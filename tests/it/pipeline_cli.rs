@@ -26,15 +26,8 @@ fn walk(dir: &std::path::Path) -> Vec<(String, u64)> {
 #[test]
 fn plan_shows_fates_ranges_and_the_start_mapping_and_writes_nothing() {
     let w = World::new(&World::dir_destination(), "");
-    let pipeline = w.path("pipeline.toml");
     let before = listing(w.root.path());
-    let out = w.cli(&[
-        "plan",
-        "--json",
-        "-p",
-        pipeline.to_str().unwrap(),
-        w.recording().to_str().unwrap(),
-    ]);
+    let out = w.plan(&w.recording(), true);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -36,14 +36,7 @@ fn seconds(v: &serde_json::Value) -> f64 {
 /// same plaintext size; and every planned output delivered.
 fn plan_equals_run(w: &World) {
     let rec = recording_of(w);
-    let pipeline = w.path("pipeline.toml");
-    let out = w.cli(&[
-        "plan",
-        "--json",
-        "-p",
-        pipeline.to_str().unwrap(),
-        rec.to_str().unwrap(),
-    ]);
+    let out = w.plan(&rec, true);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -203,14 +196,8 @@ fn plan_says_a_file_recpipe_does_not_know_is_left_in_place_not_dropped() {
         .join("sample-data")
         .join("2026-11-27 10.00.05 Follow-up interview");
     let w = world_of(&folder);
-    let pipeline = w.path("pipeline.toml");
     let rec = recording_of(&w);
-    let out = w.cli(&[
-        "plan",
-        "-p",
-        pipeline.to_str().unwrap(),
-        rec.to_str().unwrap(),
-    ]);
+    let out = w.plan(&rec, false);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     let line = |name: &str| {

@@ -103,6 +103,18 @@ interim = "shred"
         )
     }
 
+    /// `recpipe plan` of the recording at `rec` with this world's pipeline
+    /// (`--json` when `json`).
+    pub fn plan(&self, rec: &Path, json: bool) -> Output {
+        let pipeline = self.path("pipeline.toml");
+        let mut args = vec!["plan"];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["-p", pipeline.to_str().unwrap(), rec.to_str().unwrap()]);
+        self.cli(&args)
+    }
+
     pub fn run(&self) -> Output {
         output(&mut self.command())
     }
