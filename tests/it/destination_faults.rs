@@ -271,6 +271,67 @@ fn sshd_killed_mid_read_back_is_reconnected_and_the_file_verified() {
     check_folder(&out, &[("r.sealed", &f)]);
 }
 
+/// Renames for real, then answers the first rename as if its reply was lost.
+struct LosesRenameReply<'a> {
+    lost: &'a std::cell::Cell<bool>,
+}
+
+impl Hooks for LosesRenameReply<'_> {
+    fn rename_into_place(
+        &mut self,
+        inner: &mut dyn Destination,
+        name: &str,
+    ) -> Result<(), DestError> {
+        inner.rename_into_place(name)?;
+        if self.lost.replace(true) {
+            return Ok(());
+        }
+        Err(DestError::io(
+            "rename",
+            "/lost-reply",
+            std::io::ErrorKind::ConnectionReset.into(),
+        ))
+    }
+}
+
+/// A rename that happened but whose reply was lost: on the reconnect the
+/// server refuses the rename again (the partial is gone, the name is
+/// there), which SFTP reports as the name existing with no look before the
+/// rename, and the retry counts it done by the missing partial; the file is
+/// then read back under its name and delivered, nothing sent twice.
+#[test]
+fn a_rename_whose_reply_was_lost_counts_as_done() {
+    let s = sshd::Sshd::start();
+    let out = s.files.join("up");
+    let t = s.target(s.port, s.known_hosts(), &out);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = sealed(tmp.path(), "l", 300_000, 31);
+    let lost = std::cell::Cell::new(false);
+    let mut retries = 0;
+    {
+        let mut d = Retrying::new(
+            Box::new(|| {
+                Ok(Box::new(Intercept {
+                    inner: connect(&t)?,
+                    hooks: LosesRenameReply { lost: &lost },
+                }) as _)
+            }),
+            quick(3),
+        )
+        .unwrap()
+        .on_notice(|n| {
+            if matches!(n, Notice::Retry(_)) {
+                retries += 1
+            }
+        });
+        let sent = send(&mut d, &f, "l.sealed").unwrap_or_else(|e| panic!("{e}\n{}", s.log()));
+        assert_eq!(sent, Sent::Uploaded { resumed_from: 0 });
+    }
+    assert!(lost.get());
+    assert_eq!(retries, 1);
+    check_folder(&out, &[("l.sealed", &f)]);
+}
+
 /// sshd killed in the middle of the upload, the reconnect refused until it
 /// is back: the upload resumes and what lands opens.
 #[test]
